@@ -1,0 +1,112 @@
+//! Validated identifiers: ARNs (the model's `ChimeArn` pattern) and message / sub-channel ids.
+
+use std::fmt;
+
+use crate::limits::{ARN_LEN, ID_LEN, is_id_char};
+
+/// Why an identifier was refused; the caller adds the field name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("length {len}, must be {min}–{max}")]
+    Length { len: usize, min: usize, max: usize },
+    #[error("must contain only letters, digits, '-' and '_'")]
+    Charset,
+    #[error("not an ARN ({0})")]
+    NotArn(&'static str),
+}
+
+/// Checks the length of `value` in characters against an inclusive range.
+pub fn check_len(value: &str, (min, max): (usize, usize)) -> Result<(), IdError> {
+    let len = value.chars().count();
+    if len < min || len > max {
+        return Err(IdError::Length { len, min, max });
+    }
+    Ok(())
+}
+
+/// A `MessageId` or `SubChannelId`: 1–128 characters of `[-_a-zA-Z0-9]`.
+pub fn check_id(value: &str) -> Result<(), IdError> {
+    check_len(value, ID_LEN)?;
+    if !value.chars().all(is_id_char) {
+        return Err(IdError::Charset);
+    }
+    Ok(())
+}
+
+/// An ARN as the Chime model accepts it: `arn:partition:service:region:account:resource`, where the four
+/// middle parts are `[a-z0-9-.]` (partition 1–63, others 0–63) and the resource does not start with `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct ChimeArn(String);
+
+impl ChimeArn {
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        check_len(value, ARN_LEN)?;
+        let mut parts = value.splitn(6, ':');
+        if parts.next() != Some("arn") {
+            return Err(IdError::NotArn("must start with 'arn:'"));
+        }
+        for (index, name) in ["partition", "service", "region", "account"].iter().enumerate() {
+            let part = parts.next().ok_or(IdError::NotArn("fewer than six ':'-separated parts"))?;
+            let ok_chars = part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+            let ok_len = part.len() <= 63 && (index != 0 || !part.is_empty());
+            if !ok_chars || !ok_len {
+                return Err(IdError::NotArn(match *name {
+                    "partition" => "bad partition",
+                    "service" => "bad service",
+                    "region" => "bad region",
+                    _ => "bad account",
+                }));
+            }
+        }
+        match parts.next() {
+            Some(resource) if !resource.is_empty() && !resource.starts_with('/') => Ok(Self(value.to_owned())),
+            _ => Err(IdError::NotArn("empty resource or resource starting with '/'")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ChimeArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_channel_and_user_arns() {
+        for arn in [
+            "arn:aws:chime:us-east-1:123456789012:app-instance/abc/channel/def",
+            "arn:aws:chime:us-east-1:123456789012:app-instance/abc/user/u-1",
+            "arn:aws-cn:chime:cn-north-1:123456789012:app-instance/abc",
+        ] {
+            assert!(ChimeArn::parse(arn).is_ok(), "{arn}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_arns_with_reason() {
+        assert_eq!(ChimeArn::parse("channel/1"), Err(IdError::NotArn("must start with 'arn:'")));
+        assert_eq!(ChimeArn::parse("arn:aws:chime"), Err(IdError::NotArn("fewer than six ':'-separated parts")));
+        assert_eq!(ChimeArn::parse("arn:AWS:chime:r:1:x"), Err(IdError::NotArn("bad partition")));
+        assert_eq!(
+            ChimeArn::parse("arn:aws:chime:r:1:/x"),
+            Err(IdError::NotArn("empty resource or resource starting with '/'"))
+        );
+        assert_eq!(ChimeArn::parse("arn"), Err(IdError::Length { len: 3, min: 5, max: 1600 }));
+    }
+
+    #[test]
+    fn ids_follow_the_model() {
+        assert!(check_id("msg-1_A").is_ok());
+        assert_eq!(check_id(""), Err(IdError::Length { len: 0, min: 1, max: 128 }));
+        assert_eq!(check_id("a b"), Err(IdError::Charset));
+    }
+}

@@ -1,0 +1,229 @@
+//! What every processor `main` calls: typed config, tracing, one SDK client built before the loop, and
+//! a handler that calls back exactly once for every usable event.
+//!
+//! Exactly once: if the body cannot be read, the stage errors or panics, or its result breaks the
+//! service's limits, the configured failure policy decides and the callback is still made. A Lambda
+//! error is returned only when no callback could be made (unusable ids, or the callback itself failed),
+//! so that Lambda's asynchronous retry delivers the event again.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::callback::{CallbackError, CallbackRequest, CallbackSender, Delivered, SdkCallbackSender};
+use crate::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
+use crate::decision::Decision;
+use crate::event::{CallbackTarget, EventError, ProcessorEvent};
+use crate::idempotency::RecentCallbacks;
+use crate::stage::Stage;
+use crate::telemetry;
+
+/// Why the runtime could not finish an event. Becomes a Lambda error with a stable `error_type`.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessorError {
+    #[error("unusable event, no callback possible: {0}")]
+    InvalidEvent(#[from] EventError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+}
+
+impl From<ProcessorError> for Diagnostic {
+    fn from(error: ProcessorError) -> Self {
+        let error_type = match &error {
+            ProcessorError::InvalidEvent(_) => "InvalidEvent",
+            ProcessorError::Callback(CallbackError::Forbidden(_)) => "CallbackForbidden",
+            ProcessorError::Callback(CallbackError::Rejected(_)) => "CallbackRejected",
+            ProcessorError::Callback(CallbackError::GaveUp { .. }) => "CallbackFailed",
+        };
+        Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
+    }
+}
+
+/// Why the failure policy decided instead of the stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    UnreadableBody,
+    StageError,
+    StagePanic,
+    OverLimits,
+}
+
+/// The function's result (ignored by Chime, shown by `cargo lambda invoke` and the logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Handled {
+    pub callback_id: String,
+    pub message_id: String,
+    /// `pass`, `update` or `deny`; absent when the event was a repeat skipped before deciding.
+    pub decision: Option<&'static str>,
+    pub rule_id: Option<String>,
+    pub fallback: Option<Fallback>,
+    /// `sent`, `already-handled` (the service said so) or `duplicate-skipped` (this container did it).
+    pub outcome: &'static str,
+    pub attempts: u32,
+}
+
+/// A decided event: the one request to send and how it was reached.
+struct Decided {
+    request: CallbackRequest,
+    decision: Decision,
+    fallback: Option<(Fallback, String)>,
+}
+
+/// A stage, a callback sender and the processor config: everything one event needs.
+pub struct Processor<S, C> {
+    stage: S,
+    sender: C,
+    config: ProcessorConfig,
+    recent: RecentCallbacks,
+}
+
+impl<S: Stage, C: CallbackSender> Processor<S, C> {
+    pub fn new(stage: S, sender: C, config: ProcessorConfig) -> Self {
+        let recent = RecentCallbacks::new(config.idempotency_cache_size);
+        Self { stage, sender, config, recent }
+    }
+
+    pub fn sender(&self) -> &C {
+        &self.sender
+    }
+
+    /// Handles one processor event: decide, then call back exactly once.
+    pub async fn handle(&self, payload: &Value) -> Result<Handled, ProcessorError> {
+        let started = Instant::now();
+        let target = CallbackTarget::from_value(payload).inspect_err(|error| {
+            tracing::error!(error = %error, "unusable processor event; no callback possible");
+        })?;
+        if self.recent.contains(&target.callback_id) {
+            tracing::info!(callback_id = %target.callback_id, message_id = %target.message_id, outcome = "duplicate-skipped", "repeat delivery; already called back");
+            return Ok(Handled {
+                callback_id: target.callback_id,
+                message_id: target.message_id,
+                decision: None,
+                rule_id: None,
+                fallback: None,
+                outcome: "duplicate-skipped",
+                attempts: 0,
+            });
+        }
+        let decided = self.decide(payload, &target);
+        let decide_time = started.elapsed();
+        let sent_at = Instant::now();
+        let delivered = self.sender.send(&decided.request).await;
+        let callback_time = sent_at.elapsed();
+        self.log_outcome(&target, &decided, &delivered, decide_time, callback_time);
+        let delivered = delivered?;
+        self.recent.remember(&target.callback_id);
+        Ok(Handled {
+            callback_id: target.callback_id,
+            message_id: target.message_id,
+            decision: Some(decided.decision.label()),
+            rule_id: decided.decision.rule_id().map(str::to_owned),
+            fallback: decided.fallback.map(|(kind, _)| kind),
+            outcome: delivered.label(),
+            attempts: delivered.attempts(),
+        })
+    }
+
+    fn decide(&self, payload: &Value, target: &CallbackTarget) -> Decided {
+        let event = match ProcessorEvent::from_value(payload) {
+            Ok(event) => event,
+            Err(error) => return self.fallback(target, None, Fallback::UnreadableBody, error.to_string()),
+        };
+        let decision = match catch_unwind(AssertUnwindSafe(|| self.stage.decide(&event.channel_message))) {
+            Ok(Ok(decision)) => decision,
+            Ok(Err(error)) => return self.fallback(target, Some(&event), Fallback::StageError, error.to_string()),
+            Err(_) => return self.fallback(target, Some(&event), Fallback::StagePanic, "stage panicked".to_owned()),
+        };
+        match CallbackRequest::for_decision(&event.channel_message, &event.callback_id, &decision) {
+            Ok(request) => Decided { request, decision, fallback: None },
+            Err(limit) => self.fallback(target, Some(&event), Fallback::OverLimits, limit.to_string()),
+        }
+    }
+
+    /// The failure policy's callback. A pass sends the original message when it could be read, else
+    /// only the ids.
+    fn fallback(&self, target: &CallbackTarget, event: Option<&ProcessorEvent>, kind: Fallback, why: String) -> Decided {
+        let (request, decision) = match self.config.failure_policy {
+            FailurePolicy::Deny => (CallbackRequest::deny(target), Decision::deny("failure-policy")),
+            FailurePolicy::Pass => {
+                let original = event.and_then(|e| {
+                    CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::Pass).ok()
+                });
+                (original.unwrap_or_else(|| CallbackRequest::pass_unread(target)), Decision::Pass)
+            }
+        };
+        Decided { request, decision, fallback: Some((kind, why)) }
+    }
+
+    fn log_outcome(
+        &self,
+        target: &CallbackTarget,
+        decided: &Decided,
+        delivered: &Result<Delivered, CallbackError>,
+        decide_time: Duration,
+        callback_time: Duration,
+    ) {
+        let (fallback, reason) = match &decided.fallback {
+            Some((kind, why)) => (Some(kind), Some(why.as_str())),
+            None => (None, None),
+        };
+        let fields = (
+            target.callback_id.as_str(),
+            target.message_id.as_str(),
+            target.channel_arn.as_str(),
+            target.sub_channel_id.as_deref(),
+        );
+        match delivered {
+            Ok(delivered) => tracing::info!(
+                callback_id = fields.0, message_id = fields.1, channel_arn = fields.2, sub_channel_id = fields.3,
+                stage = self.stage.name(), decision = decided.decision.label(), rule_id = decided.decision.rule_id(),
+                fallback = ?fallback, fallback_reason = reason, policy = self.config.failure_policy.label(),
+                decide_us = decide_time.as_micros() as u64, callback_ms = callback_time.as_millis() as u64,
+                attempts = delivered.attempts(), outcome = delivered.label(), "message processed"
+            ),
+            Err(error) => tracing::error!(
+                callback_id = fields.0, message_id = fields.1, channel_arn = fields.2, sub_channel_id = fields.3,
+                stage = self.stage.name(), decision = decided.decision.label(), rule_id = decided.decision.rule_id(),
+                fallback = ?fallback, fallback_reason = reason,
+                callback_ms = callback_time.as_millis() as u64, error = %error, "callback failed; returning an error so Lambda retries"
+            ),
+        }
+    }
+}
+
+/// Builds everything before the runtime loop and serves events until the Lambda environment stops.
+/// `build` turns the environment into the function's stage (matchers compiled once, here).
+pub async fn run<S, F>(default_policy: FailurePolicy, build: F) -> Result<(), lambda_runtime::Error>
+where
+    S: Stage + 'static,
+    F: FnOnce(&Env) -> Result<S, ConfigError>,
+{
+    telemetry::init_from_env();
+    telemetry::install_panic_hook();
+    let env = Env::from_process();
+    let started = Instant::now();
+    let config = ProcessorConfig::from_env(&env, default_policy).inspect_err(log_startup_error)?;
+    let stage = build(&env).inspect_err(log_startup_error)?;
+    let stage_build = started.elapsed();
+    let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
+    tracing::info!(
+        stage = stage.name(), policy = config.failure_policy.label(), stage_build_us = stage_build.as_micros() as u64,
+        init_ms = started.elapsed().as_millis() as u64, "processor ready"
+    );
+    let processor = Arc::new(Processor::new(stage, sender, config));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let processor = Arc::clone(&processor);
+        async move { processor.handle(&event.payload).await }
+    }))
+    .await
+}
+
+fn log_startup_error(error: &ConfigError) {
+    tracing::error!(error = %error, "invalid configuration");
+}

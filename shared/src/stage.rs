@@ -1,0 +1,29 @@
+//! The `Stage` trait: a pure function of a message and the stage's configuration.
+
+use crate::decision::Decision;
+use crate::event::ChannelMessage;
+
+/// A stage could not decide. The text must not contain message content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StageError(pub String);
+
+/// One processing step: moderation, redaction, enrichment, or a pipeline of them. Stages hold their
+/// compiled configuration (matchers built once at start) and never reach the network.
+pub trait Stage: Send + Sync {
+    /// A stable name for logs and configuration (`moderation`, `redaction`…).
+    fn name(&self) -> &str;
+
+    /// Decides about `message`. May be called with messages already changed by earlier stages.
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError>;
+}
+
+impl<S: Stage + ?Sized> Stage for Box<S> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        (**self).decide(message)
+    }
+}

@@ -1,0 +1,282 @@
+//! Moderation: deny messages that hit the deny lists.
+//!
+//! Terms match as whole words after normalisation (see [`normalize`]), so evasions are caught and
+//! innocent words that contain a term pass. Regexes (linear-time by construction, size-bounded) run on
+//! the folded text. Each entry has a severity; a message is denied when the severities of the distinct
+//! rules it hits add up to the threshold. Exempt senders always pass. A deny names the rule, never the
+//! matched text.
+
+pub mod normalize;
+mod terms;
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::config::{ConfigError, Env, split_list};
+use crate::decision::Decision;
+use crate::event::ChannelMessage;
+use crate::stage::{Stage, StageError};
+use normalize::{Normalized, fold_text, normalize};
+pub use terms::{TermError, TermMatcher};
+
+const DEFAULT_TERMS: &str = include_str!("default_terms.txt");
+const DEFAULT_ALLOW: &str = include_str!("default_allow.txt");
+/// Default bound on the compiled size of all regexes together.
+pub const DEFAULT_REGEX_SIZE_LIMIT: usize = 4 << 20;
+const DEFAULT_SEVERITY: u32 = 10;
+
+/// One list entry: `[N] text`, severity N (1–10) optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub text: String,
+    pub severity: u32,
+}
+
+impl Entry {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if let Some(rest) = raw.strip_prefix('[')
+            && let Some((digits, text)) = rest.split_once(']')
+            && !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+        {
+            let severity: u32 = digits.parse().map_err(|_| format!("severity {digits:?} is not a number"))?;
+            if !(1..=10).contains(&severity) {
+                return Err(format!("severity {severity} is out of range 1–10"));
+            }
+            return Ok(Self { text: text.trim().to_owned(), severity });
+        }
+        Ok(Self { text: raw.to_owned(), severity: DEFAULT_SEVERITY })
+    }
+}
+
+/// A rule that matched: `term-N` or `regex-N` (1-based in the list), with its severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleHit {
+    pub rule_id: String,
+    pub severity: u32,
+    /// Byte range in the original text.
+    pub range: (usize, usize),
+}
+
+/// Everything moderation needs, already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ModerationConfig {
+    pub terms: Vec<Entry>,
+    pub regexes: Vec<Entry>,
+    pub allow: Vec<String>,
+    pub threshold: u32,
+    pub exempt_senders: Vec<String>,
+    pub regex_size_limit: usize,
+}
+
+impl ModerationConfig {
+    /// The built-in lists, threshold 10.
+    pub fn builtin() -> Self {
+        Self {
+            terms: parse_entries(DEFAULT_TERMS).unwrap_or_default(),
+            allow: split_lines(DEFAULT_ALLOW),
+            threshold: DEFAULT_SEVERITY,
+            regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
+            ..Self::default()
+        }
+    }
+
+    /// Reads `DENY_TERMS`, `DENY_TERMS_FILE`, `DENY_REGEXES` (one per line), `DENY_REGEXES_FILE`,
+    /// `ALLOW_TERMS`, `ALLOW_TERMS_FILE`, `MODERATION_DEFAULT_TERMS` (true), `MODERATION_THRESHOLD`
+    /// (1–1000, default 10), `EXEMPT_SENDER_ARNS`, `REGEX_SIZE_LIMIT` (bytes).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let mut config = if env.flag("MODERATION_DEFAULT_TERMS", true)? {
+            Self::builtin()
+        } else {
+            Self { regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT, ..Self::default() }
+        };
+        config.terms.extend(entries_from(env, "DENY_TERMS", split_list)?);
+        config.terms.extend(entries_from(env, "DENY_TERMS_FILE", split_list)?);
+        config.regexes.extend(entries_from(env, "DENY_REGEXES", split_lines)?);
+        config.regexes.extend(entries_from(env, "DENY_REGEXES_FILE", split_lines)?);
+        config.allow.extend(env.list("ALLOW_TERMS"));
+        config.allow.extend(read_list_file(env, "ALLOW_TERMS_FILE")?.map(|t| split_list(&t)).unwrap_or_default());
+        config.threshold = env.int_in("MODERATION_THRESHOLD", u64::from(DEFAULT_SEVERITY), (1, 1000))? as u32;
+        config.exempt_senders = env.list("EXEMPT_SENDER_ARNS");
+        config.regex_size_limit =
+            env.int_in("REGEX_SIZE_LIMIT", DEFAULT_REGEX_SIZE_LIMIT as u64, (1024, 256 << 20))? as usize;
+        Ok(config)
+    }
+}
+
+fn split_lines(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+}
+
+fn parse_entries(text: &str) -> Result<Vec<Entry>, String> {
+    split_lines(text).iter().map(|line| Entry::parse(line)).collect()
+}
+
+/// Reads the file named by `var`, if set.
+fn read_list_file(env: &Env, var: &str) -> Result<Option<String>, ConfigError> {
+    env.get(var)
+        .map(|path| std::fs::read_to_string(path).map_err(|e| ConfigError::new(var, format!("cannot read {path:?}: {e}"))))
+        .transpose()
+}
+
+/// Entries from an inline variable, or (for `*_FILE`) from the file it names.
+fn entries_from(env: &Env, var: &str, split: fn(&str) -> Vec<String>) -> Result<Vec<Entry>, ConfigError> {
+    let text = if var.ends_with("_FILE") { read_list_file(env, var)? } else { env.get(var).map(str::to_owned) };
+    let Some(text) = text else { return Ok(Vec::new()) };
+    split(&text)
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| Entry::parse(raw).map_err(|e| ConfigError::new(var, format!("entry {}: {e}", i + 1))))
+        .collect()
+}
+
+/// Why moderation could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModerationError {
+    #[error("deny terms: {0}")]
+    Terms(#[from] TermError),
+    #[error("deny regex {index}: {reason}")]
+    Regex { index: usize, reason: String },
+    #[error("deny regexes: compiled size exceeds the limit of {limit} bytes (REGEX_SIZE_LIMIT); use fewer or simpler patterns")]
+    RegexTooLarge { limit: usize },
+}
+
+/// The compiled moderation stage.
+#[derive(Debug, Clone)]
+pub struct Moderation {
+    terms: TermMatcher,
+    term_severity: Vec<u32>,
+    regex_set: Option<RegexSet>,
+    regexes: Vec<Regex>,
+    regex_severity: Vec<u32>,
+    threshold: u32,
+    exempt: HashSet<String>,
+}
+
+thread_local! {
+    /// Scratch buffers reused across messages: no allocation per message once warm.
+    static SCRATCH: RefCell<(Normalized, String, Vec<usize>)> = RefCell::default();
+}
+
+impl Moderation {
+    pub fn new(config: &ModerationConfig) -> Result<Self, ModerationError> {
+        let terms: Vec<String> = config.terms.iter().map(|e| e.text.clone()).collect();
+        let matcher = TermMatcher::new(&terms, &config.allow)?;
+        let mut regexes = Vec::with_capacity(config.regexes.len());
+        for (index, entry) in config.regexes.iter().enumerate() {
+            let regex = RegexBuilder::new(&entry.text)
+                .size_limit(config.regex_size_limit)
+                .build()
+                .map_err(|e| regex_error(index + 1, e, config.regex_size_limit))?;
+            regexes.push(regex);
+        }
+        let regex_set = if regexes.is_empty() {
+            None
+        } else {
+            let set = RegexSetBuilder::new(config.regexes.iter().map(|e| e.text.as_str()))
+                .size_limit(config.regex_size_limit)
+                .build()
+                .map_err(|e| regex_error(0, e, config.regex_size_limit))?;
+            Some(set)
+        };
+        Ok(Self {
+            terms: matcher,
+            term_severity: config.terms.iter().map(|e| e.severity).collect(),
+            regex_set,
+            regexes,
+            regex_severity: config.regexes.iter().map(|e| e.severity).collect(),
+            threshold: config.threshold.max(1),
+            exempt: config.exempt_senders.iter().cloned().collect(),
+        })
+    }
+
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let config = ModerationConfig::from_env(env)?;
+        Self::new(&config).map_err(|e| ConfigError::new("DENY_TERMS/DENY_REGEXES", e.to_string()))
+    }
+
+    /// Every rule hit in `text`, with original byte ranges (used by redaction to mask them).
+    pub fn scan(&self, text: &str) -> Vec<RuleHit> {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (norm, folded, map) = &mut *scratch;
+            normalize(text, norm);
+            let mut hits = Vec::new();
+            self.terms.find(norm, |hit| {
+                if let Some(range) = norm.original_range(hit.stream.0, hit.stream.1) {
+                    hits.push(RuleHit {
+                        rule_id: format!("term-{}", hit.term + 1),
+                        severity: self.term_severity[hit.term],
+                        range,
+                    });
+                }
+            });
+            if let Some(set) = &self.regex_set {
+                fold_with_map(text, folded, map);
+                for index in set.matches(folded).iter() {
+                    for found in self.regexes[index].find_iter(folded) {
+                        hits.push(RuleHit {
+                            rule_id: format!("regex-{}", index + 1),
+                            severity: self.regex_severity[index],
+                            range: (map[found.start()], map[found.end()]),
+                        });
+                    }
+                }
+            }
+            hits
+        })
+    }
+
+    /// The verdict: deny with the most severe rule when the distinct rules' severities reach the threshold.
+    pub fn judge(&self, text: &str) -> Option<RuleHit> {
+        let mut hits = self.scan(text);
+        hits.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.rule_id.cmp(&b.rule_id)));
+        hits.dedup_by(|a, b| a.rule_id == b.rule_id);
+        let score: u32 = hits.iter().map(|h| h.severity).sum();
+        if score >= self.threshold { hits.into_iter().next() } else { None }
+    }
+
+    pub fn is_exempt(&self, sender_arn: Option<&str>) -> bool {
+        sender_arn.is_some_and(|arn| self.exempt.contains(arn))
+    }
+}
+
+fn regex_error(index: usize, error: regex::Error, limit: usize) -> ModerationError {
+    match error {
+        regex::Error::CompiledTooBig(_) => ModerationError::RegexTooLarge { limit },
+        other => ModerationError::Regex { index, reason: other.to_string() },
+    }
+}
+
+/// Folds `text` and records, for every byte of the folded text (and its end), the original byte offset.
+fn fold_with_map(text: &str, folded: &mut String, map: &mut Vec<usize>) {
+    folded.clear();
+    map.clear();
+    let mut one = String::new();
+    for (offset, c) in text.char_indices() {
+        let mut single = [0u8; 4];
+        fold_text(c.encode_utf8(&mut single), &mut one);
+        folded.push_str(&one);
+        map.extend(std::iter::repeat_n(offset, one.len()));
+    }
+    map.push(text.len());
+}
+
+impl Stage for Moderation {
+    fn name(&self) -> &str {
+        "moderation"
+    }
+
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        if self.is_exempt(message.sender_arn()) {
+            return Ok(Decision::Pass);
+        }
+        Ok(match self.judge(message.text()) {
+            Some(hit) => Decision::deny(hit.rule_id),
+            None => Decision::Pass,
+        })
+    }
+}

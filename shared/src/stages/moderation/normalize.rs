@@ -1,0 +1,296 @@
+//! Text → a stream of word skeletons that survives common evasions, so that one aho-corasick pass
+//! over it finds listed terms as whole words.
+//!
+//! Per character: compatibility decomposition (NFKD) with combining marks dropped (so NFKC forms,
+//! full-width letters and accents fold), lowercase, invisible format characters removed, common Cyrillic
+//! and Greek look-alikes mapped to Latin. Per word: leetspeak mapped when the word has letters (`h3ll0`,
+//! `@ss`, `$hit`, `sh!t`; pure numbers stay numbers), `l` and `1` read as `i`, and runs of a letter
+//! collapsed with their lengths kept (so `baaad` finds `bad` but `as` does not find `ass`). Runs of
+//! single letters split by separators join into one word (`b.a.d`, `b a d`). Characters of scripts
+//! written without spaces (Han, kana, Thai) are words of their own, so terms in them match inside runs.
+//!
+//! The stream is `" w1 w2 … "`: a term `" t "` found in it is a whole-word match.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// One word of the stream and where it came from in the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordSpan {
+    /// Byte offset of the word in the stream.
+    pub stream_start: usize,
+    /// Byte range in the original text.
+    pub original: (usize, usize),
+}
+
+/// The normalised stream, the run length of each of its characters (at the character's first byte),
+/// and the words.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub stream: String,
+    pub runs: Vec<u8>,
+    pub words: Vec<WordSpan>,
+}
+
+impl Normalized {
+    /// The original byte range covered by the stream range `[start, end)`.
+    pub fn original_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let first = self.words.partition_point(|w| w.stream_start < start);
+        let last = self.words.partition_point(|w| w.stream_start < end);
+        let (first, last) = (self.words.get(first)?, self.words.get(last.checked_sub(1)?)?);
+        Some((first.original.0, last.original.1))
+    }
+
+    /// True when every character run in the stream range is at least as long as in `pattern_runs`:
+    /// the word repeats letters, never drops them.
+    pub fn runs_cover(&self, start: usize, pattern_runs: &[u8]) -> bool {
+        self.runs.get(start..start + pattern_runs.len()).is_some_and(|runs| {
+            runs.iter().zip(pattern_runs).all(|(have, need)| have >= need)
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Digit,
+    LeetSymbol,
+    /// A character of a script without spaces: a word by itself.
+    Standalone,
+    Separator,
+}
+
+fn classify(c: char) -> Class {
+    match c {
+        '@' | '$' | '!' => Class::LeetSymbol,
+        '0'..='9' => Class::Digit,
+        _ if is_standalone(c) => Class::Standalone,
+        _ if c.is_alphabetic() => Class::Letter,
+        _ if c.is_numeric() => Class::Digit,
+        _ => Class::Separator,
+    }
+}
+
+fn is_standalone(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x0E00..=0x0E7F    // Thai
+        | 0x20000..=0x2FFFF) // CJK extensions B…
+}
+
+/// Invisible characters used to split words without showing it.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{034F}')
+}
+
+/// Cyrillic and Greek letters that look like Latin ones (lowercase, after folding).
+fn latin_look_alike(c: char) -> char {
+    match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'е' | 'ё' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ї' | 'ι' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'м' => 'm',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'у' | 'γ' => 'y',
+        'х' | 'χ' => 'x',
+        'ν' => 'v',
+        'ω' => 'w',
+        other => other,
+    }
+}
+
+fn leet(c: char) -> char {
+    match c {
+        '0' => 'o',
+        '1' | '!' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '8' => 'b',
+        other => other,
+    }
+}
+
+/// Lowercase, then the skeleton's own merges: `l` reads as `i` (as `1` and `!` do).
+fn skeleton(c: char) -> char {
+    if c == 'l' { 'i' } else { c }
+}
+
+/// Folds one character: decomposition, marks dropped, lowercase, look-alikes. Calls `emit` for each
+/// resulting character (usually one). ASCII takes a fast path.
+fn fold(c: char, emit: &mut impl FnMut(char)) {
+    if c.is_ascii() {
+        emit(c.to_ascii_lowercase());
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    decompose_compatible(c, |d| {
+        if !is_combining_mark(d) {
+            for lower in d.to_lowercase() {
+                emit(latin_look_alike(lower));
+            }
+        }
+    });
+}
+
+/// Folds text for regex matching: decomposition, marks dropped, lowercase, look-alikes (no leetspeak,
+/// no collapsing: regexes see letters as written).
+pub fn fold_text(text: &str, out: &mut String) {
+    out.clear();
+    for c in text.chars() {
+        fold(c, &mut |f| out.push(f));
+    }
+}
+
+/// Collects the characters of one word with their original byte ranges.
+#[derive(Default)]
+struct WordBuf {
+    chars: Vec<(char, Class)>,
+    start: usize,
+    end: usize,
+}
+
+/// Normalises `text` into `out` (cleared first; reuse it to avoid allocations).
+pub fn normalize(text: &str, out: &mut Normalized) {
+    out.stream.clear();
+    out.runs.clear();
+    out.words.clear();
+    out.stream.push(' ');
+    out.runs.push(1);
+    let mut word = WordBuf::default();
+    let mut singles = WordBuf::default();
+    for (offset, c) in text.char_indices() {
+        let end = offset + c.len_utf8();
+        fold(c, &mut |f| match classify(f) {
+            Class::Separator => finish_word(&mut word, &mut singles, out),
+            Class::Standalone => {
+                finish_word(&mut word, &mut singles, out);
+                flush_singles(&mut singles, out);
+                emit_word(&[(f, Class::Letter)], (offset, end), out);
+            }
+            class => {
+                if word.chars.is_empty() {
+                    word.start = offset;
+                }
+                word.chars.push((f, class));
+                word.end = end;
+            }
+        });
+    }
+    finish_word(&mut word, &mut singles, out);
+    flush_singles(&mut singles, out);
+}
+
+/// Ends the current word: trims `!` at its edges (punctuation there), maps leetspeak when it has
+/// letters, and either emits it or, when one character long, holds it to join with other singles.
+fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) {
+    let chars = &mut word.chars;
+    while chars.last().is_some_and(|&(c, _)| c == '!') {
+        chars.pop();
+    }
+    let lead = chars.iter().take_while(|&&(c, _)| c == '!').count();
+    chars.drain(..lead);
+    let has_letter = chars.iter().any(|&(_, class)| class == Class::Letter);
+    for (c, class) in chars.iter_mut() {
+        match *class {
+            Class::Digit | Class::LeetSymbol if has_letter => *c = leet(*c),
+            _ => {}
+        }
+    }
+    chars.retain(|&(_, class)| has_letter || class != Class::LeetSymbol);
+    match chars.len() {
+        0 => {}
+        1 => {
+            if singles.chars.is_empty() {
+                singles.start = word.start;
+            }
+            singles.chars.push(chars[0]);
+            singles.end = word.end;
+        }
+        _ => {
+            flush_singles(singles, out);
+            emit_word(chars, (word.start, word.end), out);
+        }
+    }
+    chars.clear();
+}
+
+/// Emits held single letters: joined as one word when two or more (`b a d`), else as they are.
+fn flush_singles(singles: &mut WordBuf, out: &mut Normalized) {
+    if !singles.chars.is_empty() {
+        emit_word(&singles.chars, (singles.start, singles.end), out);
+        singles.chars.clear();
+    }
+}
+
+fn emit_word(chars: &[(char, Class)], original: (usize, usize), out: &mut Normalized) {
+    out.words.push(WordSpan { stream_start: out.stream.len(), original });
+    let mut previous: Option<char> = None;
+    let mut run_at = 0;
+    for &(c, _) in chars {
+        let c = skeleton(c);
+        if previous == Some(c) {
+            out.runs[run_at] = out.runs[run_at].saturating_add(1);
+            continue;
+        }
+        previous = Some(c);
+        run_at = out.runs.len();
+        out.stream.push(c);
+        out.runs.push(1);
+        out.runs.extend(std::iter::repeat_n(0, c.len_utf8() - 1));
+    }
+    out.stream.push(' ');
+    out.runs.push(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(text: &str) -> String {
+        let mut out = Normalized::default();
+        normalize(text, &mut out);
+        out.stream
+    }
+
+    #[test]
+    fn folds_evasions_to_the_same_skeleton() {
+        assert_eq!(stream("bad"), " bad ");
+        for evasion in ["BAD", "b@d", "b4d", "baaaad", "b.a.d", "b a d", "b-a-d", "bád", "ｂａｄ", "b\u{200B}ad", "b\u{430}d"] {
+            assert_eq!(stream(evasion), " bad ", "{evasion}");
+        }
+        assert_eq!(stream("h3ll0 w0rld"), " heio worid ");
+    }
+
+    #[test]
+    fn keeps_numbers_and_punctuation_apart() {
+        assert_eq!(stream("bad! 2024 cats!!"), " bad 2024 cats ");
+        assert_eq!(stream("sh!t"), " shit ");
+        assert_eq!(stream("a cat"), " a cat ");
+        assert_eq!(stream("你好"), " 你 好 ");
+    }
+
+    #[test]
+    fn runs_and_original_ranges() {
+        let mut out = Normalized::default();
+        normalize("go b.a.a.d up", &mut out);
+        assert_eq!(out.stream, " go bad up ");
+        let at = out.stream.find("bad").unwrap();
+        assert_eq!(&out.runs[at..at + 3], &[1, 2, 1]);
+        let (s, e) = out.original_range(at, at + 3).unwrap();
+        assert_eq!(&"go b.a.a.d up"[s..e], "b.a.a.d");
+    }
+}

@@ -1,0 +1,151 @@
+//! Whole-word term matching over the normalised stream with one aho-corasick automaton.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::normalize::{Normalized, normalize};
+
+/// A term compiled for the stream: its bytes (with boundary spaces) and its run lengths.
+#[derive(Debug, Clone)]
+struct Compiled {
+    runs: Vec<u8>,
+}
+
+/// A listed term found in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermHit {
+    /// Index of the term in the list it was built from.
+    pub term: usize,
+    /// The stream byte range of the match (inside the boundary spaces).
+    pub stream: (usize, usize),
+}
+
+/// Terms as whole words (or word prefixes, with a trailing `*`), with an allow list of words that
+/// never count.
+#[derive(Debug, Clone)]
+pub struct TermMatcher {
+    automaton: Option<AhoCorasick>,
+    compiled: Vec<Compiled>,
+    /// Automaton pattern index → term index (terms that normalise to nothing are left out).
+    pattern_terms: Vec<usize>,
+    allow: HashSet<String>,
+}
+
+/// A term that cannot be used, by index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermError {
+    #[error("entry {0} has no letters or digits after normalisation")]
+    Empty(usize),
+    #[error("automaton could not be built: {0}")]
+    Build(String),
+}
+
+impl TermMatcher {
+    pub fn new(terms: &[String], allow: &[String]) -> Result<Self, TermError> {
+        let mut patterns: Vec<String> = Vec::with_capacity(terms.len());
+        let mut compiled = Vec::with_capacity(terms.len());
+        let mut pattern_terms = Vec::with_capacity(terms.len());
+        let mut norm = Normalized::default();
+        for (index, term) in terms.iter().enumerate() {
+            let (body, prefix) = match term.strip_suffix('*') {
+                Some(body) => (body, true),
+                None => (term.as_str(), false),
+            };
+            normalize(body, &mut norm);
+            if norm.words.is_empty() {
+                return Err(TermError::Empty(index + 1));
+            }
+            // A prefix term keeps its leading boundary only; a plain term both.
+            let end = if prefix { norm.stream.len() - 1 } else { norm.stream.len() };
+            patterns.push(norm.stream[..end].to_owned());
+            compiled.push(Compiled { runs: norm.runs[..end].to_vec() });
+            pattern_terms.push(index);
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .map_err(|e| TermError::Build(e.to_string()))?,
+            )
+        };
+        let allow = allow
+            .iter()
+            .filter_map(|word| {
+                normalize(word, &mut norm);
+                let trimmed = norm.stream.trim();
+                (!trimmed.is_empty()).then(|| trimmed.to_owned())
+            })
+            .collect();
+        Ok(Self { automaton, compiled, pattern_terms, allow })
+    }
+
+    /// Every listed term found in the normalised text, allow-listed words excepted.
+    pub fn find(&self, norm: &Normalized, mut on_hit: impl FnMut(TermHit)) {
+        let Some(automaton) = &self.automaton else { return };
+        for found in automaton.find_overlapping_iter(norm.stream.as_str()) {
+            let pattern = found.pattern().as_usize();
+            let compiled = &self.compiled[pattern];
+            if !norm.runs_cover(found.start(), &compiled.runs) {
+                continue;
+            }
+            // Inside the boundary spaces: from the first word's start to the last word's end.
+            let start = found.start() + 1;
+            let end = word_end(&norm.stream, found.end() - 1);
+            if self.allowed(&norm.stream[start..end]) {
+                continue;
+            }
+            on_hit(TermHit { term: self.pattern_terms[pattern], stream: (start, end) });
+        }
+    }
+
+    fn allowed(&self, words: &str) -> bool {
+        !self.allow.is_empty() && words.split(' ').all(|w| self.allow.contains(w))
+    }
+}
+
+/// The end of the word that contains byte `at` (a prefix match may stop inside a word).
+fn word_end(stream: &str, at: usize) -> usize {
+    stream[at..].find(' ').map_or(stream.len(), |i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(terms: &[&str], allow: &[&str], text: &str) -> Vec<usize> {
+        let terms: Vec<String> = terms.iter().map(|s| s.to_string()).collect();
+        let allow: Vec<String> = allow.iter().map(|s| s.to_string()).collect();
+        let matcher = TermMatcher::new(&terms, &allow).unwrap();
+        let mut norm = Normalized::default();
+        normalize(text, &mut norm);
+        let mut out = Vec::new();
+        matcher.find(&norm, |hit| out.push(hit.term));
+        out
+    }
+
+    #[test]
+    fn whole_words_only() {
+        assert_eq!(hits(&["ass"], &[], "a classic assassin from Scunthorpe"), Vec::<usize>::new());
+        assert_eq!(hits(&["cunt"], &[], "Scunthorpe"), Vec::<usize>::new());
+        assert_eq!(hits(&["ass"], &[], "what an ass!"), vec![0]);
+        assert_eq!(hits(&["ass"], &[], "as if"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn prefixes_multi_words_and_allow_list() {
+        assert_eq!(hits(&["fuck*"], &[], "FUUUCKING hell"), vec![0]);
+        assert_eq!(hits(&["kill yourself"], &[], "just k1ll   y0urself"), vec![0]);
+        assert_eq!(hits(&["shit*"], &["shiitake"], "shiitake mushrooms"), Vec::<usize>::new());
+        assert_eq!(hits(&["shit*"], &[], "shiitake mushrooms"), vec![0]);
+    }
+
+    #[test]
+    fn empty_terms_are_refused() {
+        let err = TermMatcher::new(&["ok".into(), "!!!".into()], &[]).unwrap_err();
+        assert_eq!(err, TermError::Empty(2));
+    }
+}

@@ -1,0 +1,136 @@
+//! The runtime's exactly-once guarantee, failure policies, idempotency and log hygiene, with a
+//! recording sender (no network: the wire is tested in `flow-tests`).
+
+use chime_flow::callback::{CallbackError, CallbackSender, Delivered, Failure, RecordingSender};
+use chime_flow::runtime::{Fallback, Processor, ProcessorError};
+use chime_flow::{CallbackRequest, ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError};
+use serde_json::{Value, json};
+
+
+fn event(content: &str) -> Value {
+    json!({
+        "EventType": "CHANNEL_MESSAGE_EVENT",
+        "CallbackId": "0123456789abcdef0123456789abcdef",
+        "ChannelMessage": {
+            "MessageId": "msg-1",
+            "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/app/channel/chan",
+            "SubChannelId": "sub-7",
+            "Content": content,
+            "Metadata": "{\"secretMeta\":\"Zorblax\"}",
+            "MessageAttributes": {"secretAttr": {"StringValues": ["Zorblax-attr"]}}
+        }
+    })
+}
+
+fn config(policy: FailurePolicy) -> ProcessorConfig {
+    ProcessorConfig::from_env(&Env::default(), policy).unwrap()
+}
+
+struct Fixed(Result<Decision, StageError>);
+impl Stage for Fixed {
+    fn name(&self) -> &str {
+        "fixed"
+    }
+    fn decide(&self, _: &ChannelMessage) -> Result<Decision, StageError> {
+        self.0.clone()
+    }
+}
+
+struct Panics;
+impl Stage for Panics {
+    fn name(&self) -> &str {
+        "panics"
+    }
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        panic!("stage bug while reading {}", message.text());
+    }
+}
+
+async fn run_one<S: Stage>(stage: S, policy: FailurePolicy, payload: Value) -> (Result<chime_flow::runtime::Handled, ProcessorError>, Vec<CallbackRequest>) {
+    let processor = Processor::new(stage, RecordingSender::default(), config(policy));
+    let handled = processor.handle(&payload).await;
+    (handled, processor.sender().requests())
+}
+
+#[tokio::test]
+async fn a_stage_error_still_calls_back_with_the_policy() {
+    let failing = || Fixed(Err(StageError("rules unavailable".into())));
+    let (handled, sent) = run_one(failing(), FailurePolicy::Deny, event("hi")).await;
+    let handled = handled.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].delete_resource);
+    assert_eq!(handled.fallback, Some(Fallback::StageError));
+    assert_eq!(handled.rule_id.as_deref(), Some("failure-policy"));
+
+    let (_, sent) = run_one(failing(), FailurePolicy::Pass, event("hi")).await;
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].delete_resource);
+    assert_eq!(sent[0].message.content.as_deref(), Some("hi"), "pass keeps the original");
+    assert_eq!(sent[0].message.sub_channel_id.as_deref(), Some("sub-7"));
+}
+
+#[tokio::test]
+async fn a_stage_panic_still_calls_back() {
+    let (handled, sent) = run_one(Panics, FailurePolicy::Deny, event("boom")).await;
+    assert_eq!(handled.unwrap().fallback, Some(Fallback::StagePanic));
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].delete_resource);
+}
+
+#[tokio::test]
+async fn a_result_over_the_limits_falls_back_instead_of_being_rejected() {
+    let stage = Fixed(Ok(Decision::Update(Edits::default().with_metadata("m".repeat(2000)))));
+    let (handled, sent) = run_one(stage, FailurePolicy::Pass, event("hi")).await;
+    assert_eq!(handled.unwrap().fallback, Some(Fallback::OverLimits));
+    assert_eq!(sent[0].message.metadata.as_deref(), Some("{\"secretMeta\":\"Zorblax\"}"));
+}
+
+#[tokio::test]
+async fn an_unreadable_body_is_answered_by_ids() {
+    let mut payload = event("hi");
+    payload["ChannelMessage"]["Content"] = json!(["not", "text"]);
+    let (handled, sent) = run_one(Fixed(Ok(Decision::Pass)), FailurePolicy::Pass, payload).await;
+    assert_eq!(handled.unwrap().fallback, Some(Fallback::UnreadableBody));
+    assert_eq!(sent[0].message.content, None);
+    assert_eq!(sent[0].message.message_id, "msg-1");
+}
+
+#[tokio::test]
+async fn unusable_ids_are_a_lambda_error_without_callback() {
+    let mut payload = event("hi");
+    payload["CallbackId"] = json!("short");
+    let (handled, sent) = run_one(Fixed(Ok(Decision::Pass)), FailurePolicy::Pass, payload).await;
+    let error = handled.unwrap_err();
+    assert!(sent.is_empty());
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "InvalidEvent");
+    assert_eq!(diagnostic.error_message, "unusable event, no callback possible: CallbackId: length 5, must be 32–64");
+}
+
+#[tokio::test]
+async fn a_repeat_delivery_to_the_same_container_is_skipped() {
+    let processor = Processor::new(Fixed(Ok(Decision::Pass)), RecordingSender::default(), config(FailurePolicy::Pass));
+    let first = processor.handle(&event("hi")).await.unwrap();
+    let second = processor.handle(&event("hi")).await.unwrap();
+    assert_eq!(first.outcome, "sent");
+    assert_eq!(second.outcome, "duplicate-skipped");
+    assert_eq!(processor.sender().requests().len(), 1);
+}
+
+/// A sender whose callback fails for good: the handler returns an error so Lambda retries.
+struct Broken;
+impl CallbackSender for Broken {
+    async fn send(&self, _: &CallbackRequest) -> Result<Delivered, CallbackError> {
+        Err(CallbackError::GaveUp { attempts: 3, last: Failure::classify(None, Some(503), "down", false) })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_callback_is_a_lambda_error_and_not_remembered() {
+    let processor = Processor::new(Fixed(Ok(Decision::Pass)), Broken, config(FailurePolicy::Pass));
+    let error = processor.handle(&event("hi")).await.unwrap_err();
+    assert_eq!(lambda_runtime::Diagnostic::from(error).error_type, "CallbackFailed");
+    // Not remembered as done: the retry of the same event is processed again.
+    assert!(processor.handle(&event("hi")).await.is_err());
+}
+
