@@ -29,6 +29,22 @@ impl Timestamp {
         Some(Self { seconds: seconds as i64, nanos })
     }
 
+    /// Parses a decimal number exactly (`1732550400.123` keeps its 123 ms, which f64 would not);
+    /// exponent notation goes through f64.
+    pub fn from_decimal(text: &str) -> Option<Self> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let plain = !whole.is_empty()
+            && whole.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+            && fraction.chars().all(|c| c.is_ascii_digit());
+        if !plain || whole.starts_with('-') || whole.len() > 11 {
+            return text.parse::<f64>().ok().and_then(Self::from_epoch_seconds);
+        }
+        let seconds: i64 = whole.parse().ok()?;
+        let digits: String = fraction.chars().chain(std::iter::repeat('0')).take(9).collect();
+        let nanos: u32 = digits.parse().ok()?;
+        Some(Self { seconds, nanos })
+    }
+
     pub fn from_rfc3339(text: &str) -> Option<Self> {
         let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
         Some(Self { seconds: parsed.unix_timestamp(), nanos: parsed.nanosecond() })
@@ -38,12 +54,10 @@ impl Timestamp {
     /// (RFC 3339) string, or a string holding an epoch number.
     pub(super) fn from_json(value: &Value) -> Result<Self, String> {
         match value {
-            Value::Number(n) => n
-                .as_f64()
-                .and_then(Self::from_epoch_seconds)
+            Value::Number(n) => Self::from_decimal(&n.to_string())
                 .ok_or_else(|| "number is not a valid epoch time".to_owned()),
             Value::String(s) => Self::from_rfc3339(s)
-                .or_else(|| s.trim().parse::<f64>().ok().and_then(Self::from_epoch_seconds))
+                .or_else(|| Self::from_decimal(s.trim()))
                 .ok_or_else(|| "expected epoch seconds or an ISO-8601 date-time".to_owned()),
             _ => Err(format!("expected a number or a string, found {}", super::reader::kind_of(value))),
         }
