@@ -210,17 +210,18 @@ where
     let config = ProcessorConfig::from_env(&env, default_policy).inspect_err(log_startup_error)?;
     let stage = build(&env).inspect_err(log_startup_error)?;
     let stage_build = started.elapsed();
-    let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // Boxed: the SDK's and the runtime's futures are deep, and a function's `main` future embeds them.
+    let sdk_config = Box::pin(aws_config::load_defaults(aws_config::BehaviorVersion::latest())).await;
     let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
     tracing::info!(
         stage = stage.name(), policy = config.failure_policy.label(), stage_build_us = stage_build.as_micros() as u64,
         init_ms = started.elapsed().as_millis() as u64, "processor ready"
     );
     let processor = Arc::new(Processor::new(stage, sender, config));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    Box::pin(lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let processor = Arc::clone(&processor);
         async move { processor.handle(&event.payload).await }
-    }))
+    })))
     .await
 }
 

@@ -1,3 +1,8 @@
-//! The built-in stages: pure functions of a message and their configuration.
+//! The built-in stages: pure functions of a message and their configuration, and the pipeline that
+//! chains them inside one function.
 
+pub mod enrichment;
+pub mod metadata;
 pub mod moderation;
+pub mod pipeline;
+pub mod redaction;

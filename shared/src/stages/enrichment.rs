@@ -1,0 +1,286 @@
+//! Enrichment: annotate messages for clients and push-notification filter rules.
+//!
+//! Finds mentions (`@name` and app-instance-user ARNs), links (normalised), hashtags, the language
+//! (whatlang, on the first 512 bytes, only when reliable), counts of characters and words, and stamps
+//! the processor. Writes small attributes (`mentions`, `hasLink`, `language`, `hashtags`) and merges a
+//! JSON object under `chimeFlow.enrichment` in the metadata, keeping the sender's metadata (non-JSON
+//! metadata is left as it is). Everything stays within the limits: when the metadata would exceed 1 KB,
+//! the lowest-value data goes first — links, then hashtags, then mentions, then counts — in a fixed order.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{Map, Value, json};
+
+use super::metadata::{MergeRefused, merge_section};
+use crate::config::{ConfigError, Env};
+use crate::decision::{Decision, Edits};
+use crate::event::ChannelMessage;
+use crate::limits::ATTRIBUTE_VALUE_LEN;
+use crate::stage::{Stage, StageError};
+
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\w@.])@([\w][\w.-]{0,63})").unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
+static USER_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:app-instance/[A-Za-z0-9-]+/user/[A-Za-z0-9_.@-]+")
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
+static LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\bhttps?://[^\s<>"'`]+"#).unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
+static HASHTAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\w&#])#(\w{1,64})").unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
+
+/// Values per attribute: push filter rules match on a few, and every value costs bytes.
+const MAX_VALUES: usize = 10;
+/// Bytes of content given to language detection: enough for a reliable answer, bounded cost.
+const LANGUAGE_SAMPLE: usize = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrichmentConfig {
+    pub processor_name: String,
+    pub processor_version: String,
+    pub detect_language: bool,
+    pub write_metadata: bool,
+}
+
+impl EnrichmentConfig {
+    /// `ENRICHMENT_LANGUAGE` (true), `ENRICHMENT_METADATA` (true); the stamp names the Lambda function
+    /// (`AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_VERSION`) or the crate.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            processor_name: env.get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or("chime-flow").to_owned(),
+            processor_version: env.get("AWS_LAMBDA_FUNCTION_VERSION").unwrap_or(env!("CARGO_PKG_VERSION")).to_owned(),
+            detect_language: env.flag("ENRICHMENT_LANGUAGE", true)?,
+            write_metadata: env.flag("ENRICHMENT_METADATA", true)?,
+        })
+    }
+}
+
+impl Default for EnrichmentConfig {
+    fn default() -> Self {
+        Self {
+            processor_name: "chime-flow".into(),
+            processor_version: env!("CARGO_PKG_VERSION").into(),
+            detect_language: true,
+            write_metadata: true,
+        }
+    }
+}
+
+/// What enrichment found in one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub mentions: Vec<String>,
+    pub links: Vec<String>,
+    pub hashtags: Vec<String>,
+    pub language: Option<String>,
+    pub chars: usize,
+    pub words: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Enrichment {
+    config: EnrichmentConfig,
+}
+
+impl Enrichment {
+    pub fn new(config: EnrichmentConfig) -> Self {
+        // Compile the patterns now, at start, not on the first message.
+        for pattern in [&MENTION, &USER_ARN, &LINK, &HASHTAG] {
+            LazyLock::force(pattern);
+        }
+        Self { config }
+    }
+
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self::new(EnrichmentConfig::from_env(env)?))
+    }
+
+    pub fn analyse(&self, text: &str) -> Findings {
+        let mut findings = Findings { chars: text.chars().count(), words: text.split_whitespace().count(), ..Findings::default() };
+        for arn in USER_ARN.find_iter(text) {
+            push_unique(&mut findings.mentions, arn.as_str().to_owned());
+        }
+        for caps in MENTION.captures_iter(text) {
+            if let Some(name) = caps.get(1) {
+                push_unique(&mut findings.mentions, name.as_str().trim_end_matches(['.', '-']).to_owned());
+            }
+        }
+        for link in LINK.find_iter(text) {
+            if let Some(normal) = normalise_link(link.as_str()) {
+                push_unique(&mut findings.links, normal);
+            }
+        }
+        for caps in HASHTAG.captures_iter(text) {
+            if let Some(tag) = caps.get(1) {
+                push_unique(&mut findings.hashtags, tag.as_str().to_lowercase());
+            }
+        }
+        if self.config.detect_language {
+            let sample = &text[..floor_char_boundary(text, LANGUAGE_SAMPLE)];
+            findings.language = whatlang::detect(sample).filter(|info| info.is_reliable()).map(|info| info.lang().code().to_owned());
+        }
+        findings
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, value: String) {
+    if !value.is_empty() && !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    (0..=max).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
+}
+
+/// Lowercases scheme and host, drops a default port, a fragment and trailing punctuation.
+fn normalise_link(raw: &str) -> Option<String> {
+    let raw = raw.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"']);
+    let (scheme, rest) = raw.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let mut host = authority.to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    if let Some(stripped) = host.strip_suffix(default_port) {
+        host = stripped.to_owned();
+    }
+    if host.is_empty() {
+        return None;
+    }
+    let path = path.split('#').next().unwrap_or("");
+    let path = if path.is_empty() { "/" } else { path };
+    Some(format!("{scheme}://{host}{path}"))
+}
+
+/// Attribute values within the limits: at most [`MAX_VALUES`], each ≤ 512 bytes (longer ones dropped).
+fn attribute_values(values: &[String]) -> Vec<String> {
+    values.iter().filter(|v| v.len() <= ATTRIBUTE_VALUE_LEN.1).take(MAX_VALUES).cloned().collect()
+}
+
+impl Enrichment {
+    fn metadata_object(&self, f: &Findings) -> Map<String, Value> {
+        let mut object = Map::new();
+        object.insert("mentions".into(), json!(f.mentions));
+        object.insert("links".into(), json!(f.links));
+        object.insert("hashtags".into(), json!(f.hashtags));
+        if let Some(language) = &f.language {
+            object.insert("language".into(), json!(language));
+        }
+        object.insert("chars".into(), json!(f.chars));
+        object.insert("words".into(), json!(f.words));
+        object.insert("processor".into(), json!({"name": self.config.processor_name, "version": self.config.processor_version}));
+        object
+    }
+
+    /// Merges the findings into the metadata, trimming the lowest-value data first until it fits.
+    fn merged_metadata(&self, existing: Option<&str>, findings: &Findings) -> Option<String> {
+        let mut f = findings.clone();
+        let mut drop_counts = false;
+        loop {
+            let mut object = self.metadata_object(&f);
+            if drop_counts {
+                object.remove("chars");
+                object.remove("words");
+            }
+            match merge_section(existing, "enrichment", Value::Object(object)) {
+                Ok(text) => return Some(text),
+                Err(MergeRefused::NotJsonObject) => return None,
+                Err(MergeRefused::TooLarge) => {
+                    if f.links.pop().is_none() && f.hashtags.pop().is_none() && f.mentions.pop().is_none() {
+                        if drop_counts {
+                            return None;
+                        }
+                        drop_counts = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Stage for Enrichment {
+    fn name(&self) -> &str {
+        "enrichment"
+    }
+
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        let findings = self.analyse(message.text());
+        let mut edits = Edits::default();
+        if !findings.mentions.is_empty() {
+            edits.attributes.insert("mentions".into(), attribute_values(&findings.mentions));
+        }
+        if !findings.hashtags.is_empty() {
+            edits.attributes.insert("hashtags".into(), attribute_values(&findings.hashtags));
+        }
+        edits.attributes.insert("hasLink".into(), vec![(!findings.links.is_empty()).to_string()]);
+        if let Some(language) = &findings.language {
+            edits.attributes.insert("language".into(), vec![language.clone()]);
+        }
+        if self.config.write_metadata {
+            edits.metadata = self.merged_metadata(message.metadata.as_deref(), &findings);
+        }
+        Ok(Decision::update(edits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:chime:us-east-1:123456789012:app-instance/app-1/user/alice";
+
+    #[test]
+    fn finds_mentions_links_hashtags_and_language() {
+        let e = Enrichment::default();
+        let text = format!("@bob and {ARN}: please read HTTPS://Example.COM:443/Docs?x=1#top, then #Release #release. mail a@b.co");
+        let f = e.analyse(&text);
+        assert_eq!(f.mentions, vec![ARN.to_owned(), "bob".to_owned()]);
+        assert_eq!(f.links, vec!["https://example.com/Docs?x=1".to_owned()]);
+        assert_eq!(f.hashtags, vec!["release".to_owned()]);
+        let f = e.analyse("Bonjour à tous, la réunion de demain est annulée à cause de la grève des transports.");
+        assert_eq!(f.language.as_deref(), Some("fra"));
+        assert_eq!(e.analyse("ok").language, None, "too short to be reliable");
+    }
+
+    fn message(content: &str, metadata: Option<&str>) -> ChannelMessage {
+        let event = crate::event::ProcessorEvent::from_value(&json!({
+            "CallbackId": "0123456789abcdef0123456789abcdef",
+            "ChannelMessage": {"MessageId": "m", "ChannelArn": "arn:aws:chime:us-east-1:1:app-instance/a/channel/c",
+                "Content": content, "Metadata": metadata}
+        }))
+        .unwrap();
+        event.channel_message
+    }
+
+    #[test]
+    fn keeps_sender_metadata_and_limits() {
+        let e = Enrichment::default();
+        let Decision::Update(edits) = e.decide(&message("hi @bob", Some(r#"{"own":"data"}"#))).unwrap() else { panic!() };
+        let meta: Value = serde_json::from_str(edits.metadata.as_deref().unwrap()).unwrap();
+        assert_eq!(meta["own"], "data");
+        assert_eq!(meta["chimeFlow"]["enrichment"]["mentions"][0], "bob");
+        assert_eq!(edits.attributes["hasLink"], vec!["false"]);
+
+        let Decision::Update(edits) = e.decide(&message("hi @bob", Some("plain text"))).unwrap() else { panic!() };
+        assert_eq!(edits.metadata, None, "non-JSON metadata is never overwritten");
+
+        let many: String = (0..200).map(|i| format!("https://example.com/page/{i} ")).collect();
+        let Decision::Update(edits) = e.decide(&message(&many, None)).unwrap() else { panic!() };
+        let meta = edits.metadata.unwrap();
+        assert!(meta.len() <= 1024);
+        let parsed: Value = serde_json::from_str(&meta).unwrap();
+        let links = parsed["chimeFlow"]["enrichment"]["links"].as_array().unwrap();
+        assert!(!links.is_empty() && links.len() < 200);
+        assert_eq!(links[0], "https://example.com/page/0", "trimmed from the end, deterministically");
+    }
+}

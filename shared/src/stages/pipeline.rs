@@ -1,0 +1,189 @@
+//! The pipeline: several stages in one processor (a channel flow gets one processor by default).
+//!
+//! Each stage sees the previous stage's output; a deny stops the pipeline; the edits fold into one
+//! decision, so the runtime makes exactly one callback. A stage that errors or panics is handled by its
+//! own failure policy: `deny` stops with rule `<stage>/failed`, `pass` skips the stage. One log line
+//! lists each stage's verdict and time.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::{ConfigError, Env, FailurePolicy};
+use crate::decision::{Decision, Edits};
+use crate::event::ChannelMessage;
+use crate::stage::{Stage, StageError};
+use crate::stages::enrichment::Enrichment;
+use crate::stages::moderation::Moderation;
+use crate::stages::redaction::Redaction;
+
+/// The stage names the pipeline knows, in the default order.
+pub const STAGE_NAMES: [&str; 3] = ["moderation", "redaction", "enrichment"];
+
+/// A stage's own default failure policy: moderation and redaction fail closed, enrichment open.
+pub fn default_policy(stage: &str) -> FailurePolicy {
+    if stage == "enrichment" { FailurePolicy::Pass } else { FailurePolicy::Deny }
+}
+
+pub struct Pipeline {
+    stages: Vec<(Box<dyn Stage>, FailurePolicy)>,
+}
+
+/// What one stage did, for the log line.
+struct Step {
+    stage: String,
+    verdict: &'static str,
+    micros: u128,
+}
+
+impl Pipeline {
+    pub fn new(stages: Vec<(Box<dyn Stage>, FailurePolicy)>) -> Self {
+        Self { stages }
+    }
+
+    /// `PIPELINE_STAGES` (names in order, default `moderation,redaction,enrichment`) and per stage
+    /// `<STAGE>_FAILURE_POLICY` (`pass`|`deny`). Moderation is compiled once and shared with redaction.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let mut names = env.list("PIPELINE_STAGES");
+        if names.is_empty() {
+            names = STAGE_NAMES.iter().map(|s| s.to_string()).collect();
+        }
+        let mut moderation: Option<Arc<Moderation>> = None;
+        let mut shared_moderation = || -> Result<Arc<Moderation>, ConfigError> {
+            if moderation.is_none() {
+                moderation = Some(Arc::new(Moderation::from_env(env)?));
+            }
+            moderation.clone().ok_or_else(|| ConfigError::new("PIPELINE_STAGES", "moderation unavailable"))
+        };
+        let mut stages: Vec<(Box<dyn Stage>, FailurePolicy)> = Vec::with_capacity(names.len());
+        for name in &names {
+            let name = name.to_ascii_lowercase();
+            let stage: Box<dyn Stage> = match name.as_str() {
+                "moderation" => Box::new(SharedModeration(shared_moderation()?)),
+                "redaction" => Box::new(Redaction::from_env_sharing(env, Some(shared_moderation()?))?),
+                "enrichment" => Box::new(Enrichment::from_env(env)?),
+                other => {
+                    return Err(ConfigError::new(
+                        "PIPELINE_STAGES",
+                        format!("unknown stage {other:?}: expected {}", STAGE_NAMES.join(", ")),
+                    ));
+                }
+            };
+            let var = format!("{}_FAILURE_POLICY", name.to_ascii_uppercase());
+            let policy = env.parse(&var)?.unwrap_or_else(|| default_policy(&name));
+            stages.push((stage, policy));
+        }
+        Ok(Self::new(stages))
+    }
+
+    pub fn stage_names(&self) -> Vec<&str> {
+        self.stages.iter().map(|(s, _)| s.name()).collect()
+    }
+
+    fn run(&self, message: &ChannelMessage, steps: &mut Vec<Step>) -> Decision {
+        let mut current = message.clone();
+        let mut edits = Edits::default();
+        for (stage, policy) in &self.stages {
+            let started = Instant::now();
+            let outcome = catch_unwind(AssertUnwindSafe(|| stage.decide(&current)));
+            let (verdict, decision) = match outcome {
+                Ok(Ok(decision)) => (decision.label(), Some(decision)),
+                Ok(Err(_)) | Err(_) => match policy {
+                    FailurePolicy::Deny => ("failed-deny", Some(Decision::deny(format!("{}/failed", stage.name())))),
+                    FailurePolicy::Pass => ("failed-skip", None),
+                },
+            };
+            steps.push(Step { stage: stage.name().to_owned(), verdict, micros: started.elapsed().as_micros() });
+            match decision {
+                Some(Decision::Deny { rule_id }) if rule_id.contains('/') => return Decision::Deny { rule_id },
+                Some(Decision::Deny { rule_id }) => return Decision::deny(format!("{}/{rule_id}", stage.name())),
+                Some(Decision::Update(stage_edits)) => {
+                    stage_edits.apply_to(&mut current);
+                    edits.merge(stage_edits);
+                }
+                Some(Decision::Pass) | None => {}
+            }
+        }
+        Decision::update(edits)
+    }
+}
+
+impl Stage for Pipeline {
+    fn name(&self) -> &str {
+        "pipeline"
+    }
+
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        let mut steps = Vec::with_capacity(self.stages.len());
+        let decision = self.run(message, &mut steps);
+        let summary: Vec<String> = steps.iter().map(|s| format!("{}:{}:{}us", s.stage, s.verdict, s.micros)).collect();
+        tracing::info!(message_id = %message.message_id, stages = %summary.join(","), decision = decision.label(), rule_id = decision.rule_id(), "pipeline verdicts");
+        Ok(decision)
+    }
+}
+
+/// Moderation behind an `Arc`, so that redaction can use the same compiled lists.
+struct SharedModeration(Arc<Moderation>);
+
+impl Stage for SharedModeration {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        self.0.decide(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(content: &str) -> ChannelMessage {
+        crate::event::ProcessorEvent::from_value(&json!({
+            "CallbackId": "0123456789abcdef0123456789abcdef",
+            "ChannelMessage": {"MessageId": "m", "ChannelArn": "arn:aws:chime:us-east-1:1:app-instance/a/channel/c", "Content": content}
+        }))
+        .unwrap()
+        .channel_message
+    }
+
+    struct Broken;
+    impl Stage for Broken {
+        fn name(&self) -> &str {
+            "broken"
+        }
+        fn decide(&self, _: &ChannelMessage) -> Result<Decision, StageError> {
+            Err(StageError("no".into()))
+        }
+    }
+
+    #[test]
+    fn default_pipeline_denies_redacts_and_enriches() {
+        let pipeline = Pipeline::from_env(&Env::default()).unwrap();
+        assert_eq!(pipeline.stage_names(), vec!["moderation", "redaction", "enrichment"]);
+        let Decision::Deny { rule_id } = pipeline.decide(&message("you are a b1tch")).unwrap() else { panic!() };
+        assert!(rule_id.starts_with("moderation/term-"), "{rule_id}");
+        let Decision::Update(edits) = pipeline.decide(&message("write to jane@example.com @bob")).unwrap() else { panic!() };
+        assert_eq!(edits.content.as_deref(), Some("write to [EMAIL] @bob"));
+        assert_eq!(edits.attributes["redactions"], vec!["email:1"]);
+        assert_eq!(edits.attributes["mentions"], vec!["bob"], "enrichment sees the redacted text");
+    }
+
+    #[test]
+    fn per_stage_failure_policies() {
+        let skip = Pipeline::new(vec![(Box::new(Broken), FailurePolicy::Pass), (Box::new(Enrichment::default()), FailurePolicy::Pass)]);
+        assert!(matches!(skip.decide(&message("hi")).unwrap(), Decision::Update(_)));
+        let stop = Pipeline::new(vec![(Box::new(Broken), FailurePolicy::Deny)]);
+        assert_eq!(stop.decide(&message("hi")).unwrap(), Decision::deny("broken/failed"));
+    }
+
+    #[test]
+    fn configuration_errors_name_the_variable() {
+        let err = Pipeline::from_env(&Env::from_pairs([("PIPELINE_STAGES", "moderation,translate")])).err().unwrap();
+        assert!(err.to_string().starts_with("PIPELINE_STAGES: unknown stage \"translate\""));
+        let err = Pipeline::from_env(&Env::from_pairs([("REDACTION_FAILURE_POLICY", "later")])).err().unwrap();
+        assert!(err.to_string().starts_with("REDACTION_FAILURE_POLICY"));
+    }
+}

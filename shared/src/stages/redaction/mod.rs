@@ -1,0 +1,259 @@
+//! Redaction: rewrite personal data, secrets and profanity out of the content.
+//!
+//! Findings come from validated detectors (Luhn, mod-97, SSN ranges, IPv6 parse, entropy) and from the
+//! moderation lists (profanity is masked here, not denied). Overlaps are resolved deterministically:
+//! higher-priority kinds first (see [`Kind`]), then earlier, then longer. Replacements work on whole
+//! characters, so emoji, combining marks and right-to-left text around them stay intact. What was done
+//! is recorded as counts per kind, never the values. Nothing found → pass.
+
+mod detectors;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::metadata::merge_section;
+use super::moderation::Moderation;
+use crate::config::{ConfigError, Env};
+use crate::decision::{Decision, Edits};
+use crate::event::ChannelMessage;
+use crate::stage::{Stage, StageError};
+pub use detectors::{Detectors, Kind, accepted_len, iban_ok, luhn, ssn_ok};
+
+/// How a finding is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `[EMAIL]`, `[CARD]`…
+    Tag,
+    /// Every letter and digit becomes `•`; separators stay, so the length and shape remain.
+    Mask,
+    /// As `Mask`, but cards, IBANs and phones keep their last four digits (`•••• •••• •••• 4242`).
+    MaskLast4,
+}
+
+/// Where the counts are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    Attribute,
+    Metadata,
+    Both,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedactionConfig {
+    pub kinds: Vec<Kind>,
+    pub style: Style,
+    pub record: Record,
+    pub attribute: String,
+}
+
+impl Default for RedactionConfig {
+    fn default() -> Self {
+        Self { kinds: Kind::ALL.to_vec(), style: Style::Tag, record: Record::Attribute, attribute: "redactions".into() }
+    }
+}
+
+impl RedactionConfig {
+    /// `REDACT_KINDS` (names, default all), `REDACTION_STYLE` (`tag`|`mask`|`mask-last4`),
+    /// `REDACTION_RECORD` (`attribute`|`metadata`|`both`), `REDACTION_ATTRIBUTE` (default `redactions`).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        let names = env.list("REDACT_KINDS");
+        if !names.is_empty() {
+            config.kinds = names
+                .iter()
+                .map(|n| Kind::from_name(n).ok_or_else(|| ConfigError::new("REDACT_KINDS", format!("unknown kind {n:?}"))))
+                .collect::<Result<_, _>>()?;
+        }
+        config.style = match env.get("REDACTION_STYLE").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("tag") => Style::Tag,
+            Some("mask") => Style::Mask,
+            Some("mask-last4") => Style::MaskLast4,
+            Some(other) => {
+                return Err(ConfigError::new("REDACTION_STYLE", format!("invalid value {other:?}: expected tag, mask or mask-last4")));
+            }
+        };
+        config.record = match env.get("REDACTION_RECORD").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("attribute") => Record::Attribute,
+            Some("metadata") => Record::Metadata,
+            Some("both") => Record::Both,
+            Some(other) => {
+                return Err(ConfigError::new("REDACTION_RECORD", format!("invalid value {other:?}: expected attribute, metadata or both")));
+            }
+        };
+        if let Some(name) = env.get("REDACTION_ATTRIBUTE") {
+            if name.len() > 64 {
+                return Err(ConfigError::new("REDACTION_ATTRIBUTE", "longer than 64 bytes"));
+            }
+            config.attribute = name.to_owned();
+        }
+        Ok(config)
+    }
+}
+
+/// The compiled redaction stage.
+#[derive(Debug, Clone)]
+pub struct Redaction {
+    detectors: Detectors,
+    profanity: Option<Arc<Moderation>>,
+    config: RedactionConfig,
+}
+
+impl Redaction {
+    /// `profanity` supplies the word lists when the `profanity` kind is enabled.
+    pub fn new(config: RedactionConfig, profanity: Option<Arc<Moderation>>) -> Result<Self, regex::Error> {
+        let profanity = if config.kinds.contains(&Kind::Profanity) { profanity } else { None };
+        Ok(Self { detectors: Detectors::new(&config.kinds)?, profanity, config })
+    }
+
+    /// Builds from the environment; profanity lists from the moderation variables.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Self::from_env_sharing(env, None)
+    }
+
+    /// As [`Redaction::from_env`], reusing an already compiled moderation (the pipeline builds one).
+    pub fn from_env_sharing(env: &Env, moderation: Option<Arc<Moderation>>) -> Result<Self, ConfigError> {
+        let config = RedactionConfig::from_env(env)?;
+        let profanity = match moderation {
+            Some(shared) => Some(shared),
+            None if config.kinds.contains(&Kind::Profanity) => Some(Arc::new(Moderation::from_env(env)?)),
+            None => None,
+        };
+        Self::new(config, profanity).map_err(|e| ConfigError::new("REDACT_KINDS", format!("detector build failed: {e}")))
+    }
+
+    /// The redacted text and the counts per kind, or `None` when there is nothing to redact.
+    pub fn redact(&self, text: &str) -> Option<(String, BTreeMap<Kind, usize>)> {
+        let mut found = Vec::new();
+        self.detectors.find(text, &mut found);
+        if let Some(moderation) = &self.profanity {
+            found.extend(moderation.scan(text).into_iter().map(|hit| (Kind::Profanity, hit.range.0, hit.range.1)));
+        }
+        if found.is_empty() {
+            return None;
+        }
+        // Deterministic overlap resolution: priority, then position, then the longer finding. A finding
+        // that runs into a higher-priority one keeps the part before it when that part still validates
+        // (a phone number greedily followed by an SSN's first digits).
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then((b.2 - b.1).cmp(&(a.2 - a.1))));
+        let mut chosen: Vec<(Kind, usize, usize)> = Vec::with_capacity(found.len());
+        for (kind, start, end) in found {
+            let conflict = chosen.iter().filter(|c| end > c.1 && start < c.2).map(|c| c.1).min();
+            match conflict {
+                None => chosen.push((kind, start, end)),
+                Some(at) if at > start => {
+                    let stop = start + text[start..at].trim_end().len();
+                    if let Some(len) = accepted_len(kind, text, start, stop) {
+                        chosen.push((kind, start, start + len));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        chosen.sort_by_key(|c| c.1);
+        let mut out = String::with_capacity(text.len());
+        let mut counts = BTreeMap::new();
+        let mut at = 0;
+        for (kind, start, end) in chosen {
+            out.push_str(&text[at..start]);
+            self.replace(kind, &text[start..end], &mut out);
+            *counts.entry(kind).or_insert(0) += 1;
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        Some((out, counts))
+    }
+
+    fn replace(&self, kind: Kind, value: &str, out: &mut String) {
+        let keep_from = match self.config.style {
+            Style::Tag => {
+                out.push('[');
+                out.push_str(&kind.name().to_ascii_uppercase());
+                out.push(']');
+                return;
+            }
+            Style::Mask => usize::MAX,
+            Style::MaskLast4 if kind.keeps_last_digits() => {
+                let digits = value.chars().filter(char::is_ascii_digit).count();
+                digits.saturating_sub(4)
+            }
+            Style::MaskLast4 => usize::MAX,
+        };
+        let mut seen_digits = 0;
+        for c in value.chars() {
+            if c.is_ascii_digit() {
+                seen_digits += 1;
+                out.push(if seen_digits > keep_from { c } else { '•' });
+            } else if c.is_alphanumeric() {
+                out.push('•');
+            } else {
+                out.push(c);
+            }
+        }
+    }
+}
+
+impl Stage for Redaction {
+    fn name(&self) -> &str {
+        "redaction"
+    }
+
+    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+        let Some((content, counts)) = self.redact(message.text()) else { return Ok(Decision::Pass) };
+        let mut edits = Edits::default().with_content(content);
+        let as_values: Vec<String> = counts.iter().map(|(k, n)| format!("{}:{n}", k.name())).collect();
+        let mut write_attribute = matches!(self.config.record, Record::Attribute | Record::Both);
+        if matches!(self.config.record, Record::Metadata | Record::Both) {
+            let record: serde_json::Map<String, serde_json::Value> =
+                counts.iter().map(|(k, n)| (k.name().to_owned(), json!(n))).collect();
+            match merge_section(message.metadata.as_deref(), "redactions", serde_json::Value::Object(record)) {
+                Ok(metadata) => edits.metadata = Some(metadata),
+                // The sender's metadata is kept; the record goes to the attribute so it is not lost.
+                Err(_) => write_attribute = true,
+            }
+        }
+        if write_attribute {
+            edits.attributes.insert(self.config.attribute.clone(), as_values);
+        }
+        Ok(Decision::update(edits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::moderation::ModerationConfig;
+
+    fn redaction(style: Style) -> Redaction {
+        let moderation = Arc::new(Moderation::new(&ModerationConfig::builtin()).unwrap());
+        Redaction::new(RedactionConfig { style, ..RedactionConfig::default() }, Some(moderation)).unwrap()
+    }
+
+    #[test]
+    fn tags_masks_and_counts() {
+        let text = "Mail jane@example.com, card 4242 4242 4242 4242 — merci 🙏🏽";
+        let (out, counts) = redaction(Style::Tag).redact(text).unwrap();
+        assert_eq!(out, "Mail [EMAIL], card [CARD] — merci 🙏🏽");
+        assert_eq!(counts[&Kind::Email], 1);
+        let (out, _) = redaction(Style::MaskLast4).redact(text).unwrap();
+        assert_eq!(out, "Mail ••••@•••••••.•••, card •••• •••• •••• 4242 — merci 🙏🏽");
+        let (out, _) = redaction(Style::Mask).redact("this is bullshit").unwrap();
+        assert_eq!(out, "this is ••••••••");
+    }
+
+    #[test]
+    fn nothing_found_is_none_and_rtl_text_survives() {
+        assert!(redaction(Style::Tag).redact("just a normal message 🎉").is_none());
+        let (out, _) = redaction(Style::Tag).redact("مرحبا jane@example.com שלום").unwrap();
+        assert_eq!(out, "مرحبا [EMAIL] שלום");
+    }
+
+    #[test]
+    fn overlaps_prefer_the_validated_higher_priority_kind() {
+        // A card number also looks like a phone; the card wins and is redacted once.
+        let (out, counts) = redaction(Style::Tag).redact("4242-4242-4242-4242").unwrap();
+        assert_eq!(out, "[CARD]");
+        assert_eq!(counts.len(), 1);
+    }
+}
