@@ -46,9 +46,16 @@ impl ChimeArn {
         if parts.next() != Some("arn") {
             return Err(IdError::NotArn("must start with 'arn:'"));
         }
-        for (index, name) in ["partition", "service", "region", "account"].iter().enumerate() {
-            let part = parts.next().ok_or(IdError::NotArn("fewer than six ':'-separated parts"))?;
-            let ok_chars = part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        for (index, name) in ["partition", "service", "region", "account"]
+            .iter()
+            .enumerate()
+        {
+            let part = parts
+                .next()
+                .ok_or(IdError::NotArn("fewer than six ':'-separated parts"))?;
+            let ok_chars = part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
             let ok_len = part.len() <= 63 && (index != 0 || !part.is_empty());
             if !ok_chars || !ok_len {
                 return Err(IdError::NotArn(match *name {
@@ -60,8 +67,12 @@ impl ChimeArn {
             }
         }
         match parts.next() {
-            Some(resource) if !resource.is_empty() && !resource.starts_with('/') => Ok(Self(value.to_owned())),
-            _ => Err(IdError::NotArn("empty resource or resource starting with '/'")),
+            Some(resource) if !resource.is_empty() && !resource.starts_with('/') => {
+                Ok(Self(value.to_owned()))
+            }
+            _ => Err(IdError::NotArn(
+                "empty resource or resource starting with '/'",
+            )),
         }
     }
 
@@ -93,20 +104,45 @@ mod tests {
 
     #[test]
     fn rejects_non_arns_with_reason() {
-        assert_eq!(ChimeArn::parse("channel/1"), Err(IdError::NotArn("must start with 'arn:'")));
-        assert_eq!(ChimeArn::parse("arn:aws:chime"), Err(IdError::NotArn("fewer than six ':'-separated parts")));
-        assert_eq!(ChimeArn::parse("arn:AWS:chime:r:1:x"), Err(IdError::NotArn("bad partition")));
+        assert_eq!(
+            ChimeArn::parse("channel/1"),
+            Err(IdError::NotArn("must start with 'arn:'"))
+        );
+        assert_eq!(
+            ChimeArn::parse("arn:aws:chime"),
+            Err(IdError::NotArn("fewer than six ':'-separated parts"))
+        );
+        assert_eq!(
+            ChimeArn::parse("arn:AWS:chime:r:1:x"),
+            Err(IdError::NotArn("bad partition"))
+        );
         assert_eq!(
             ChimeArn::parse("arn:aws:chime:r:1:/x"),
-            Err(IdError::NotArn("empty resource or resource starting with '/'"))
+            Err(IdError::NotArn(
+                "empty resource or resource starting with '/'"
+            ))
         );
-        assert_eq!(ChimeArn::parse("arn"), Err(IdError::Length { len: 3, min: 5, max: 1600 }));
+        assert_eq!(
+            ChimeArn::parse("arn"),
+            Err(IdError::Length {
+                len: 3,
+                min: 5,
+                max: 1600
+            })
+        );
     }
 
     #[test]
     fn ids_follow_the_model() {
         assert!(check_id("msg-1_A").is_ok());
-        assert_eq!(check_id(""), Err(IdError::Length { len: 0, min: 1, max: 128 }));
+        assert_eq!(
+            check_id(""),
+            Err(IdError::Length {
+                len: 0,
+                min: 1,
+                max: 128
+            })
+        );
         assert_eq!(check_id("a b"), Err(IdError::Charset));
     }
 }

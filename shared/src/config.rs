@@ -17,7 +17,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(var: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { var: var.into(), problem: problem.into() }
+        Self {
+            var: var.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -29,16 +32,26 @@ pub struct Env {
 
 impl Env {
     pub fn from_process() -> Self {
-        Self { vars: std::env::vars().collect() }
+        Self {
+            vars: std::env::vars().collect(),
+        }
     }
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect() }
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
     }
 
     /// The value, `None` when unset or blank.
     pub fn get(&self, var: &str) -> Option<&str> {
-        self.vars.get(var).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.vars
+            .get(var)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     /// Parses the value when set.
@@ -48,21 +61,37 @@ impl Env {
         T::Err: Display,
     {
         self.get(var)
-            .map(|raw| raw.parse::<T>().map_err(|e| ConfigError::new(var, format!("invalid value {raw:?}: {e}"))))
+            .map(|raw| {
+                raw.parse::<T>()
+                    .map_err(|e| ConfigError::new(var, format!("invalid value {raw:?}: {e}")))
+            })
             .transpose()
     }
 
     /// An integer within `[min, max]`, or `default` when unset.
-    pub fn int_in(&self, var: &str, default: u64, (min, max): (u64, u64)) -> Result<u64, ConfigError> {
+    pub fn int_in(
+        &self,
+        var: &str,
+        default: u64,
+        (min, max): (u64, u64),
+    ) -> Result<u64, ConfigError> {
         let value = self.parse::<u64>(var)?.unwrap_or(default);
         if value < min || value > max {
-            return Err(ConfigError::new(var, format!("{value} is out of range {min}–{max}")));
+            return Err(ConfigError::new(
+                var,
+                format!("{value} is out of range {min}–{max}"),
+            ));
         }
         Ok(value)
     }
 
     /// A duration in milliseconds within `[min, max]` ms.
-    pub fn millis_in(&self, var: &str, default: Duration, range: (u64, u64)) -> Result<Duration, ConfigError> {
+    pub fn millis_in(
+        &self,
+        var: &str,
+        default: Duration,
+        range: (u64, u64),
+    ) -> Result<Duration, ConfigError> {
         let default_ms = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
         Ok(Duration::from_millis(self.int_in(var, default_ms, range)?))
     }
@@ -73,7 +102,10 @@ impl Env {
             None => Ok(default),
             Some("true" | "1" | "yes" | "on") => Ok(true),
             Some("false" | "0" | "no" | "off") => Ok(false),
-            Some(other) => Err(ConfigError::new(var, format!("invalid value {other:?}: expected true or false"))),
+            Some(other) => Err(ConfigError::new(
+                var,
+                format!("invalid value {other:?}: expected true or false"),
+            )),
         }
     }
 
@@ -144,19 +176,35 @@ impl ProcessorConfig {
     pub fn from_env(env: &Env, default_policy: FailurePolicy) -> Result<Self, ConfigError> {
         let defaults = RetryPolicy::default();
         let retry = RetryPolicy {
-            max_attempts: env.int_in("CALLBACK_MAX_ATTEMPTS", u64::from(defaults.max_attempts), (1, 20))? as u32,
-            base_delay: env.millis_in("CALLBACK_BASE_DELAY_MS", defaults.base_delay, (1, 60_000))?,
+            max_attempts: env.int_in(
+                "CALLBACK_MAX_ATTEMPTS",
+                u64::from(defaults.max_attempts),
+                (1, 20),
+            )? as u32,
+            base_delay: env.millis_in(
+                "CALLBACK_BASE_DELAY_MS",
+                defaults.base_delay,
+                (1, 60_000),
+            )?,
             max_delay: env.millis_in("CALLBACK_MAX_DELAY_MS", defaults.max_delay, (1, 300_000))?,
             budget: env.millis_in("CALLBACK_BUDGET_MS", defaults.budget, (1, 900_000))?,
         };
         if retry.max_delay < retry.base_delay {
-            return Err(ConfigError::new("CALLBACK_MAX_DELAY_MS", "must not be less than CALLBACK_BASE_DELAY_MS"));
+            return Err(ConfigError::new(
+                "CALLBACK_MAX_DELAY_MS",
+                "must not be less than CALLBACK_BASE_DELAY_MS",
+            ));
         }
         Ok(Self {
             failure_policy: env.parse("FAILURE_POLICY")?.unwrap_or(default_policy),
             retry,
-            attempt_timeout: env.millis_in("CALLBACK_ATTEMPT_TIMEOUT_MS", Duration::from_secs(5), (10, 120_000))?,
-            idempotency_cache_size: env.int_in("IDEMPOTENCY_CACHE_SIZE", 4096, (0, 1_000_000))? as usize,
+            attempt_timeout: env.millis_in(
+                "CALLBACK_ATTEMPT_TIMEOUT_MS",
+                Duration::from_secs(5),
+                (10, 120_000),
+            )?,
+            idempotency_cache_size: env.int_in("IDEMPOTENCY_CACHE_SIZE", 4096, (0, 1_000_000))?
+                as usize,
         })
     }
 }
@@ -178,12 +226,31 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let err = ProcessorConfig::from_env(&Env::from_pairs([("FAILURE_POLICY", "maybe")]), FailurePolicy::Pass);
-        assert_eq!(err.unwrap_err().to_string(), "FAILURE_POLICY: invalid value \"maybe\": expected pass or deny");
-        let err = ProcessorConfig::from_env(&Env::from_pairs([("CALLBACK_MAX_ATTEMPTS", "0")]), FailurePolicy::Pass);
-        assert_eq!(err.unwrap_err().to_string(), "CALLBACK_MAX_ATTEMPTS: 0 is out of range 1–20");
-        let err = ProcessorConfig::from_env(&Env::from_pairs([("CALLBACK_BUDGET_MS", "soon")]), FailurePolicy::Pass);
-        assert!(err.unwrap_err().to_string().starts_with("CALLBACK_BUDGET_MS: invalid value \"soon\""));
+        let err = ProcessorConfig::from_env(
+            &Env::from_pairs([("FAILURE_POLICY", "maybe")]),
+            FailurePolicy::Pass,
+        );
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "FAILURE_POLICY: invalid value \"maybe\": expected pass or deny"
+        );
+        let err = ProcessorConfig::from_env(
+            &Env::from_pairs([("CALLBACK_MAX_ATTEMPTS", "0")]),
+            FailurePolicy::Pass,
+        );
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "CALLBACK_MAX_ATTEMPTS: 0 is out of range 1–20"
+        );
+        let err = ProcessorConfig::from_env(
+            &Env::from_pairs([("CALLBACK_BUDGET_MS", "soon")]),
+            FailurePolicy::Pass,
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("CALLBACK_BUDGET_MS: invalid value \"soon\"")
+        );
     }
 
     #[test]

@@ -16,7 +16,10 @@ pub struct Edits {
 
 impl Edits {
     pub fn is_empty(&self) -> bool {
-        self.content.is_none() && self.metadata.is_none() && self.content_type.is_none() && self.attributes.is_empty()
+        self.content.is_none()
+            && self.metadata.is_none()
+            && self.content_type.is_none()
+            && self.attributes.is_empty()
     }
 
     pub fn with_content(mut self, content: impl Into<String>) -> Self {
@@ -46,7 +49,9 @@ impl Edits {
             message.content_type = Some(content_type.clone());
         }
         for (name, values) in &self.attributes {
-            message.message_attributes.insert(name.clone(), values.clone());
+            message
+                .message_attributes
+                .insert(name.clone(), values.clone());
         }
     }
 
@@ -78,12 +83,18 @@ pub enum Decision {
 
 impl Decision {
     pub fn deny(rule_id: impl Into<String>) -> Self {
-        Self::Deny { rule_id: rule_id.into() }
+        Self::Deny {
+            rule_id: rule_id.into(),
+        }
     }
 
     /// `Update` with no actual change collapses to `Pass`.
     pub fn update(edits: Edits) -> Self {
-        if edits.is_empty() { Self::Pass } else { Self::Update(edits) }
+        if edits.is_empty() {
+            Self::Pass
+        } else {
+            Self::Update(edits)
+        }
     }
 
     /// A short label for logs: `pass`, `update` or `deny`.
@@ -110,8 +121,14 @@ mod tests {
     #[test]
     fn empty_update_is_pass_and_merge_prefers_later() {
         assert_eq!(Decision::update(Edits::default()), Decision::Pass);
-        let mut first = Edits::default().with_content("a").with_attribute("x", vec!["1".into()]);
-        first.merge(Edits::default().with_content("b").with_attribute("y", vec!["2".into()]));
+        let mut first = Edits::default()
+            .with_content("a")
+            .with_attribute("x", vec!["1".into()]);
+        first.merge(
+            Edits::default()
+                .with_content("b")
+                .with_attribute("y", vec!["2".into()]),
+        );
         assert_eq!(first.content.as_deref(), Some("b"));
         assert_eq!(first.attributes.len(), 2);
     }

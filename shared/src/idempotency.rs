@@ -14,18 +14,26 @@ pub struct RecentCallbacks {
 
 impl RecentCallbacks {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, inner: Mutex::new((HashSet::new(), VecDeque::new())) }
+        Self {
+            capacity,
+            inner: Mutex::new((HashSet::new(), VecDeque::new())),
+        }
     }
 
     pub fn contains(&self, callback_id: &str) -> bool {
-        self.inner.lock().map(|guard| guard.0.contains(callback_id)).unwrap_or(false)
+        self.inner
+            .lock()
+            .map(|guard| guard.0.contains(callback_id))
+            .unwrap_or(false)
     }
 
     pub fn remember(&self, callback_id: &str) {
         if self.capacity == 0 {
             return;
         }
-        let Ok(mut guard) = self.inner.lock() else { return };
+        let Ok(mut guard) = self.inner.lock() else {
+            return;
+        };
         let (set, order) = &mut *guard;
         if set.insert(callback_id.to_owned()) {
             order.push_back(callback_id.to_owned());

@@ -40,7 +40,9 @@ impl RetryPolicy {
         if attempts_made >= self.max_attempts {
             return None;
         }
-        let delay = self.backoff_cap(attempts_made).mul_f64(unit.clamp(0.0, 1.0));
+        let delay = self
+            .backoff_cap(attempts_made)
+            .mul_f64(unit.clamp(0.0, 1.0));
         (elapsed + delay < self.budget).then_some(delay)
     }
 }
@@ -59,7 +61,10 @@ pub struct Exhausted<E> {
 
 /// Runs `operation` until it succeeds, fails with a non-retryable error, or the policy is spent.
 /// `operation` receives the attempt number (1-based).
-pub async fn retry<T, E, F, Fut>(policy: &RetryPolicy, mut operation: F) -> Result<(T, u32), Exhausted<E>>
+pub async fn retry<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    mut operation: F,
+) -> Result<(T, u32), Exhausted<E>>
 where
     E: Retryable,
     F: FnMut(u32) -> Fut,
@@ -107,22 +112,36 @@ mod tests {
         assert_eq!(p.backoff_cap(1), Duration::from_millis(100));
         assert_eq!(p.backoff_cap(3), Duration::from_millis(400));
         assert_eq!(p.backoff_cap(30), Duration::from_secs(5));
-        assert_eq!(p.next_delay(1, Duration::ZERO, 0.5), Some(Duration::from_millis(50)));
+        assert_eq!(
+            p.next_delay(1, Duration::ZERO, 0.5),
+            Some(Duration::from_millis(50))
+        );
         assert_eq!(p.next_delay(6, Duration::ZERO, 0.5), None, "attempts spent");
-        assert_eq!(p.next_delay(1, Duration::from_secs(30), 0.0), None, "budget spent");
+        assert_eq!(
+            p.next_delay(1, Duration::from_secs(30), 0.0),
+            None,
+            "budget spent"
+        );
     }
 
     #[tokio::test]
     async fn retries_until_success_then_stops() {
-        let result = retry(&fast(), |n| async move { if n < 3 { Err(Flaky(true)) } else { Ok(n) } }).await;
+        let result = retry(&fast(), |n| async move {
+            if n < 3 { Err(Flaky(true)) } else { Ok(n) }
+        })
+        .await;
         assert_eq!(result.unwrap(), (3, 3));
     }
 
     #[tokio::test]
     async fn stops_at_max_attempts_and_on_fatal_errors() {
-        let spent = retry(&fast(), |_| async { Err::<(), _>(Flaky(true)) }).await.unwrap_err();
+        let spent = retry(&fast(), |_| async { Err::<(), _>(Flaky(true)) })
+            .await
+            .unwrap_err();
         assert_eq!(spent.attempts, 4);
-        let fatal = retry(&fast(), |_| async { Err::<(), _>(Flaky(false)) }).await.unwrap_err();
+        let fatal = retry(&fast(), |_| async { Err::<(), _>(Flaky(false)) })
+            .await
+            .unwrap_err();
         assert_eq!(fatal.attempts, 1);
     }
 }

@@ -14,7 +14,9 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::callback::{CallbackError, CallbackRequest, CallbackSender, Delivered, SdkCallbackSender};
+use crate::callback::{
+    CallbackError, CallbackRequest, CallbackSender, Delivered, SdkCallbackSender,
+};
 use crate::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
 use crate::decision::Decision;
 use crate::event::{CallbackTarget, EventError, ProcessorEvent};
@@ -39,7 +41,10 @@ impl From<ProcessorError> for Diagnostic {
             ProcessorError::Callback(CallbackError::Rejected(_)) => "CallbackRejected",
             ProcessorError::Callback(CallbackError::GaveUp { .. }) => "CallbackFailed",
         };
-        Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
     }
 }
 
@@ -85,7 +90,12 @@ pub struct Processor<S, C> {
 impl<S: Stage, C: CallbackSender> Processor<S, C> {
     pub fn new(stage: S, sender: C, config: ProcessorConfig) -> Self {
         let recent = RecentCallbacks::new(config.idempotency_cache_size);
-        Self { stage, sender, config, recent }
+        Self {
+            stage,
+            sender,
+            config,
+            recent,
+        }
     }
 
     pub fn sender(&self) -> &C {
@@ -132,32 +142,80 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
     fn decide(&self, payload: &Value, target: &CallbackTarget) -> Decided {
         let event = match ProcessorEvent::from_value(payload) {
             Ok(event) => event,
-            Err(error) => return self.fallback(target, None, Fallback::UnreadableBody, error.to_string()),
+            Err(error) => {
+                return self.fallback(target, None, Fallback::UnreadableBody, error.to_string());
+            }
         };
-        let decision = match catch_unwind(AssertUnwindSafe(|| self.stage.decide(&event.channel_message))) {
+        let decision = match catch_unwind(AssertUnwindSafe(|| {
+            self.stage.decide(&event.channel_message)
+        })) {
             Ok(Ok(decision)) => decision,
-            Ok(Err(error)) => return self.fallback(target, Some(&event), Fallback::StageError, error.to_string()),
-            Err(_) => return self.fallback(target, Some(&event), Fallback::StagePanic, "stage panicked".to_owned()),
+            Ok(Err(error)) => {
+                return self.fallback(
+                    target,
+                    Some(&event),
+                    Fallback::StageError,
+                    error.to_string(),
+                );
+            }
+            Err(_) => {
+                return self.fallback(
+                    target,
+                    Some(&event),
+                    Fallback::StagePanic,
+                    "stage panicked".to_owned(),
+                );
+            }
         };
         match CallbackRequest::for_decision(&event.channel_message, &event.callback_id, &decision) {
-            Ok(request) => Decided { request, decision, fallback: None },
-            Err(limit) => self.fallback(target, Some(&event), Fallback::OverLimits, limit.to_string()),
+            Ok(request) => Decided {
+                request,
+                decision,
+                fallback: None,
+            },
+            Err(limit) => self.fallback(
+                target,
+                Some(&event),
+                Fallback::OverLimits,
+                limit.to_string(),
+            ),
         }
     }
 
     /// The failure policy's callback. A pass sends the original message when it could be read, else
     /// only the ids.
-    fn fallback(&self, target: &CallbackTarget, event: Option<&ProcessorEvent>, kind: Fallback, why: String) -> Decided {
+    fn fallback(
+        &self,
+        target: &CallbackTarget,
+        event: Option<&ProcessorEvent>,
+        kind: Fallback,
+        why: String,
+    ) -> Decided {
         let (request, decision) = match self.config.failure_policy {
-            FailurePolicy::Deny => (CallbackRequest::deny(target), Decision::deny("failure-policy")),
+            FailurePolicy::Deny => (
+                CallbackRequest::deny(target),
+                Decision::deny("failure-policy"),
+            ),
             FailurePolicy::Pass => {
                 let original = event.and_then(|e| {
-                    CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::Pass).ok()
+                    CallbackRequest::for_decision(
+                        &e.channel_message,
+                        &e.callback_id,
+                        &Decision::Pass,
+                    )
+                    .ok()
                 });
-                (original.unwrap_or_else(|| CallbackRequest::pass_unread(target)), Decision::Pass)
+                (
+                    original.unwrap_or_else(|| CallbackRequest::pass_unread(target)),
+                    Decision::Pass,
+                )
             }
         };
-        Decided { request, decision, fallback: Some((kind, why)) }
+        Decided {
+            request,
+            decision,
+            fallback: Some((kind, why)),
+        }
     }
 
     fn log_outcome(
@@ -211,17 +269,25 @@ where
     let stage = build(&env).inspect_err(log_startup_error)?;
     let stage_build = started.elapsed();
     // Boxed: the SDK's and the runtime's futures are deep, and a function's `main` future embeds them.
-    let sdk_config = Box::pin(aws_config::load_defaults(aws_config::BehaviorVersion::latest())).await;
+    let sdk_config = Box::pin(aws_config::load_defaults(
+        aws_config::BehaviorVersion::latest(),
+    ))
+    .await;
     let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
     tracing::info!(
-        stage = stage.name(), policy = config.failure_policy.label(), stage_build_us = stage_build.as_micros() as u64,
-        init_ms = started.elapsed().as_millis() as u64, "processor ready"
+        stage = stage.name(),
+        policy = config.failure_policy.label(),
+        stage_build_us = stage_build.as_micros() as u64,
+        init_ms = started.elapsed().as_millis() as u64,
+        "processor ready"
     );
     let processor = Arc::new(Processor::new(stage, sender, config));
-    Box::pin(lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let processor = Arc::clone(&processor);
-        async move { processor.handle(&event.payload).await }
-    })))
+    Box::pin(lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Value>| {
+            let processor = Arc::clone(&processor);
+            async move { processor.handle(&event.payload).await }
+        },
+    )))
     .await
 }
 

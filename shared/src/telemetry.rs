@@ -15,13 +15,28 @@ pub fn filter_from(lambda_level: Option<&str>, rust_log: Option<&str>) -> EnvFil
 }
 
 /// Builds the subscriber every processor uses, writing to `writer` (stdout in Lambda, a buffer in tests).
-pub fn subscriber<W>(writer: W, json: bool, filter: EnvFilter) -> Box<dyn tracing::Subscriber + Send + Sync>
+pub fn subscriber<W>(
+    writer: W,
+    json: bool,
+    filter: EnvFilter,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt().with_writer(writer).with_env_filter(filter).with_target(false).with_ansi(false);
+    let builder = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false);
     if json {
-        Box::new(builder.json().flatten_event(true).with_current_span(false).with_span_list(false).finish())
+        Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .finish(),
+        )
     } else {
         Box::new(builder.finish())
     }
@@ -30,8 +45,10 @@ where
 /// Installs the process-wide subscriber from the environment. A second call is a no-op.
 pub fn init_from_env() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let filter =
-        filter_from(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(), std::env::var("RUST_LOG").ok().as_deref());
+    let filter = filter_from(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    );
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, json, filter));
 }
 
@@ -39,8 +56,13 @@ pub fn init_from_env() {
 /// string), with the location only.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
-        tracing::error!(location = location.as_deref(), "panic (message withheld: it may quote message content)");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        tracing::error!(
+            location = location.as_deref(),
+            "panic (message withheld: it may quote message content)"
+        );
     }));
 }
 
@@ -50,7 +72,10 @@ mod tests {
 
     #[test]
     fn lambda_levels_win_over_rust_log() {
-        assert_eq!(filter_from(Some("FATAL"), Some("debug")).to_string(), "error");
+        assert_eq!(
+            filter_from(Some("FATAL"), Some("debug")).to_string(),
+            "error"
+        );
         assert_eq!(filter_from(Some("DEBUG"), None).to_string(), "debug");
         assert_eq!(filter_from(None, Some("warn")).to_string(), "warn");
         assert_eq!(filter_from(None, None).to_string(), "info");

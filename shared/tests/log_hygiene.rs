@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use chime_flow::callback::RecordingSender;
 use chime_flow::runtime::Processor;
-use chime_flow::{ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError};
+use chime_flow::{
+    ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError,
+};
 use serde_json::{Value, json};
 
 const SECRET: &str = "my card is 4242 4242 4242 4242 and I am Zorblax";
@@ -75,7 +77,9 @@ async fn logs_carry_ids_and_decisions_never_content() {
     let _guard = tracing::subscriber::set_default(subscriber);
     chime_flow::telemetry::install_panic_hook();
 
-    let redact = Fixed(Ok(Decision::Update(Edits::default().with_content("[redacted] Zorblax-new"))));
+    let redact = Fixed(Ok(Decision::Update(
+        Edits::default().with_content("[redacted] Zorblax-new"),
+    )));
     run_one(redact, FailurePolicy::Pass, event(SECRET)).await;
     run_one(Panics, FailurePolicy::Deny, event(SECRET)).await;
     let deny = Fixed(Ok(Decision::deny("term-3")));
@@ -86,11 +90,17 @@ async fn logs_carry_ids_and_decisions_never_content() {
     for line in logs.lines() {
         serde_json::from_str::<Value>(line).expect("every log line is JSON");
     }
-    assert!(logs.contains("0123456789abcdef0123456789abcdef"), "callback id logged: {logs}");
+    assert!(
+        logs.contains("0123456789abcdef0123456789abcdef"),
+        "callback id logged: {logs}"
+    );
     assert!(logs.contains("\"decision\":\"update\"") && logs.contains("\"decision\":\"deny\""));
     assert!(logs.contains("\"rule_id\":\"term-3\""));
     assert!(logs.contains("stage_panic") || logs.contains("StagePanic"));
     for secret in ["Zorblax", "4242", "redacted", "stage bug"] {
-        assert!(!logs.contains(secret), "log output leaks {secret:?}:\n{logs}");
+        assert!(
+            !logs.contains(secret),
+            "log output leaks {secret:?}:\n{logs}"
+        );
     }
 }

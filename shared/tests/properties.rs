@@ -8,13 +8,24 @@ use proptest::prelude::*;
 use std::sync::{Arc, LazyLock};
 
 /// Built once: compiling the lists per case would dominate the run.
-static MODERATION: LazyLock<Arc<Moderation>> =
-    LazyLock::new(|| Arc::new(Moderation::new(&ModerationConfig::builtin()).expect("built-in lists compile")));
-static DETECTORS: LazyLock<Detectors> = LazyLock::new(|| Detectors::new(&Kind::ALL).expect("detectors compile"));
+static MODERATION: LazyLock<Arc<Moderation>> = LazyLock::new(|| {
+    Arc::new(Moderation::new(&ModerationConfig::builtin()).expect("built-in lists compile"))
+});
+static DETECTORS: LazyLock<Detectors> =
+    LazyLock::new(|| Detectors::new(&Kind::ALL).expect("detectors compile"));
 static REDACTIONS: LazyLock<Vec<Redaction>> = LazyLock::new(|| {
     [Style::Tag, Style::Mask]
         .into_iter()
-        .map(|style| Redaction::new(RedactionConfig { style, ..RedactionConfig::default() }, None).expect("compiles"))
+        .map(|style| {
+            Redaction::new(
+                RedactionConfig {
+                    style,
+                    ..RedactionConfig::default()
+                },
+                None,
+            )
+            .expect("compiles")
+        })
         .collect()
 });
 

@@ -3,9 +3,11 @@
 
 use chime_flow::callback::{CallbackError, CallbackSender, Delivered, Failure, RecordingSender};
 use chime_flow::runtime::{Fallback, Processor, ProcessorError};
-use chime_flow::{CallbackRequest, ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError};
+use chime_flow::{
+    CallbackRequest, ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage,
+    StageError,
+};
 use serde_json::{Value, json};
-
 
 fn event(content: &str) -> Value {
     json!({
@@ -46,7 +48,14 @@ impl Stage for Panics {
     }
 }
 
-async fn run_one<S: Stage>(stage: S, policy: FailurePolicy, payload: Value) -> (Result<chime_flow::runtime::Handled, ProcessorError>, Vec<CallbackRequest>) {
+async fn run_one<S: Stage>(
+    stage: S,
+    policy: FailurePolicy,
+    payload: Value,
+) -> (
+    Result<chime_flow::runtime::Handled, ProcessorError>,
+    Vec<CallbackRequest>,
+) {
     let processor = Processor::new(stage, RecordingSender::default(), config(policy));
     let handled = processor.handle(&payload).await;
     (handled, processor.sender().requests())
@@ -65,7 +74,11 @@ async fn a_stage_error_still_calls_back_with_the_policy() {
     let (_, sent) = run_one(failing(), FailurePolicy::Pass, event("hi")).await;
     assert_eq!(sent.len(), 1);
     assert!(!sent[0].delete_resource);
-    assert_eq!(sent[0].message.content.as_deref(), Some("hi"), "pass keeps the original");
+    assert_eq!(
+        sent[0].message.content.as_deref(),
+        Some("hi"),
+        "pass keeps the original"
+    );
     assert_eq!(sent[0].message.sub_channel_id.as_deref(), Some("sub-7"));
 }
 
@@ -79,10 +92,15 @@ async fn a_stage_panic_still_calls_back() {
 
 #[tokio::test]
 async fn a_result_over_the_limits_falls_back_instead_of_being_rejected() {
-    let stage = Fixed(Ok(Decision::Update(Edits::default().with_metadata("m".repeat(2000)))));
+    let stage = Fixed(Ok(Decision::Update(
+        Edits::default().with_metadata("m".repeat(2000)),
+    )));
     let (handled, sent) = run_one(stage, FailurePolicy::Pass, event("hi")).await;
     assert_eq!(handled.unwrap().fallback, Some(Fallback::OverLimits));
-    assert_eq!(sent[0].message.metadata.as_deref(), Some("{\"secretMeta\":\"Zorblax\"}"));
+    assert_eq!(
+        sent[0].message.metadata.as_deref(),
+        Some("{\"secretMeta\":\"Zorblax\"}")
+    );
 }
 
 #[tokio::test]
@@ -104,12 +122,19 @@ async fn unusable_ids_are_a_lambda_error_without_callback() {
     assert!(sent.is_empty());
     let diagnostic = lambda_runtime::Diagnostic::from(error);
     assert_eq!(diagnostic.error_type, "InvalidEvent");
-    assert_eq!(diagnostic.error_message, "unusable event, no callback possible: CallbackId: length 5, must be 32–64");
+    assert_eq!(
+        diagnostic.error_message,
+        "unusable event, no callback possible: CallbackId: length 5, must be 32–64"
+    );
 }
 
 #[tokio::test]
 async fn a_repeat_delivery_to_the_same_container_is_skipped() {
-    let processor = Processor::new(Fixed(Ok(Decision::Pass)), RecordingSender::default(), config(FailurePolicy::Pass));
+    let processor = Processor::new(
+        Fixed(Ok(Decision::Pass)),
+        RecordingSender::default(),
+        config(FailurePolicy::Pass),
+    );
     let first = processor.handle(&event("hi")).await.unwrap();
     let second = processor.handle(&event("hi")).await.unwrap();
     assert_eq!(first.outcome, "sent");
@@ -121,16 +146,25 @@ async fn a_repeat_delivery_to_the_same_container_is_skipped() {
 struct Broken;
 impl CallbackSender for Broken {
     async fn send(&self, _: &CallbackRequest) -> Result<Delivered, CallbackError> {
-        Err(CallbackError::GaveUp { attempts: 3, last: Failure::classify(None, Some(503), "down", false) })
+        Err(CallbackError::GaveUp {
+            attempts: 3,
+            last: Failure::classify(None, Some(503), "down", false),
+        })
     }
 }
 
 #[tokio::test]
 async fn a_failed_callback_is_a_lambda_error_and_not_remembered() {
-    let processor = Processor::new(Fixed(Ok(Decision::Pass)), Broken, config(FailurePolicy::Pass));
+    let processor = Processor::new(
+        Fixed(Ok(Decision::Pass)),
+        Broken,
+        config(FailurePolicy::Pass),
+    );
     let error = processor.handle(&event("hi")).await.unwrap_err();
-    assert_eq!(lambda_runtime::Diagnostic::from(error).error_type, "CallbackFailed");
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "CallbackFailed"
+    );
     // Not remembered as done: the retry of the same event is processed again.
     assert!(processor.handle(&event("hi")).await.is_err());
 }
-

@@ -69,7 +69,11 @@ impl Answer {
             "UnauthorizedClient" => "UnauthorizedClientException",
             other => panic!("unknown code {other}"),
         };
-        Self { status, error_type: Some(error_type), body: serde_json::json!({"Code": code, "Message": message}).to_string() }
+        Self {
+            status,
+            error_type: Some(error_type),
+            body: serde_json::json!({"Code": code, "Message": message}).to_string(),
+        }
     }
 }
 
@@ -89,9 +93,16 @@ pub struct StubServer {
 impl StubServer {
     /// Starts the stub; `script` answers requests in order, then every request gets a 200 callback answer.
     pub async fn start(script: Vec<Answer>) -> Self {
-        let shared = Arc::new(Shared { script: Mutex::new(script.into()), ..Shared::default() });
-        let app = Router::new().fallback(record).with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let shared = Arc::new(Shared {
+            script: Mutex::new(script.into()),
+            ..Shared::default()
+        });
+        let app = Router::new()
+            .fallback(record)
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -101,7 +112,11 @@ impl StubServer {
                 })
                 .await;
         });
-        Self { addr, shared, stop: Some(stop) }
+        Self {
+            addr,
+            shared,
+            stop: Some(stop),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -121,24 +136,45 @@ impl Drop for StubServer {
     }
 }
 
-async fn record(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn record(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let callback_id = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
-        .and_then(|v| v.get("CallbackId").and_then(|c| c.as_str()).map(str::to_owned))
+        .and_then(|v| {
+            v.get("CallbackId")
+                .and_then(|c| c.as_str())
+                .map(str::to_owned)
+        })
         .unwrap_or_default();
-    shared.seen.lock().expect("stub lock").push(Recorded { method, uri: uri.clone(), headers, body });
+    shared.seen.lock().expect("stub lock").push(Recorded {
+        method,
+        uri: uri.clone(),
+        headers,
+        body,
+    });
     let answer = shared.script.lock().expect("stub lock").pop_front();
     match answer {
         Some(answer) => {
-            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = (status, [("content-type", "application/json")], answer.body).into_response();
+            let status =
+                StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response =
+                (status, [("content-type", "application/json")], answer.body).into_response();
             if let Some(error_type) = answer.error_type {
-                response.headers_mut().insert("x-amzn-errortype", error_type.parse().expect("header value"));
+                response.headers_mut().insert(
+                    "x-amzn-errortype",
+                    error_type.parse().expect("header value"),
+                );
             }
             response
         }
         None => {
-            let body = serde_json::json!({"ChannelArn": "echo", "CallbackId": callback_id}).to_string();
+            let body =
+                serde_json::json!({"ChannelArn": "echo", "CallbackId": callback_id}).to_string();
             (StatusCode::OK, [("content-type", "application/json")], body).into_response()
         }
     }
@@ -150,7 +186,9 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_chimesdkmessaging::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .credentials_provider(aws_sdk_chimesdkmessaging::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
         .load()
         .await
 }

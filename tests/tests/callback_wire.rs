@@ -4,11 +4,15 @@
 
 use std::time::Duration;
 
-use chime_flow::callback::{CallbackError, CallbackSender, Delivered, FailureKind, SdkCallbackSender};
+use chime_flow::callback::{
+    CallbackError, CallbackSender, Delivered, FailureKind, SdkCallbackSender,
+};
 use chime_flow::retry::RetryPolicy;
 use chime_flow::runtime::Processor;
 use chime_flow::stages::moderation::Moderation;
-use chime_flow::{CallbackRequest, Decision, Edits, Env, FailurePolicy, ProcessorConfig, ProcessorEvent};
+use chime_flow::{
+    CallbackRequest, Decision, Edits, Env, FailurePolicy, ProcessorConfig, ProcessorEvent,
+};
 use flow_tests::{Answer, StubServer, event_bytes, event_json, sdk_config};
 
 fn fast_retries() -> RetryPolicy {
@@ -21,20 +25,33 @@ fn fast_retries() -> RetryPolicy {
 }
 
 async fn sender_for(stub: &StubServer) -> SdkCallbackSender {
-    SdkCallbackSender::new(&sdk_config(&stub.url()).await, fast_retries(), Duration::from_secs(2))
+    SdkCallbackSender::new(
+        &sdk_config(&stub.url()).await,
+        fast_retries(),
+        Duration::from_secs(2),
+    )
 }
 
 fn request(fixture: &str, decision: &Decision) -> CallbackRequest {
     let event = ProcessorEvent::from_slice(&event_bytes(fixture)).expect("fixture parses");
-    CallbackRequest::for_decision(&event.channel_message, &event.callback_id, decision).expect("within limits")
+    CallbackRequest::for_decision(&event.channel_message, &event.callback_id, decision)
+        .expect("within limits")
 }
 
 #[tokio::test]
 async fn update_callback_wire_format() {
     let stub = StubServer::start(vec![]).await;
     let sender = sender_for(&stub).await;
-    let edits = Edits::default().with_content("Welcome!").with_attribute("checked", vec!["yes".into()]);
-    let delivered = sender.send(&request("elastic-subchannel.json", &Decision::Update(edits))).await.unwrap();
+    let edits = Edits::default()
+        .with_content("Welcome!")
+        .with_attribute("checked", vec!["yes".into()]);
+    let delivered = sender
+        .send(&request(
+            "elastic-subchannel.json",
+            &Decision::Update(edits),
+        ))
+        .await
+        .unwrap();
     assert_eq!(delivered, Delivered::Sent { attempts: 1 });
 
     let seen = stub.requests();
@@ -47,33 +64,68 @@ async fn update_callback_wire_format() {
     );
     assert_eq!(call.uri.query(), Some("operation=channel-flow-callback"));
     assert!(call.header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256") && a.contains("/chime/aws4_request")));
-    assert_eq!(call.header("x-amz-chime-bearer"), None, "the callback carries no bearer");
+    assert_eq!(
+        call.header("x-amz-chime-bearer"),
+        None,
+        "the callback carries no bearer"
+    );
     let body = call.json();
-    assert_eq!(body["CallbackId"], event_json("elastic-subchannel.json")["CallbackId"]);
+    assert_eq!(
+        body["CallbackId"],
+        event_json("elastic-subchannel.json")["CallbackId"]
+    );
     assert_eq!(body["DeleteResource"], false);
     let message = &body["ChannelMessage"];
     assert_eq!(message["MessageId"], "msg-elastic-0002");
     assert_eq!(message["SubChannelId"], "subchannel-3");
     assert_eq!(message["Content"], "Welcome!");
-    assert_eq!(message["Metadata"], "", "unchanged metadata is sent as it was");
-    assert_eq!(message["MessageAttributes"]["checked"]["StringValues"][0], "yes");
+    assert_eq!(
+        message["Metadata"], "",
+        "unchanged metadata is sent as it was"
+    );
+    assert_eq!(
+        message["MessageAttributes"]["checked"]["StringValues"][0],
+        "yes"
+    );
 }
 
 #[tokio::test]
 async fn deny_callback_wire_format_and_pass_through_fields() {
     let stub = StubServer::start(vec![]).await;
     let sender = sender_for(&stub).await;
-    sender.send(&request("metadata-attributes.json", &Decision::deny("term-1"))).await.unwrap();
-    sender.send(&request("metadata-attributes.json", &Decision::Pass)).await.unwrap();
+    sender
+        .send(&request(
+            "metadata-attributes.json",
+            &Decision::deny("term-1"),
+        ))
+        .await
+        .unwrap();
+    sender
+        .send(&request("metadata-attributes.json", &Decision::Pass))
+        .await
+        .unwrap();
     let seen = stub.requests();
     let deny = seen[0].json();
     assert_eq!(deny["DeleteResource"], true);
-    assert_eq!(deny["ChannelMessage"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["MessageId"]);
+    assert_eq!(
+        deny["ChannelMessage"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        vec!["MessageId"]
+    );
     let pass = seen[1].json();
     let message = &pass["ChannelMessage"];
-    assert_eq!(message["Metadata"], "{\"ticket\":\"OPS-42\",\"priority\":\"high\"}");
+    assert_eq!(
+        message["Metadata"],
+        "{\"ticket\":\"OPS-42\",\"priority\":\"high\"}"
+    );
     assert_eq!(message["ContentType"], "text/plain");
-    assert_eq!(message["MessageAttributes"]["topic"]["StringValues"], serde_json::json!(["ops", "alerts"]));
+    assert_eq!(
+        message["MessageAttributes"]["topic"]["StringValues"],
+        serde_json::json!(["ops", "alerts"])
+    );
     assert_eq!(message["PushNotification"]["Title"], "Ops");
     assert_eq!(message["PushNotification"]["Type"], "DEFAULT");
 }
@@ -87,19 +139,30 @@ async fn throttling_and_server_errors_are_retried() {
     ];
     let stub = StubServer::start(script).await;
     let sender = sender_for(&stub).await;
-    let delivered = sender.send(&request("plain.json", &Decision::Pass)).await.unwrap();
+    let delivered = sender
+        .send(&request("plain.json", &Decision::Pass))
+        .await
+        .unwrap();
     assert_eq!(delivered, Delivered::Sent { attempts: 4 });
     let seen = stub.requests();
     assert_eq!(seen.len(), 4);
-    assert!(seen.windows(2).all(|w| w[0].body == w[1].body), "every retry sends the same callback");
+    assert!(
+        seen.windows(2).all(|w| w[0].body == w[1].body),
+        "every retry sends the same callback"
+    );
 }
 
 #[tokio::test]
 async fn retries_stop_at_the_budget() {
-    let script = (0..10).map(|_| Answer::error(500, "ServiceFailure", "internal")).collect();
+    let script = (0..10)
+        .map(|_| Answer::error(500, "ServiceFailure", "internal"))
+        .collect();
     let stub = StubServer::start(script).await;
     let sender = sender_for(&stub).await;
-    let error = sender.send(&request("plain.json", &Decision::Pass)).await.unwrap_err();
+    let error = sender
+        .send(&request("plain.json", &Decision::Pass))
+        .await
+        .unwrap_err();
     match error {
         CallbackError::GaveUp { attempts, last } => {
             assert_eq!(attempts, 4);
@@ -114,12 +177,23 @@ async fn retries_stop_at_the_budget() {
 #[tokio::test]
 async fn repeat_deliveries_count_as_done() {
     for answer in [
-        Answer::error(409, "Conflict", "The request could not be processed because of conflict"),
-        Answer::error(400, "BadRequest", "Callback for a non-pending message is not allowed"),
+        Answer::error(
+            409,
+            "Conflict",
+            "The request could not be processed because of conflict",
+        ),
+        Answer::error(
+            400,
+            "BadRequest",
+            "Callback for a non-pending message is not allowed",
+        ),
     ] {
         let stub = StubServer::start(vec![answer]).await;
         let sender = sender_for(&stub).await;
-        let delivered = sender.send(&request("plain.json", &Decision::Pass)).await.unwrap();
+        let delivered = sender
+            .send(&request("plain.json", &Decision::Pass))
+            .await
+            .unwrap();
         assert_eq!(delivered, Delivered::AlreadyHandled { attempts: 1 });
         assert_eq!(stub.requests().len(), 1, "no retry");
     }
@@ -128,13 +202,26 @@ async fn repeat_deliveries_count_as_done() {
 #[tokio::test]
 async fn forbidden_and_other_bad_requests_are_not_retried() {
     let stub = StubServer::start(vec![Answer::error(403, "Forbidden", "not allowed")]).await;
-    let error = sender_for(&stub).await.send(&request("plain.json", &Decision::Pass)).await.unwrap_err();
+    let error = sender_for(&stub)
+        .await
+        .send(&request("plain.json", &Decision::Pass))
+        .await
+        .unwrap_err();
     assert!(matches!(error, CallbackError::Forbidden(_)));
     assert!(error.to_string().contains("48-hour"), "{error}");
     assert_eq!(stub.requests().len(), 1);
 
-    let stub = StubServer::start(vec![Answer::error(400, "BadRequest", "Metadata is invalid")]).await;
-    let error = sender_for(&stub).await.send(&request("plain.json", &Decision::Pass)).await.unwrap_err();
+    let stub = StubServer::start(vec![Answer::error(
+        400,
+        "BadRequest",
+        "Metadata is invalid",
+    )])
+    .await;
+    let error = sender_for(&stub)
+        .await
+        .send(&request("plain.json", &Decision::Pass))
+        .await
+        .unwrap_err();
     assert!(matches!(error, CallbackError::Rejected(_)));
     assert_eq!(stub.requests().len(), 1);
 }
@@ -147,9 +234,19 @@ async fn an_unreachable_endpoint_is_retried_then_given_up() {
         stub.url()
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let sender = SdkCallbackSender::new(&sdk_config(&url).await, fast_retries(), Duration::from_millis(500));
-    let error = sender.send(&request("plain.json", &Decision::Pass)).await.unwrap_err();
-    assert!(matches!(error, CallbackError::GaveUp { attempts: 4, .. }), "{error:?}");
+    let sender = SdkCallbackSender::new(
+        &sdk_config(&url).await,
+        fast_retries(),
+        Duration::from_millis(500),
+    );
+    let error = sender
+        .send(&request("plain.json", &Decision::Pass))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, CallbackError::GaveUp { attempts: 4, .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -158,12 +255,18 @@ async fn the_processor_denies_profanity_on_the_wire() {
     let config = ProcessorConfig::from_env(&Env::default(), FailurePolicy::Deny).unwrap();
     let stage = Moderation::from_env(&Env::default()).unwrap();
     let processor = Processor::new(stage, sender_for(&stub).await, config);
-    let handled = processor.handle(&event_json("profanity-evasion.json")).await.unwrap();
+    let handled = processor
+        .handle(&event_json("profanity-evasion.json"))
+        .await
+        .unwrap();
     assert_eq!(handled.decision, Some("deny"));
     let clean = processor.handle(&event_json("plain.json")).await.unwrap();
     assert_eq!(clean.decision, Some("pass"));
     let seen = stub.requests();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].json()["DeleteResource"], true);
-    assert_eq!(seen[1].json()["ChannelMessage"]["Content"], "Hello team, the build is green.");
+    assert_eq!(
+        seen[1].json()["ChannelMessage"]["Content"],
+        "Hello team, the build is green."
+    );
 }

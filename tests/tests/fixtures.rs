@@ -6,10 +6,22 @@ use flow_tests::{event_bytes, events_dir};
 
 const MALFORMED: &[(&str, &str)] = &[
     ("malformed-missing-callback-id.json", "CallbackId: missing"),
-    ("malformed-short-callback-id.json", "CallbackId: length 12, must be 32–64"),
-    ("malformed-missing-channel-message.json", "ChannelMessage: missing"),
-    ("malformed-bad-channel-arn.json", "ChannelMessage.ChannelArn: not an ARN (must start with 'arn:')"),
-    ("malformed-not-json.json", "payload is not JSON: unexpected end of input at line 2, column 0"),
+    (
+        "malformed-short-callback-id.json",
+        "CallbackId: length 12, must be 32–64",
+    ),
+    (
+        "malformed-missing-channel-message.json",
+        "ChannelMessage: missing",
+    ),
+    (
+        "malformed-bad-channel-arn.json",
+        "ChannelMessage.ChannelArn: not an ARN (must start with 'arn:')",
+    ),
+    (
+        "malformed-not-json.json",
+        "payload is not JSON: unexpected end of input at line 2, column 0",
+    ),
 ];
 
 fn all_fixtures() -> Vec<String> {
@@ -28,16 +40,24 @@ fn every_fixture_is_covered() {
     let names = all_fixtures();
     assert!(names.len() >= 18, "{names:?}");
     for name in names.iter().filter(|n| n.starts_with("malformed-")) {
-        assert!(MALFORMED.iter().any(|(m, _)| m == name), "{name} has no expected error");
+        assert!(
+            MALFORMED.iter().any(|(m, _)| m == name),
+            "{name} has no expected error"
+        );
     }
 }
 
 #[test]
 fn valid_fixtures_round_trip() {
-    for name in all_fixtures().iter().filter(|n| !n.starts_with("malformed-")) {
-        let event = ProcessorEvent::from_slice(&event_bytes(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for name in all_fixtures()
+        .iter()
+        .filter(|n| !n.starts_with("malformed-"))
+    {
+        let event = ProcessorEvent::from_slice(&event_bytes(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let reserialised = serde_json::to_value(&event).unwrap();
-        let again = ProcessorEvent::from_value(&reserialised).unwrap_or_else(|e| panic!("{name} re-parse: {e}"));
+        let again = ProcessorEvent::from_value(&reserialised)
+            .unwrap_or_else(|e| panic!("{name} re-parse: {e}"));
         assert_eq!(event, again, "{name}");
         assert_eq!(event.callback_id.len(), 34, "{name}");
     }
@@ -56,15 +76,34 @@ fn malformed_fixtures_name_the_field() {
 
 #[test]
 fn fixture_details() {
-    let parse = |name: &str| ProcessorEvent::from_slice(&event_bytes(name)).unwrap().channel_message;
-    assert_eq!(parse("elastic-subchannel.json").sub_channel_id.as_deref(), Some("subchannel-3"));
+    let parse = |name: &str| {
+        ProcessorEvent::from_slice(&event_bytes(name))
+            .unwrap()
+            .channel_message
+    };
+    assert_eq!(
+        parse("elastic-subchannel.json").sub_channel_id.as_deref(),
+        Some("subchannel-3")
+    );
     let iso = parse("timestamps-iso.json");
-    assert_eq!(iso.created_timestamp.unwrap().to_string(), "2024-11-25T16:00:00.123Z");
+    assert_eq!(
+        iso.created_timestamp.unwrap().to_string(),
+        "2024-11-25T16:00:00.123Z"
+    );
     assert!(iso.is_edit());
-    assert_eq!(parse("plain.json").created_timestamp.unwrap().seconds, 1_732_550_400);
+    assert_eq!(
+        parse("plain.json").created_timestamp.unwrap().seconds,
+        1_732_550_400
+    );
     assert!(parse("edit.json").is_edit());
-    assert_eq!(parse("non-persistent.json").persistence.as_deref(), Some("NON_PERSISTENT"));
-    assert_eq!(parse("metadata-attributes.json").message_attributes["topic"], vec!["ops", "alerts"]);
+    assert_eq!(
+        parse("non-persistent.json").persistence.as_deref(),
+        Some("NON_PERSISTENT")
+    );
+    assert_eq!(
+        parse("metadata-attributes.json").message_attributes["topic"],
+        vec!["ops", "alerts"]
+    );
     assert!(parse("unicode.json").text().contains("👋🏽"));
     assert_eq!(parse("unknown-fields.json").target.len(), 1);
 }

@@ -12,15 +12,27 @@ use flow_tests::event_json;
 /// fixture → expected decision for (moderation, redaction, enrichment, pipeline).
 const TABLE: &[(&str, [&str; 4])] = &[
     ("plain.json", ["pass", "pass", "update", "update"]),
-    ("elastic-subchannel.json", ["pass", "pass", "update", "update"]),
-    ("metadata-attributes.json", ["pass", "pass", "update", "update"]),
+    (
+        "elastic-subchannel.json",
+        ["pass", "pass", "update", "update"],
+    ),
+    (
+        "metadata-attributes.json",
+        ["pass", "pass", "update", "update"],
+    ),
     ("unicode.json", ["pass", "pass", "update", "update"]),
     ("timestamps-iso.json", ["pass", "pass", "update", "update"]),
     ("non-persistent.json", ["pass", "pass", "update", "update"]),
     ("unknown-fields.json", ["pass", "pass", "update", "update"]),
     ("profanity.json", ["deny", "update", "update", "deny"]),
-    ("profanity-evasion.json", ["deny", "update", "update", "deny"]),
-    ("innocent-lookalikes.json", ["pass", "pass", "update", "update"]),
+    (
+        "profanity-evasion.json",
+        ["deny", "update", "update", "deny"],
+    ),
+    (
+        "innocent-lookalikes.json",
+        ["pass", "pass", "update", "update"],
+    ),
     ("pii.json", ["pass", "update", "update", "update"]),
     ("mentions-links.json", ["pass", "pass", "update", "update"]),
     ("edit.json", ["pass", "pass", "update", "update"]),
@@ -44,7 +56,10 @@ async fn callback(index: usize, fixture: &str) -> (String, CallbackRequest) {
     assert_eq!(handled.fallback, None, "{name} on {fixture}");
     let sent = processor.sender().requests();
     assert_eq!(sent.len(), 1, "exactly one callback");
-    (handled.decision.unwrap().to_owned(), sent.into_iter().next().unwrap())
+    (
+        handled.decision.unwrap().to_owned(),
+        sent.into_iter().next().unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -54,12 +69,24 @@ async fn every_processor_on_every_sample_event() {
         for (index, want) in expected.iter().enumerate() {
             let (decision, request) = callback(index, fixture).await;
             assert_eq!(&decision, want, "stage {index} on {fixture}");
-            assert_eq!(request.callback_id, original["CallbackId"].as_str().unwrap());
-            assert_eq!(request.message.message_id, original["ChannelMessage"]["MessageId"].as_str().unwrap());
-            assert_eq!(request.message.sub_channel_id.as_deref(), original["ChannelMessage"]["SubChannelId"].as_str());
+            assert_eq!(
+                request.callback_id,
+                original["CallbackId"].as_str().unwrap()
+            );
+            assert_eq!(
+                request.message.message_id,
+                original["ChannelMessage"]["MessageId"].as_str().unwrap()
+            );
+            assert_eq!(
+                request.message.sub_channel_id.as_deref(),
+                original["ChannelMessage"]["SubChannelId"].as_str()
+            );
             assert_eq!(request.delete_resource, decision == "deny");
             if decision != "deny" {
-                assert!(request.message.content.is_some(), "pass and update carry the content");
+                assert!(
+                    request.message.content.is_some(),
+                    "pass and update carry the content"
+                );
             }
         }
     }
@@ -69,8 +96,14 @@ async fn every_processor_on_every_sample_event() {
 async fn redaction_and_enrichment_results_on_samples() {
     let (_, request) = callback(3, "pii.json").await;
     let content = request.message.content.unwrap();
-    assert_eq!(content, "Mail me at [EMAIL] or call [PHONE]; card [CARD], IBAN [IBAN].");
-    assert_eq!(request.message.attributes["redactions"], vec!["card:1", "iban:1", "email:1", "phone:1"]);
+    assert_eq!(
+        content,
+        "Mail me at [EMAIL] or call [PHONE]; card [CARD], IBAN [IBAN]."
+    );
+    assert_eq!(
+        request.message.attributes["redactions"],
+        vec!["card:1", "iban:1", "email:1", "phone:1"]
+    );
 
     let (_, request) = callback(3, "mentions-links.json").await;
     let attrs = &request.message.attributes;
@@ -80,8 +113,13 @@ async fn redaction_and_enrichment_results_on_samples() {
     assert!(attrs["mentions"].iter().any(|m| m.ends_with("/user/alice")));
 
     let (_, request) = callback(3, "metadata-attributes.json").await;
-    let meta: serde_json::Value = serde_json::from_str(request.message.metadata.as_deref().unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(request.message.metadata.as_deref().unwrap()).unwrap();
     assert_eq!(meta["ticket"], "OPS-42", "sender metadata kept");
     assert!(meta["chimeFlow"]["enrichment"]["words"].is_number());
-    assert_eq!(request.message.attributes["topic"], vec!["ops", "alerts"], "sender attributes kept");
+    assert_eq!(
+        request.message.attributes["topic"],
+        vec!["ops", "alerts"],
+        "sender attributes kept"
+    );
 }

@@ -20,7 +20,12 @@ fn build(stage: &str, env: &Env) -> Result<Box<dyn Stage>, ConfigError> {
         "moderation" => Box::new(Moderation::from_env(env)?),
         "redaction" => Box::new(Redaction::from_env(env)?),
         "enrichment" => Box::new(Enrichment::from_env(env)?),
-        other => return Err(ConfigError::new("--stage", format!("unknown stage {other:?}"))),
+        other => {
+            return Err(ConfigError::new(
+                "--stage",
+                format!("unknown stage {other:?}"),
+            ));
+        }
     })
 }
 
@@ -37,12 +42,20 @@ async fn main() -> ExitCode {
         args.remove(at);
     }
     if args.is_empty() {
-        eprintln!("usage: dry-run [--stage pipeline|moderation|redaction|enrichment] EVENT.json...");
+        eprintln!(
+            "usage: dry-run [--stage pipeline|moderation|redaction|enrichment] EVENT.json..."
+        );
         return ExitCode::from(2);
     }
     let env = Env::from_process();
-    let policy = if stage_name == "pipeline" { chime_flow::FailurePolicy::Deny } else { default_policy(&stage_name) };
-    let processor = match build(&stage_name, &env).and_then(|stage| Ok((stage, ProcessorConfig::from_env(&env, policy)?))) {
+    let policy = if stage_name == "pipeline" {
+        chime_flow::FailurePolicy::Deny
+    } else {
+        default_policy(&stage_name)
+    };
+    let processor = match build(&stage_name, &env)
+        .and_then(|stage| Ok((stage, ProcessorConfig::from_env(&env, policy)?)))
+    {
         Ok((stage, config)) => Processor::new(stage, RecordingSender::default(), config),
         Err(error) => {
             eprintln!("error: {error}");
@@ -62,8 +75,12 @@ async fn main() -> ExitCode {
             Ok(handled) => {
                 let sent = processor.sender().requests();
                 let callback = sent.last().map(|r| r.to_wire_json());
-                let report = serde_json::json!({"event": path, "result": handled, "callback": callback});
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                let report =
+                    serde_json::json!({"event": path, "result": handled, "callback": callback});
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             }
             Err(error) => {
                 failures += 1;

@@ -30,28 +30,49 @@ pub struct Failure {
 impl Failure {
     /// Classifies an attempt from what the SDK saw. `transport` is true for timeouts and dispatch
     /// failures (no response).
-    pub fn classify(code: Option<&str>, status: Option<u16>, message: &str, transport: bool) -> Self {
+    pub fn classify(
+        code: Option<&str>,
+        status: Option<u16>,
+        message: &str,
+        transport: bool,
+    ) -> Self {
         let code = code.map(|c| c.trim_end_matches("Exception").to_owned());
         let lowered = message.to_ascii_lowercase();
         let kind = match (code.as_deref(), status) {
             _ if transport => FailureKind::Retryable,
-            (Some("ThrottledClient" | "ServiceFailure" | "ServiceUnavailable" | "Throttling"), _) => {
-                FailureKind::Retryable
-            }
+            (
+                Some("ThrottledClient" | "ServiceFailure" | "ServiceUnavailable" | "Throttling"),
+                _,
+            ) => FailureKind::Retryable,
             (Some("Conflict"), _) | (None, Some(409)) => FailureKind::AlreadyHandled,
-            (Some("BadRequest"), _) | (None, Some(400)) if mentions_handled(&lowered) => FailureKind::AlreadyHandled,
+            (Some("BadRequest"), _) | (None, Some(400)) if mentions_handled(&lowered) => {
+                FailureKind::AlreadyHandled
+            }
             (Some("Forbidden"), _) | (None, Some(403)) => FailureKind::Forbidden,
             (_, Some(429)) => FailureKind::Retryable,
             (_, Some(s)) if s >= 500 => FailureKind::Retryable,
             _ => FailureKind::Rejected,
         };
-        Self { kind, code, status, message: message.to_owned() }
+        Self {
+            kind,
+            code,
+            status,
+            message: message.to_owned(),
+        }
     }
 }
 
 /// The service's words for "this message is no longer waiting for a callback".
 fn mentions_handled(lowered: &str) -> bool {
-    ["non-pending", "not pending", "nonpending", "not in pending", "already"].iter().any(|p| lowered.contains(p))
+    [
+        "non-pending",
+        "not pending",
+        "nonpending",
+        "not in pending",
+        "already",
+    ]
+    .iter()
+    .any(|p| lowered.contains(p))
 }
 
 impl Retryable for Failure {
@@ -75,26 +96,67 @@ impl fmt::Display for Failure {
 mod tests {
     use super::*;
 
-    fn kind(code: Option<&str>, status: Option<u16>, message: &str, transport: bool) -> FailureKind {
+    fn kind(
+        code: Option<&str>,
+        status: Option<u16>,
+        message: &str,
+        transport: bool,
+    ) -> FailureKind {
         Failure::classify(code, status, message, transport).kind
     }
 
     #[test]
     fn classification_table() {
         use FailureKind::*;
-        assert_eq!(kind(Some("ThrottledClientException"), Some(429), "slow down", false), Retryable);
-        assert_eq!(kind(Some("ServiceFailureException"), Some(500), "oops", false), Retryable);
-        assert_eq!(kind(Some("ServiceUnavailableException"), Some(503), "", false), Retryable);
+        assert_eq!(
+            kind(
+                Some("ThrottledClientException"),
+                Some(429),
+                "slow down",
+                false
+            ),
+            Retryable
+        );
+        assert_eq!(
+            kind(Some("ServiceFailureException"), Some(500), "oops", false),
+            Retryable
+        );
+        assert_eq!(
+            kind(Some("ServiceUnavailableException"), Some(503), "", false),
+            Retryable
+        );
         assert_eq!(kind(None, Some(502), "bad gateway", false), Retryable);
         assert_eq!(kind(None, None, "timed out", true), Retryable);
-        assert_eq!(kind(Some("ConflictException"), Some(409), "conflict", false), AlreadyHandled);
         assert_eq!(
-            kind(Some("BadRequestException"), Some(400), "Cannot process callback for a non-pending message", false),
+            kind(Some("ConflictException"), Some(409), "conflict", false),
             AlreadyHandled
         );
-        assert_eq!(kind(Some("BadRequestException"), Some(400), "Metadata too long", false), Rejected);
-        assert_eq!(kind(Some("ForbiddenException"), Some(403), "denied", false), Forbidden);
-        assert_eq!(kind(Some("UnauthorizedClientException"), Some(401), "no", false), Rejected);
+        assert_eq!(
+            kind(
+                Some("BadRequestException"),
+                Some(400),
+                "Cannot process callback for a non-pending message",
+                false
+            ),
+            AlreadyHandled
+        );
+        assert_eq!(
+            kind(
+                Some("BadRequestException"),
+                Some(400),
+                "Metadata too long",
+                false
+            ),
+            Rejected
+        );
+        assert_eq!(
+            kind(Some("ForbiddenException"), Some(403), "denied", false),
+            Forbidden
+        );
+        assert_eq!(
+            kind(Some("UnauthorizedClientException"), Some(401), "no", false),
+            Rejected
+        );
     }
 
     #[test]

@@ -55,5 +55,8 @@ pub enum CallbackError {
 /// Sends one callback, retrying within its own policy. Implemented by the SDK adapter, and by
 /// [`RecordingSender`] for dry runs and tests.
 pub trait CallbackSender: Send + Sync {
-    fn send(&self, request: &CallbackRequest) -> impl Future<Output = Result<Delivered, CallbackError>> + Send;
+    fn send(
+        &self,
+        request: &CallbackRequest,
+    ) -> impl Future<Output = Result<Delivered, CallbackError>> + Send;
 }

@@ -12,7 +12,10 @@ pub struct RecordingSender {
 impl RecordingSender {
     /// Every request recorded so far, in order.
     pub fn requests(&self) -> Vec<CallbackRequest> {
-        self.sent.lock().map(|sent| sent.clone()).unwrap_or_default()
+        self.sent
+            .lock()
+            .map(|sent| sent.clone())
+            .unwrap_or_default()
     }
 }
 

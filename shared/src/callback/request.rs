@@ -5,8 +5,8 @@ use crate::arn::ChimeArn;
 use crate::decision::Decision;
 use crate::event::{Attributes, CallbackTarget, ChannelMessage, PushNotification};
 use crate::limits::{
-    ATTRIBUTE_KEY_LEN, ATTRIBUTE_VALUE_LEN, CONTENT_MAX_BYTES, CONTENT_TYPE_MAX_BYTES, METADATA_MAX_BYTES,
-    PUSH_BODY_LEN, PUSH_TITLE_LEN,
+    ATTRIBUTE_KEY_LEN, ATTRIBUTE_VALUE_LEN, CONTENT_MAX_BYTES, CONTENT_TYPE_MAX_BYTES,
+    METADATA_MAX_BYTES, PUSH_BODY_LEN, PUSH_TITLE_LEN,
 };
 
 /// A value that the service would reject, found before sending. Names the field, never its value.
@@ -42,7 +42,11 @@ impl CallbackRequest {
     /// Maps a decision on `original` to its callback. Pass and update carry the full resulting content,
     /// metadata, content type and attributes (the original where unchanged), so that the outcome does not
     /// depend on whether Chime keeps or clears omitted fields. Deny carries only the ids.
-    pub fn for_decision(original: &ChannelMessage, callback_id: &str, decision: &Decision) -> Result<Self, LimitError> {
+    pub fn for_decision(
+        original: &ChannelMessage,
+        callback_id: &str,
+        decision: &Decision,
+    ) -> Result<Self, LimitError> {
         let target = CallbackTarget {
             callback_id: callback_id.to_owned(),
             channel_arn: original.channel_arn.clone(),
@@ -78,7 +82,10 @@ impl CallbackRequest {
 
     /// A deny: `DeleteResource: true` and the ids only.
     pub fn deny(target: &CallbackTarget) -> Self {
-        Self { delete_resource: true, ..Self::ids_only(target) }
+        Self {
+            delete_resource: true,
+            ..Self::ids_only(target)
+        }
     }
 
     /// A pass of a message whose body could not be read: ids only, so Chime keeps what it has.
@@ -114,10 +121,22 @@ impl CallbackMessage {
         }
         for (key, values) in &self.attributes {
             // The key is user data too: name it by position, not by text.
-            let position = self.attributes.keys().position(|k| k == key).unwrap_or_default();
-            check_bytes(&format!("MessageAttributes[key #{position}]"), key, ATTRIBUTE_KEY_LEN)?;
+            let position = self
+                .attributes
+                .keys()
+                .position(|k| k == key)
+                .unwrap_or_default();
+            check_bytes(
+                &format!("MessageAttributes[key #{position}]"),
+                key,
+                ATTRIBUTE_KEY_LEN,
+            )?;
             for (index, value) in values.iter().enumerate() {
-                check_bytes(&format!("MessageAttributes[key #{position}].StringValues[{index}]"), value, ATTRIBUTE_VALUE_LEN)?;
+                check_bytes(
+                    &format!("MessageAttributes[key #{position}].StringValues[{index}]"),
+                    value,
+                    ATTRIBUTE_VALUE_LEN,
+                )?;
             }
         }
         if let Some(push) = &self.push_notification {
@@ -135,92 +154,17 @@ impl CallbackMessage {
 fn check_bytes(field: &str, value: &str, (min, max): (usize, usize)) -> Result<(), LimitError> {
     let len = value.len();
     if len < min || len > max {
-        let rule = if min == 0 { format!("at most {max}") } else { format!("{min}–{max}") };
-        return Err(LimitError { field: field.to_owned(), problem: format!("{len} bytes, must be {rule}") });
+        let rule = if min == 0 {
+            format!("at most {max}")
+        } else {
+            format!("{min}–{max}")
+        };
+        return Err(LimitError {
+            field: field.to_owned(),
+            problem: format!("{len} bytes, must be {rule}"),
+        });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::decision::Edits;
-    use crate::event::ProcessorEvent;
-    use serde_json::json;
-
-    fn event() -> ProcessorEvent {
-        ProcessorEvent::from_value(&json!({
-            "CallbackId": "0123456789abcdef0123456789abcdef",
-            "ChannelMessage": {
-                "MessageId": "m-1",
-                "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/a/channel/c",
-                "SubChannelId": "sub-1",
-                "Content": "hello",
-                "Metadata": "{\"a\":1}",
-                "MessageAttributes": {"lang": {"StringValues": ["en"]}}
-            }
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn pass_carries_everything_original() {
-        let e = event();
-        let request = CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::Pass).unwrap();
-        assert!(!request.delete_resource);
-        assert_eq!(request.message.content.as_deref(), Some("hello"));
-        assert_eq!(request.message.metadata.as_deref(), Some("{\"a\":1}"));
-        assert_eq!(request.message.sub_channel_id.as_deref(), Some("sub-1"));
-        assert_eq!(request.message.attributes["lang"], vec!["en".to_owned()]);
-    }
-
-    #[test]
-    fn update_merges_attributes_and_keeps_unchanged_fields() {
-        let e = event();
-        let edits = Edits::default().with_content("HELLO").with_attribute("seen", vec!["1".into()]);
-        let request =
-            CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::Update(edits)).unwrap();
-        assert_eq!(request.message.content.as_deref(), Some("HELLO"));
-        assert_eq!(request.message.metadata.as_deref(), Some("{\"a\":1}"));
-        assert_eq!(request.message.attributes.len(), 2);
-    }
-
-    #[test]
-    fn deny_carries_ids_only() {
-        let e = event();
-        let request = CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::deny("r1")).unwrap();
-        assert!(request.delete_resource);
-        assert_eq!(request.message.content, None);
-        assert_eq!(request.message.sub_channel_id.as_deref(), Some("sub-1"));
-        assert_eq!(request.callback_id, e.callback_id);
-    }
-
-    #[test]
-    fn limits_are_checked_before_sending() {
-        let e = event();
-        let cases = [
-            (Edits::default().with_metadata("x".repeat(1025)), "ChannelMessage.Metadata: 1025 bytes, must be at most 1024"),
-            (Edits::default().with_content(""), "ChannelMessage.Content: 0 bytes, must be 1–4096"),
-            (Edits::default().with_content("é".repeat(2049)), "ChannelMessage.Content: 4098 bytes, must be 1–4096"),
-            (
-                Edits::default().with_attribute("k".repeat(65), vec!["v".into()]),
-                "ChannelMessage.MessageAttributes[key #0]: 65 bytes, must be 1–64",
-            ),
-            (
-                Edits::default().with_attribute("z", vec!["v".repeat(513)]),
-                "ChannelMessage.MessageAttributes[key #1].StringValues[0]: 513 bytes, must be 1–512",
-            ),
-            (
-                Edits { content_type: Some("t".repeat(46)), ..Edits::default() },
-                "ChannelMessage.ContentType: 46 bytes, must be at most 45",
-            ),
-        ];
-        for (edits, expected) in cases {
-            let err = CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::Update(edits))
-                .unwrap_err();
-            assert_eq!(err.to_string(), expected);
-        }
-    }
 }
 
 impl CallbackRequest {
@@ -243,8 +187,11 @@ impl CallbackRequest {
             }
         }
         if !m.attributes.is_empty() {
-            let attributes: Map<String, Value> =
-                m.attributes.iter().map(|(k, v)| (k.clone(), json!({ "StringValues": v }))).collect();
+            let attributes: Map<String, Value> = m
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), json!({ "StringValues": v })))
+                .collect();
             message.insert("MessageAttributes".into(), Value::Object(attributes));
         }
         if let Some(push) = &m.push_notification {
@@ -273,4 +220,115 @@ pub fn percent_encode(label: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::Edits;
+    use crate::event::ProcessorEvent;
+    use serde_json::json;
+
+    fn event() -> ProcessorEvent {
+        ProcessorEvent::from_value(&json!({
+            "CallbackId": "0123456789abcdef0123456789abcdef",
+            "ChannelMessage": {
+                "MessageId": "m-1",
+                "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/a/channel/c",
+                "SubChannelId": "sub-1",
+                "Content": "hello",
+                "Metadata": "{\"a\":1}",
+                "MessageAttributes": {"lang": {"StringValues": ["en"]}}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn pass_carries_everything_original() {
+        let e = event();
+        let request =
+            CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &Decision::Pass)
+                .unwrap();
+        assert!(!request.delete_resource);
+        assert_eq!(request.message.content.as_deref(), Some("hello"));
+        assert_eq!(request.message.metadata.as_deref(), Some("{\"a\":1}"));
+        assert_eq!(request.message.sub_channel_id.as_deref(), Some("sub-1"));
+        assert_eq!(request.message.attributes["lang"], vec!["en".to_owned()]);
+    }
+
+    #[test]
+    fn update_merges_attributes_and_keeps_unchanged_fields() {
+        let e = event();
+        let edits = Edits::default()
+            .with_content("HELLO")
+            .with_attribute("seen", vec!["1".into()]);
+        let request = CallbackRequest::for_decision(
+            &e.channel_message,
+            &e.callback_id,
+            &Decision::Update(edits),
+        )
+        .unwrap();
+        assert_eq!(request.message.content.as_deref(), Some("HELLO"));
+        assert_eq!(request.message.metadata.as_deref(), Some("{\"a\":1}"));
+        assert_eq!(request.message.attributes.len(), 2);
+    }
+
+    #[test]
+    fn deny_carries_ids_only() {
+        let e = event();
+        let request = CallbackRequest::for_decision(
+            &e.channel_message,
+            &e.callback_id,
+            &Decision::deny("r1"),
+        )
+        .unwrap();
+        assert!(request.delete_resource);
+        assert_eq!(request.message.content, None);
+        assert_eq!(request.message.sub_channel_id.as_deref(), Some("sub-1"));
+        assert_eq!(request.callback_id, e.callback_id);
+    }
+
+    #[test]
+    fn limits_are_checked_before_sending() {
+        let e = event();
+        let cases = [
+            (
+                Edits::default().with_metadata("x".repeat(1025)),
+                "ChannelMessage.Metadata: 1025 bytes, must be at most 1024",
+            ),
+            (
+                Edits::default().with_content(""),
+                "ChannelMessage.Content: 0 bytes, must be 1–4096",
+            ),
+            (
+                Edits::default().with_content("é".repeat(2049)),
+                "ChannelMessage.Content: 4098 bytes, must be 1–4096",
+            ),
+            (
+                Edits::default().with_attribute("k".repeat(65), vec!["v".into()]),
+                "ChannelMessage.MessageAttributes[key #0]: 65 bytes, must be 1–64",
+            ),
+            (
+                Edits::default().with_attribute("z", vec!["v".repeat(513)]),
+                "ChannelMessage.MessageAttributes[key #1].StringValues[0]: 513 bytes, must be 1–512",
+            ),
+            (
+                Edits {
+                    content_type: Some("t".repeat(46)),
+                    ..Edits::default()
+                },
+                "ChannelMessage.ContentType: 46 bytes, must be at most 45",
+            ),
+        ];
+        for (edits, expected) in cases {
+            let err = CallbackRequest::for_decision(
+                &e.channel_message,
+                &e.callback_id,
+                &Decision::Update(edits),
+            )
+            .unwrap_err();
+            assert_eq!(err.to_string(), expected);
+        }
+    }
 }

@@ -10,7 +10,8 @@ use aws_sdk_chimesdkmessaging::config::retry::RetryConfig;
 use aws_sdk_chimesdkmessaging::config::timeout::TimeoutConfig;
 use aws_sdk_chimesdkmessaging::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_chimesdkmessaging::types::{
-    ChannelMessageCallback, MessageAttributeValue, PushNotificationConfiguration, PushNotificationType,
+    ChannelMessageCallback, MessageAttributeValue, PushNotificationConfiguration,
+    PushNotificationType,
 };
 
 use super::{CallbackError, CallbackRequest, CallbackSender, Delivered, Failure, FailureKind};
@@ -24,12 +25,23 @@ pub struct SdkCallbackSender {
 impl SdkCallbackSender {
     /// Builds the one client of the process from the shared SDK config (which honours
     /// `AWS_ENDPOINT_URL_CHIME_SDK_MESSAGING`, so chime-local is reached the same way as AWS).
-    pub fn new(sdk_config: &aws_config::SdkConfig, policy: RetryPolicy, attempt_timeout: Duration) -> Self {
+    pub fn new(
+        sdk_config: &aws_config::SdkConfig,
+        policy: RetryPolicy,
+        attempt_timeout: Duration,
+    ) -> Self {
         let config = aws_sdk_chimesdkmessaging::config::Builder::from(sdk_config)
             .retry_config(RetryConfig::disabled())
-            .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(attempt_timeout).build())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(attempt_timeout)
+                    .build(),
+            )
             .build();
-        Self { client: Client::from_conf(config), policy }
+        Self {
+            client: Client::from_conf(config),
+            policy,
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -84,10 +96,17 @@ where
     let status = error.raw_response().map(HasStatus::status);
     match error {
         SdkError::TimeoutError(_) => Failure::classify(None, None, "attempt timed out", true),
-        SdkError::DispatchFailure(_) => Failure::classify(None, None, "request could not be sent", true),
+        SdkError::DispatchFailure(_) => {
+            Failure::classify(None, None, "request could not be sent", true)
+        }
         SdkError::ServiceError(service) => {
             let err = service.err();
-            Failure::classify(err.code(), status, err.message().unwrap_or("(no message)"), false)
+            Failure::classify(
+                err.code(),
+                status,
+                err.message().unwrap_or("(no message)"),
+                false,
+            )
         }
         SdkError::ResponseError(_) => Failure::classify(None, status, "unreadable response", false),
         other => Failure::classify(None, status, &format!("request not built: {other}"), false),
@@ -114,8 +133,12 @@ fn to_sdk_message(request: &CallbackRequest) -> Result<ChannelMessageCallback, F
         .set_content_type(message.content_type.clone())
         .set_sub_channel_id(message.sub_channel_id.clone());
     for (name, values) in &message.attributes {
-        builder = builder
-            .message_attributes(name, MessageAttributeValue::builder().set_string_values(Some(values.clone())).build());
+        builder = builder.message_attributes(
+            name,
+            MessageAttributeValue::builder()
+                .set_string_values(Some(values.clone()))
+                .build(),
+        );
     }
     if let Some(push) = &message.push_notification {
         builder = builder.push_notification(
@@ -126,5 +149,7 @@ fn to_sdk_message(request: &CallbackRequest) -> Result<ChannelMessageCallback, F
                 .build(),
         );
     }
-    builder.build().map_err(|e| Failure::classify(None, None, &format!("callback not built: {e}"), false))
+    builder
+        .build()
+        .map_err(|e| Failure::classify(None, None, &format!("callback not built: {e}"), false))
 }

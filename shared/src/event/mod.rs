@@ -32,7 +32,10 @@ pub enum EventError {
 
 impl EventError {
     pub(crate) fn invalid(path: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self::Invalid { path: path.into(), problem: problem.into() }
+        Self::Invalid {
+            path: path.into(),
+            problem: problem.into(),
+        }
     }
 
     /// The JSON path at fault, if the payload was JSON at all.
@@ -53,7 +56,11 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, EventError> {
             serde_json::error::Category::Data => "invalid data",
             serde_json::error::Category::Io => "read error",
         };
-        EventError::NotJson(format!("{what} at line {}, column {}", e.line(), e.column()))
+        EventError::NotJson(format!(
+            "{what} at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
     })
 }
 
@@ -71,16 +78,19 @@ impl CallbackTarget {
     pub fn from_value(value: &Value) -> Result<Self, EventError> {
         let root = ObjectReader::root(value)?;
         let callback_id = root.required_str("CallbackId")?;
-        check_len(callback_id, CALLBACK_ID_LEN).map_err(|e| EventError::invalid("CallbackId", e.to_string()))?;
+        check_len(callback_id, CALLBACK_ID_LEN)
+            .map_err(|e| EventError::invalid("CallbackId", e.to_string()))?;
         let message = root.required_object("ChannelMessage")?;
         let message_id = message.required_str("MessageId")?;
-        check_id(message_id).map_err(|e| EventError::invalid(message.path_of("MessageId"), e.to_string()))?;
+        check_id(message_id)
+            .map_err(|e| EventError::invalid(message.path_of("MessageId"), e.to_string()))?;
         let channel_arn = message.required_str("ChannelArn")?;
-        let channel_arn =
-            ChimeArn::parse(channel_arn).map_err(|e| EventError::invalid(message.path_of("ChannelArn"), e.to_string()))?;
+        let channel_arn = ChimeArn::parse(channel_arn)
+            .map_err(|e| EventError::invalid(message.path_of("ChannelArn"), e.to_string()))?;
         let sub_channel_id = message.optional_str("SubChannelId")?;
         if let Some(id) = sub_channel_id {
-            check_id(id).map_err(|e| EventError::invalid(message.path_of("SubChannelId"), e.to_string()))?;
+            check_id(id)
+                .map_err(|e| EventError::invalid(message.path_of("SubChannelId"), e.to_string()))?;
         }
         Ok(Self {
             callback_id: callback_id.to_owned(),
@@ -142,7 +152,10 @@ pub struct ChannelMessage {
     pub created_timestamp: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_timestamp: Option<Timestamp>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", serialize_with = "serialize_attributes")]
+    #[serde(
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "serialize_attributes"
+    )]
     pub message_attributes: Attributes,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_channel_id: Option<String>,
@@ -225,12 +238,19 @@ fn owned(value: Option<&str>) -> Option<String> {
 }
 
 fn parse_sender(message: &ObjectReader<'_>) -> Result<Option<Sender>, EventError> {
-    let Some(sender) = message.optional_object("Sender")? else { return Ok(None) };
-    Ok(Some(Sender { arn: owned(sender.optional_str("Arn")?), name: owned(sender.optional_str("Name")?) }))
+    let Some(sender) = message.optional_object("Sender")? else {
+        return Ok(None);
+    };
+    Ok(Some(Sender {
+        arn: owned(sender.optional_str("Arn")?),
+        name: owned(sender.optional_str("Name")?),
+    }))
 }
 
 fn parse_push(message: &ObjectReader<'_>) -> Result<Option<PushNotification>, EventError> {
-    let Some(push) = message.optional_object("PushNotification")? else { return Ok(None) };
+    let Some(push) = message.optional_object("PushNotification")? else {
+        return Ok(None);
+    };
     Ok(Some(PushNotification {
         title: owned(push.optional_str("Title")?),
         body: owned(push.optional_str("Body")?),
@@ -241,30 +261,45 @@ fn parse_push(message: &ObjectReader<'_>) -> Result<Option<PushNotification>, Ev
 fn parse_timestamp(message: &ObjectReader<'_>, key: &str) -> Result<Option<Timestamp>, EventError> {
     message
         .get(key)
-        .map(|value| Timestamp::from_json(value).map_err(|problem| EventError::invalid(message.path_of(key), problem)))
+        .map(|value| {
+            Timestamp::from_json(value)
+                .map_err(|problem| EventError::invalid(message.path_of(key), problem))
+        })
         .transpose()
 }
 
 fn parse_targets(message: &ObjectReader<'_>) -> Result<Vec<Target>, EventError> {
-    let Some(items) = message.optional_array("Target")? else { return Ok(Vec::new()) };
+    let Some(items) = message.optional_array("Target")? else {
+        return Ok(Vec::new());
+    };
     items
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            let target = ObjectReader::nested(format!("{}[{index}]", message.path_of("Target")), item)?;
-            Ok(Target { member_arn: target.required_str("MemberArn")?.to_owned() })
+            let target =
+                ObjectReader::nested(format!("{}[{index}]", message.path_of("Target")), item)?;
+            Ok(Target {
+                member_arn: target.required_str("MemberArn")?.to_owned(),
+            })
         })
         .collect()
 }
 
 fn parse_attributes(message: &ObjectReader<'_>) -> Result<Attributes, EventError> {
-    let Some(map) = message.optional_object("MessageAttributes")? else { return Ok(Attributes::new()) };
+    let Some(map) = message.optional_object("MessageAttributes")? else {
+        return Ok(Attributes::new());
+    };
     let base = message.path_of("MessageAttributes");
     let mut attributes = Attributes::new();
     for (name, value) in map.entries() {
         let entry = ObjectReader::nested(format!("{base}.{name}"), value)?;
         let mut values = Vec::new();
-        for (index, item) in entry.optional_array("StringValues")?.into_iter().flatten().enumerate() {
+        for (index, item) in entry
+            .optional_array("StringValues")?
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             match item {
                 Value::String(s) => values.push(s.clone()),
                 other => {
@@ -280,13 +315,20 @@ fn parse_attributes(message: &ObjectReader<'_>) -> Result<Attributes, EventError
     Ok(attributes)
 }
 
-fn serialize_attributes<S: Serializer>(attributes: &Attributes, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_attributes<S: Serializer>(
+    attributes: &Attributes,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     struct Wire<'a> {
         #[serde(rename = "StringValues")]
         string_values: &'a [String],
     }
-    serializer.collect_map(attributes.iter().map(|(k, v)| (k, Wire { string_values: v })))
+    serializer.collect_map(
+        attributes
+            .iter()
+            .map(|(k, v)| (k, Wire { string_values: v })),
+    )
 }
 
 #[cfg(test)]
@@ -325,24 +367,41 @@ mod tests {
         assert_eq!(error_of(v), "CallbackId: length 12, must be 32–64");
 
         let mut v = base();
-        v["ChannelMessage"].as_object_mut().unwrap().remove("MessageId");
+        v["ChannelMessage"]
+            .as_object_mut()
+            .unwrap()
+            .remove("MessageId");
         assert_eq!(error_of(v), "ChannelMessage.MessageId: missing");
 
         let mut v = base();
         v["ChannelMessage"]["Content"] = json!(5);
-        assert_eq!(error_of(v), "ChannelMessage.Content: expected a string, found number");
+        assert_eq!(
+            error_of(v),
+            "ChannelMessage.Content: expected a string, found number"
+        );
 
         let mut v = base();
         v["ChannelMessage"]["MessageAttributes"] = json!({"k": {"StringValues": ["a", 1]}});
-        assert_eq!(error_of(v), "ChannelMessage.MessageAttributes.k.StringValues[1]: expected a string, found number");
+        assert_eq!(
+            error_of(v),
+            "ChannelMessage.MessageAttributes.k.StringValues[1]: expected a string, found number"
+        );
 
         let mut v = base();
         v["ChannelMessage"]["SubChannelId"] = json!("bad id!");
-        assert_eq!(error_of(v), "ChannelMessage.SubChannelId: must contain only letters, digits, '-' and '_'");
-
-        assert_eq!(error_of(json!([1])), "(payload): expected an object, found array");
         assert_eq!(
-            ProcessorEvent::from_slice(b"{\"CallbackId\": ").unwrap_err().to_string(),
+            error_of(v),
+            "ChannelMessage.SubChannelId: must contain only letters, digits, '-' and '_'"
+        );
+
+        assert_eq!(
+            error_of(json!([1])),
+            "(payload): expected an object, found array"
+        );
+        assert_eq!(
+            ProcessorEvent::from_slice(b"{\"CallbackId\": ")
+                .unwrap_err()
+                .to_string(),
             "payload is not JSON: unexpected end of input at line 1, column 15"
         );
     }

@@ -26,13 +26,23 @@ impl<'a> ObjectReader<'a> {
     /// The top-level payload, which must be an object.
     pub(super) fn root(value: &'a Value) -> Result<Self, EventError> {
         match value {
-            Value::Object(map) => Ok(Self { path: String::new(), map }),
-            other => Err(EventError::invalid("(payload)", format!("expected an object, found {}", kind_of(other)))),
+            Value::Object(map) => Ok(Self {
+                path: String::new(),
+                map,
+            }),
+            other => Err(EventError::invalid(
+                "(payload)",
+                format!("expected an object, found {}", kind_of(other)),
+            )),
         }
     }
 
     pub(super) fn path_of(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     /// The field's value, `None` when absent or `null`.
@@ -41,7 +51,10 @@ impl<'a> ObjectReader<'a> {
     }
 
     fn wrong_type(&self, key: &str, expected: &str, found: &Value) -> EventError {
-        EventError::invalid(self.path_of(key), format!("expected {expected}, found {}", kind_of(found)))
+        EventError::invalid(
+            self.path_of(key),
+            format!("expected {expected}, found {}", kind_of(found)),
+        )
     }
 
     pub(super) fn optional_str(&self, key: &str) -> Result<Option<&'a str>, EventError> {
@@ -53,19 +66,27 @@ impl<'a> ObjectReader<'a> {
     }
 
     pub(super) fn required_str(&self, key: &str) -> Result<&'a str, EventError> {
-        self.optional_str(key)?.ok_or_else(|| EventError::invalid(self.path_of(key), "missing"))
+        self.optional_str(key)?
+            .ok_or_else(|| EventError::invalid(self.path_of(key), "missing"))
     }
 
-    pub(super) fn optional_object(&self, key: &str) -> Result<Option<ObjectReader<'a>>, EventError> {
+    pub(super) fn optional_object(
+        &self,
+        key: &str,
+    ) -> Result<Option<ObjectReader<'a>>, EventError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(ObjectReader { path: self.path_of(key), map })),
+            Some(Value::Object(map)) => Ok(Some(ObjectReader {
+                path: self.path_of(key),
+                map,
+            })),
             Some(other) => Err(self.wrong_type(key, "an object", other)),
         }
     }
 
     pub(super) fn required_object(&self, key: &str) -> Result<ObjectReader<'a>, EventError> {
-        self.optional_object(key)?.ok_or_else(|| EventError::invalid(self.path_of(key), "missing"))
+        self.optional_object(key)?
+            .ok_or_else(|| EventError::invalid(self.path_of(key), "missing"))
     }
 
     pub(super) fn optional_array(&self, key: &str) -> Result<Option<&'a Vec<Value>>, EventError> {
@@ -85,7 +106,10 @@ impl<'a> ObjectReader<'a> {
     pub(super) fn nested(path: String, value: &'a Value) -> Result<ObjectReader<'a>, EventError> {
         match value {
             Value::Object(map) => Ok(ObjectReader { path, map }),
-            other => Err(EventError::invalid(path, format!("expected an object, found {}", kind_of(other)))),
+            other => Err(EventError::invalid(
+                path,
+                format!("expected an object, found {}", kind_of(other)),
+            )),
         }
     }
 }

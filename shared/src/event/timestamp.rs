@@ -23,10 +23,17 @@ impl Timestamp {
         if !value.is_finite() {
             return None;
         }
-        let value = if value.abs() >= MILLIS_THRESHOLD { value / 1000.0 } else { value };
+        let value = if value.abs() >= MILLIS_THRESHOLD {
+            value / 1000.0
+        } else {
+            value
+        };
         let seconds = value.floor();
         let nanos = ((value - seconds) * 1e9).round().min(999_999_999.0) as u32;
-        Some(Self { seconds: seconds as i64, nanos })
+        Some(Self {
+            seconds: seconds as i64,
+            nanos,
+        })
     }
 
     /// Parses a decimal number exactly (`1732550400.123` keeps its 123 ms, which f64 would not);
@@ -34,20 +41,30 @@ impl Timestamp {
     pub fn from_decimal(text: &str) -> Option<Self> {
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let plain = !whole.is_empty()
-            && whole.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+            && whole
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit())
             && fraction.chars().all(|c| c.is_ascii_digit());
         if !plain || whole.starts_with('-') || whole.len() > 11 {
             return text.parse::<f64>().ok().and_then(Self::from_epoch_seconds);
         }
         let seconds: i64 = whole.parse().ok()?;
-        let digits: String = fraction.chars().chain(std::iter::repeat('0')).take(9).collect();
+        let digits: String = fraction
+            .chars()
+            .chain(std::iter::repeat('0'))
+            .take(9)
+            .collect();
         let nanos: u32 = digits.parse().ok()?;
         Some(Self { seconds, nanos })
     }
 
     pub fn from_rfc3339(text: &str) -> Option<Self> {
         let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-        Some(Self { seconds: parsed.unix_timestamp(), nanos: parsed.nanosecond() })
+        Some(Self {
+            seconds: parsed.unix_timestamp(),
+            nanos: parsed.nanosecond(),
+        })
     }
 
     /// Accepts a JSON number (epoch seconds, or milliseconds when implausibly large), an ISO-8601
@@ -59,7 +76,10 @@ impl Timestamp {
             Value::String(s) => Self::from_rfc3339(s)
                 .or_else(|| Self::from_decimal(s.trim()))
                 .ok_or_else(|| "expected epoch seconds or an ISO-8601 date-time".to_owned()),
-            _ => Err(format!("expected a number or a string, found {}", super::reader::kind_of(value))),
+            _ => Err(format!(
+                "expected a number or a string, found {}",
+                super::reader::kind_of(value)
+            )),
         }
     }
 
@@ -103,7 +123,13 @@ mod tests {
         let offset = Timestamp::from_json(&json!("2023-11-14T23:13:20.5+01:00")).unwrap();
         let millis = Timestamp::from_json(&json!(1_700_000_000_500_i64)).unwrap();
         let text = Timestamp::from_json(&json!("1700000000.5")).unwrap();
-        assert_eq!(epoch, Timestamp { seconds: 1_700_000_000, nanos: 500_000_000 });
+        assert_eq!(
+            epoch,
+            Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 500_000_000
+            }
+        );
         for other in [iso, offset, millis, text] {
             assert_eq!(other, epoch);
         }

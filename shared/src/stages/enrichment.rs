@@ -20,14 +20,18 @@ use crate::limits::ATTRIBUTE_VALUE_LEN;
 use crate::stage::{Stage, StageError};
 
 static MENTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\w@.])@([\w][\w.-]{0,63})").unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
-static USER_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:app-instance/[A-Za-z0-9-]+/user/[A-Za-z0-9_.@-]+")
+    Regex::new(r"(?:^|[^\w@.])@([\w][\w.-]{0,63})")
         .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
+static USER_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:app-instance/[A-Za-z0-9-]+/user/[A-Za-z0-9_.@-]+",
+    )
+    .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\bhttps?://[^\s<>"'`]+"#).unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    Regex::new(r#"(?i)\bhttps?://[^\s<>"'`]+"#)
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
 static HASHTAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\w&#])#(\w{1,64})").unwrap_or_else(|e| unreachable!("static regex: {e}"))
@@ -51,8 +55,14 @@ impl EnrichmentConfig {
     /// (`AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_VERSION`) or the crate.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            processor_name: env.get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or("chime-flow").to_owned(),
-            processor_version: env.get("AWS_LAMBDA_FUNCTION_VERSION").unwrap_or(env!("CARGO_PKG_VERSION")).to_owned(),
+            processor_name: env
+                .get("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or("chime-flow")
+                .to_owned(),
+            processor_version: env
+                .get("AWS_LAMBDA_FUNCTION_VERSION")
+                .unwrap_or(env!("CARGO_PKG_VERSION"))
+                .to_owned(),
             detect_language: env.flag("ENRICHMENT_LANGUAGE", true)?,
             write_metadata: env.flag("ENRICHMENT_METADATA", true)?,
         })
@@ -100,13 +110,20 @@ impl Enrichment {
     }
 
     pub fn analyse(&self, text: &str) -> Findings {
-        let mut findings = Findings { chars: text.chars().count(), words: text.split_whitespace().count(), ..Findings::default() };
+        let mut findings = Findings {
+            chars: text.chars().count(),
+            words: text.split_whitespace().count(),
+            ..Findings::default()
+        };
         for arn in USER_ARN.find_iter(text) {
             push_unique(&mut findings.mentions, arn.as_str().to_owned());
         }
         for caps in MENTION.captures_iter(text) {
             if let Some(name) = caps.get(1) {
-                push_unique(&mut findings.mentions, name.as_str().trim_end_matches(['.', '-']).to_owned());
+                push_unique(
+                    &mut findings.mentions,
+                    name.as_str().trim_end_matches(['.', '-']).to_owned(),
+                );
             }
         }
         for link in LINK.find_iter(text) {
@@ -121,7 +138,9 @@ impl Enrichment {
         }
         if self.config.detect_language {
             let sample = &text[..floor_char_boundary(text, LANGUAGE_SAMPLE)];
-            findings.language = whatlang::detect(sample).filter(|info| info.is_reliable()).map(|info| info.lang().code().to_owned());
+            findings.language = whatlang::detect(sample)
+                .filter(|info| info.is_reliable())
+                .map(|info| info.lang().code().to_owned());
         }
         findings
     }
@@ -137,7 +156,10 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
     if text.len() <= max {
         return text.len();
     }
-    (0..=max).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
+    (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// Lowercases scheme and host, drops a default port, a fragment and trailing punctuation.
@@ -164,7 +186,12 @@ fn normalise_link(raw: &str) -> Option<String> {
 
 /// Attribute values within the limits: at most [`MAX_VALUES`], each ≤ 512 bytes (longer ones dropped).
 fn attribute_values(values: &[String]) -> Vec<String> {
-    values.iter().filter(|v| v.len() <= ATTRIBUTE_VALUE_LEN.1).take(MAX_VALUES).cloned().collect()
+    values
+        .iter()
+        .filter(|v| v.len() <= ATTRIBUTE_VALUE_LEN.1)
+        .take(MAX_VALUES)
+        .cloned()
+        .collect()
 }
 
 impl Enrichment {
@@ -178,7 +205,10 @@ impl Enrichment {
         }
         object.insert("chars".into(), json!(f.chars));
         object.insert("words".into(), json!(f.words));
-        object.insert("processor".into(), json!({"name": self.config.processor_name, "version": self.config.processor_version}));
+        object.insert(
+            "processor".into(),
+            json!({"name": self.config.processor_name, "version": self.config.processor_version}),
+        );
         object
     }
 
@@ -196,7 +226,10 @@ impl Enrichment {
                 Ok(text) => return Some(text),
                 Err(MergeRefused::NotJsonObject) => return None,
                 Err(MergeRefused::TooLarge) => {
-                    if f.links.pop().is_none() && f.hashtags.pop().is_none() && f.mentions.pop().is_none() {
+                    if f.links.pop().is_none()
+                        && f.hashtags.pop().is_none()
+                        && f.mentions.pop().is_none()
+                    {
                         if drop_counts {
                             return None;
                         }
@@ -217,14 +250,23 @@ impl Stage for Enrichment {
         let findings = self.analyse(message.text());
         let mut edits = Edits::default();
         if !findings.mentions.is_empty() {
-            edits.attributes.insert("mentions".into(), attribute_values(&findings.mentions));
+            edits
+                .attributes
+                .insert("mentions".into(), attribute_values(&findings.mentions));
         }
         if !findings.hashtags.is_empty() {
-            edits.attributes.insert("hashtags".into(), attribute_values(&findings.hashtags));
+            edits
+                .attributes
+                .insert("hashtags".into(), attribute_values(&findings.hashtags));
         }
-        edits.attributes.insert("hasLink".into(), vec![(!findings.links.is_empty()).to_string()]);
+        edits.attributes.insert(
+            "hasLink".into(),
+            vec![(!findings.links.is_empty()).to_string()],
+        );
         if let Some(language) = &findings.language {
-            edits.attributes.insert("language".into(), vec![language.clone()]);
+            edits
+                .attributes
+                .insert("language".into(), vec![language.clone()]);
         }
         if self.config.write_metadata {
             edits.metadata = self.merged_metadata(message.metadata.as_deref(), &findings);
@@ -242,12 +284,16 @@ mod tests {
     #[test]
     fn finds_mentions_links_hashtags_and_language() {
         let e = Enrichment::default();
-        let text = format!("@bob and {ARN}: please read HTTPS://Example.COM:443/Docs?x=1#top, then #Release #release. mail a@b.co");
+        let text = format!(
+            "@bob and {ARN}: please read HTTPS://Example.COM:443/Docs?x=1#top, then #Release #release. mail a@b.co"
+        );
         let f = e.analyse(&text);
         assert_eq!(f.mentions, vec![ARN.to_owned(), "bob".to_owned()]);
         assert_eq!(f.links, vec!["https://example.com/Docs?x=1".to_owned()]);
         assert_eq!(f.hashtags, vec!["release".to_owned()]);
-        let f = e.analyse("Bonjour à tous, la réunion de demain est annulée à cause de la grève des transports.");
+        let f = e.analyse(
+            "Bonjour à tous, la réunion de demain est annulée à cause de la grève des transports.",
+        );
         assert_eq!(f.language.as_deref(), Some("fra"));
         assert_eq!(e.analyse("ok").language, None, "too short to be reliable");
     }
@@ -265,22 +311,42 @@ mod tests {
     #[test]
     fn keeps_sender_metadata_and_limits() {
         let e = Enrichment::default();
-        let Decision::Update(edits) = e.decide(&message("hi @bob", Some(r#"{"own":"data"}"#))).unwrap() else { panic!() };
+        let Decision::Update(edits) = e
+            .decide(&message("hi @bob", Some(r#"{"own":"data"}"#)))
+            .unwrap()
+        else {
+            panic!()
+        };
         let meta: Value = serde_json::from_str(edits.metadata.as_deref().unwrap()).unwrap();
         assert_eq!(meta["own"], "data");
         assert_eq!(meta["chimeFlow"]["enrichment"]["mentions"][0], "bob");
         assert_eq!(edits.attributes["hasLink"], vec!["false"]);
 
-        let Decision::Update(edits) = e.decide(&message("hi @bob", Some("plain text"))).unwrap() else { panic!() };
-        assert_eq!(edits.metadata, None, "non-JSON metadata is never overwritten");
+        let Decision::Update(edits) = e.decide(&message("hi @bob", Some("plain text"))).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            edits.metadata, None,
+            "non-JSON metadata is never overwritten"
+        );
 
-        let many: String = (0..200).map(|i| format!("https://example.com/page/{i} ")).collect();
-        let Decision::Update(edits) = e.decide(&message(&many, None)).unwrap() else { panic!() };
+        let many: String = (0..200)
+            .map(|i| format!("https://example.com/page/{i} "))
+            .collect();
+        let Decision::Update(edits) = e.decide(&message(&many, None)).unwrap() else {
+            panic!()
+        };
         let meta = edits.metadata.unwrap();
         assert!(meta.len() <= 1024);
         let parsed: Value = serde_json::from_str(&meta).unwrap();
-        let links = parsed["chimeFlow"]["enrichment"]["links"].as_array().unwrap();
+        let links = parsed["chimeFlow"]["enrichment"]["links"]
+            .as_array()
+            .unwrap();
         assert!(!links.is_empty() && links.len() < 200);
-        assert_eq!(links[0], "https://example.com/page/0", "trimmed from the end, deterministically");
+        assert_eq!(
+            links[0], "https://example.com/page/0",
+            "trimmed from the end, deterministically"
+        );
     }
 }

@@ -19,7 +19,11 @@ pub enum MergeRefused {
 
 /// Sets `NAMESPACE.section = value` in `existing` (empty or absent metadata counts as `{}`), returning
 /// the new metadata text.
-pub fn merge_section(existing: Option<&str>, section: &str, value: Value) -> Result<String, MergeRefused> {
+pub fn merge_section(
+    existing: Option<&str>,
+    section: &str,
+    value: Value,
+) -> Result<String, MergeRefused> {
     let mut root = match existing.map(str::trim) {
         None | Some("") => Map::new(),
         Some(text) => match serde_json::from_str::<Value>(text) {
@@ -27,7 +31,9 @@ pub fn merge_section(existing: Option<&str>, section: &str, value: Value) -> Res
             _ => return Err(MergeRefused::NotJsonObject),
         },
     };
-    let namespace = root.entry(NAMESPACE).or_insert_with(|| Value::Object(Map::new()));
+    let namespace = root
+        .entry(NAMESPACE)
+        .or_insert_with(|| Value::Object(Map::new()));
     if !namespace.is_object() {
         // Someone else's value under our key: keep it, do not overwrite.
         return Err(MergeRefused::NotJsonObject);
@@ -36,7 +42,11 @@ pub fn merge_section(existing: Option<&str>, section: &str, value: Value) -> Res
         ns.insert(section.to_owned(), value);
     }
     let text = Value::Object(root).to_string();
-    if text.len() > METADATA_MAX_BYTES { Err(MergeRefused::TooLarge) } else { Ok(text) }
+    if text.len() > METADATA_MAX_BYTES {
+        Err(MergeRefused::TooLarge)
+    } else {
+        Ok(text)
+    }
 }
 
 #[cfg(test)]
@@ -46,18 +56,38 @@ mod tests {
 
     #[test]
     fn merges_under_the_namespace_and_keeps_the_rest() {
-        let merged = merge_section(Some(r#"{"ticket":"OPS-1"}"#), "redactions", json!({"email": 1})).unwrap();
+        let merged = merge_section(
+            Some(r#"{"ticket":"OPS-1"}"#),
+            "redactions",
+            json!({"email": 1}),
+        )
+        .unwrap();
         let value: Value = serde_json::from_str(&merged).unwrap();
         assert_eq!(value["ticket"], "OPS-1");
         assert_eq!(value["chimeFlow"]["redactions"]["email"], 1);
-        assert_eq!(merge_section(None, "x", json!(1)).unwrap(), r#"{"chimeFlow":{"x":1}}"#);
+        assert_eq!(
+            merge_section(None, "x", json!(1)).unwrap(),
+            r#"{"chimeFlow":{"x":1}}"#
+        );
     }
 
     #[test]
     fn refuses_non_json_and_oversize() {
-        assert_eq!(merge_section(Some("plain words"), "x", json!(1)), Err(MergeRefused::NotJsonObject));
-        assert_eq!(merge_section(Some("[1]"), "x", json!(1)), Err(MergeRefused::NotJsonObject));
-        assert_eq!(merge_section(Some(r#"{"chimeFlow":5}"#), "x", json!(1)), Err(MergeRefused::NotJsonObject));
-        assert_eq!(merge_section(None, "x", json!("y".repeat(1100))), Err(MergeRefused::TooLarge));
+        assert_eq!(
+            merge_section(Some("plain words"), "x", json!(1)),
+            Err(MergeRefused::NotJsonObject)
+        );
+        assert_eq!(
+            merge_section(Some("[1]"), "x", json!(1)),
+            Err(MergeRefused::NotJsonObject)
+        );
+        assert_eq!(
+            merge_section(Some(r#"{"chimeFlow":5}"#), "x", json!(1)),
+            Err(MergeRefused::NotJsonObject)
+        );
+        assert_eq!(
+            merge_section(None, "x", json!("y".repeat(1100))),
+            Err(MergeRefused::TooLarge)
+        );
     }
 }

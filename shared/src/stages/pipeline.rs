@@ -22,7 +22,11 @@ pub const STAGE_NAMES: [&str; 3] = ["moderation", "redaction", "enrichment"];
 
 /// A stage's own default failure policy: moderation and redaction fail closed, enrichment open.
 pub fn default_policy(stage: &str) -> FailurePolicy {
-    if stage == "enrichment" { FailurePolicy::Pass } else { FailurePolicy::Deny }
+    if stage == "enrichment" {
+        FailurePolicy::Pass
+    } else {
+        FailurePolicy::Deny
+    }
 }
 
 pub struct Pipeline {
@@ -53,19 +57,27 @@ impl Pipeline {
             if moderation.is_none() {
                 moderation = Some(Arc::new(Moderation::from_env(env)?));
             }
-            moderation.clone().ok_or_else(|| ConfigError::new("PIPELINE_STAGES", "moderation unavailable"))
+            moderation
+                .clone()
+                .ok_or_else(|| ConfigError::new("PIPELINE_STAGES", "moderation unavailable"))
         };
         let mut stages: Vec<(Box<dyn Stage>, FailurePolicy)> = Vec::with_capacity(names.len());
         for name in &names {
             let name = name.to_ascii_lowercase();
             let stage: Box<dyn Stage> = match name.as_str() {
                 "moderation" => Box::new(SharedModeration(shared_moderation()?)),
-                "redaction" => Box::new(Redaction::from_env_sharing(env, Some(shared_moderation()?))?),
+                "redaction" => Box::new(Redaction::from_env_sharing(
+                    env,
+                    Some(shared_moderation()?),
+                )?),
                 "enrichment" => Box::new(Enrichment::from_env(env)?),
                 other => {
                     return Err(ConfigError::new(
                         "PIPELINE_STAGES",
-                        format!("unknown stage {other:?}: expected {}", STAGE_NAMES.join(", ")),
+                        format!(
+                            "unknown stage {other:?}: expected {}",
+                            STAGE_NAMES.join(", ")
+                        ),
                     ));
                 }
             };
@@ -89,14 +101,25 @@ impl Pipeline {
             let (verdict, decision) = match outcome {
                 Ok(Ok(decision)) => (decision.label(), Some(decision)),
                 Ok(Err(_)) | Err(_) => match policy {
-                    FailurePolicy::Deny => ("failed-deny", Some(Decision::deny(format!("{}/failed", stage.name())))),
+                    FailurePolicy::Deny => (
+                        "failed-deny",
+                        Some(Decision::deny(format!("{}/failed", stage.name()))),
+                    ),
                     FailurePolicy::Pass => ("failed-skip", None),
                 },
             };
-            steps.push(Step { stage: stage.name().to_owned(), verdict, micros: started.elapsed().as_micros() });
+            steps.push(Step {
+                stage: stage.name().to_owned(),
+                verdict,
+                micros: started.elapsed().as_micros(),
+            });
             match decision {
-                Some(Decision::Deny { rule_id }) if rule_id.contains('/') => return Decision::Deny { rule_id },
-                Some(Decision::Deny { rule_id }) => return Decision::deny(format!("{}/{rule_id}", stage.name())),
+                Some(Decision::Deny { rule_id }) if rule_id.contains('/') => {
+                    return Decision::Deny { rule_id };
+                }
+                Some(Decision::Deny { rule_id }) => {
+                    return Decision::deny(format!("{}/{rule_id}", stage.name()));
+                }
                 Some(Decision::Update(stage_edits)) => {
                     stage_edits.apply_to(&mut current);
                     edits.merge(stage_edits);
@@ -116,8 +139,14 @@ impl Stage for Pipeline {
     fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
         let mut steps = Vec::with_capacity(self.stages.len());
         let decision = self.run(message, &mut steps);
-        let summary: Vec<String> = steps.iter().map(|s| format!("{}:{}:{}us", s.stage, s.verdict, s.micros)).collect();
-        tracing::info!(message_id = %message.message_id, stages = %summary.join(","), decision = decision.label(), rule_id = decision.rule_id(), "pipeline verdicts");
+        // The summary is built only when someone listens: it is on the hot path.
+        if tracing::enabled!(tracing::Level::INFO) {
+            let summary: Vec<String> = steps
+                .iter()
+                .map(|s| format!("{}:{}:{}us", s.stage, s.verdict, s.micros))
+                .collect();
+            tracing::info!(message_id = %message.message_id, stages = %summary.join(","), decision = decision.label(), rule_id = decision.rule_id(), "pipeline verdicts");
+        }
         Ok(decision)
     }
 }
@@ -162,28 +191,62 @@ mod tests {
     #[test]
     fn default_pipeline_denies_redacts_and_enriches() {
         let pipeline = Pipeline::from_env(&Env::default()).unwrap();
-        assert_eq!(pipeline.stage_names(), vec!["moderation", "redaction", "enrichment"]);
-        let Decision::Deny { rule_id } = pipeline.decide(&message("you are a b1tch")).unwrap() else { panic!() };
+        assert_eq!(
+            pipeline.stage_names(),
+            vec!["moderation", "redaction", "enrichment"]
+        );
+        let Decision::Deny { rule_id } = pipeline.decide(&message("you are a b1tch")).unwrap()
+        else {
+            panic!()
+        };
         assert!(rule_id.starts_with("moderation/term-"), "{rule_id}");
-        let Decision::Update(edits) = pipeline.decide(&message("write to jane@example.com @bob")).unwrap() else { panic!() };
+        let Decision::Update(edits) = pipeline
+            .decide(&message("write to jane@example.com @bob"))
+            .unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(edits.content.as_deref(), Some("write to [EMAIL] @bob"));
         assert_eq!(edits.attributes["redactions"], vec!["email:1"]);
-        assert_eq!(edits.attributes["mentions"], vec!["bob"], "enrichment sees the redacted text");
+        assert_eq!(
+            edits.attributes["mentions"],
+            vec!["bob"],
+            "enrichment sees the redacted text"
+        );
     }
 
     #[test]
     fn per_stage_failure_policies() {
-        let skip = Pipeline::new(vec![(Box::new(Broken), FailurePolicy::Pass), (Box::new(Enrichment::default()), FailurePolicy::Pass)]);
-        assert!(matches!(skip.decide(&message("hi")).unwrap(), Decision::Update(_)));
+        let skip = Pipeline::new(vec![
+            (Box::new(Broken), FailurePolicy::Pass),
+            (Box::new(Enrichment::default()), FailurePolicy::Pass),
+        ]);
+        assert!(matches!(
+            skip.decide(&message("hi")).unwrap(),
+            Decision::Update(_)
+        ));
         let stop = Pipeline::new(vec![(Box::new(Broken), FailurePolicy::Deny)]);
-        assert_eq!(stop.decide(&message("hi")).unwrap(), Decision::deny("broken/failed"));
+        assert_eq!(
+            stop.decide(&message("hi")).unwrap(),
+            Decision::deny("broken/failed")
+        );
     }
 
     #[test]
     fn configuration_errors_name_the_variable() {
-        let err = Pipeline::from_env(&Env::from_pairs([("PIPELINE_STAGES", "moderation,translate")])).err().unwrap();
-        assert!(err.to_string().starts_with("PIPELINE_STAGES: unknown stage \"translate\""));
-        let err = Pipeline::from_env(&Env::from_pairs([("REDACTION_FAILURE_POLICY", "later")])).err().unwrap();
+        let err = Pipeline::from_env(&Env::from_pairs([(
+            "PIPELINE_STAGES",
+            "moderation,translate",
+        )]))
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("PIPELINE_STAGES: unknown stage \"translate\"")
+        );
+        let err = Pipeline::from_env(&Env::from_pairs([("REDACTION_FAILURE_POLICY", "later")]))
+            .err()
+            .unwrap();
         assert!(err.to_string().starts_with("REDACTION_FAILURE_POLICY"));
     }
 }

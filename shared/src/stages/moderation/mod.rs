@@ -42,13 +42,21 @@ impl Entry {
             && !digits.is_empty()
             && digits.chars().all(|c| c.is_ascii_digit())
         {
-            let severity: u32 = digits.parse().map_err(|_| format!("severity {digits:?} is not a number"))?;
+            let severity: u32 = digits
+                .parse()
+                .map_err(|_| format!("severity {digits:?} is not a number"))?;
             if !(1..=10).contains(&severity) {
                 return Err(format!("severity {severity} is out of range 1–10"));
             }
-            return Ok(Self { text: text.trim().to_owned(), severity });
+            return Ok(Self {
+                text: text.trim().to_owned(),
+                severity,
+            });
         }
-        Ok(Self { text: raw.to_owned(), severity: DEFAULT_SEVERITY })
+        Ok(Self {
+            text: raw.to_owned(),
+            severity: DEFAULT_SEVERITY,
+        })
     }
 }
 
@@ -91,45 +99,89 @@ impl ModerationConfig {
         let mut config = if env.flag("MODERATION_DEFAULT_TERMS", true)? {
             Self::builtin()
         } else {
-            Self { regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT, ..Self::default() }
+            Self {
+                regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
+                ..Self::default()
+            }
         };
-        config.terms.extend(entries_from(env, "DENY_TERMS", split_list)?);
-        config.terms.extend(entries_from(env, "DENY_TERMS_FILE", split_list)?);
-        config.regexes.extend(entries_from(env, "DENY_REGEXES", split_lines)?);
-        config.regexes.extend(entries_from(env, "DENY_REGEXES_FILE", split_lines)?);
+        config
+            .terms
+            .extend(entries_from(env, "DENY_TERMS", split_list)?);
+        config
+            .terms
+            .extend(entries_from(env, "DENY_TERMS_FILE", split_list)?);
+        config
+            .regexes
+            .extend(entries_from(env, "DENY_REGEXES", split_lines)?);
+        config
+            .regexes
+            .extend(entries_from(env, "DENY_REGEXES_FILE", split_lines)?);
         config.allow.extend(env.list("ALLOW_TERMS"));
-        config.allow.extend(read_list_file(env, "ALLOW_TERMS_FILE")?.map(|t| split_list(&t)).unwrap_or_default());
-        config.threshold = env.int_in("MODERATION_THRESHOLD", u64::from(DEFAULT_SEVERITY), (1, 1000))? as u32;
+        config.allow.extend(
+            read_list_file(env, "ALLOW_TERMS_FILE")?
+                .map(|t| split_list(&t))
+                .unwrap_or_default(),
+        );
+        config.threshold = env.int_in(
+            "MODERATION_THRESHOLD",
+            u64::from(DEFAULT_SEVERITY),
+            (1, 1000),
+        )? as u32;
         config.exempt_senders = env.list("EXEMPT_SENDER_ARNS");
-        config.regex_size_limit =
-            env.int_in("REGEX_SIZE_LIMIT", DEFAULT_REGEX_SIZE_LIMIT as u64, (1024, 256 << 20))? as usize;
+        config.regex_size_limit = env.int_in(
+            "REGEX_SIZE_LIMIT",
+            DEFAULT_REGEX_SIZE_LIMIT as u64,
+            (1024, 256 << 20),
+        )? as usize;
         Ok(config)
     }
 }
 
 fn split_lines(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn parse_entries(text: &str) -> Result<Vec<Entry>, String> {
-    split_lines(text).iter().map(|line| Entry::parse(line)).collect()
+    split_lines(text)
+        .iter()
+        .map(|line| Entry::parse(line))
+        .collect()
 }
 
 /// Reads the file named by `var`, if set.
 fn read_list_file(env: &Env, var: &str) -> Result<Option<String>, ConfigError> {
     env.get(var)
-        .map(|path| std::fs::read_to_string(path).map_err(|e| ConfigError::new(var, format!("cannot read {path:?}: {e}"))))
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::new(var, format!("cannot read {path:?}: {e}")))
+        })
         .transpose()
 }
 
 /// Entries from an inline variable, or (for `*_FILE`) from the file it names.
-fn entries_from(env: &Env, var: &str, split: fn(&str) -> Vec<String>) -> Result<Vec<Entry>, ConfigError> {
-    let text = if var.ends_with("_FILE") { read_list_file(env, var)? } else { env.get(var).map(str::to_owned) };
-    let Some(text) = text else { return Ok(Vec::new()) };
+fn entries_from(
+    env: &Env,
+    var: &str,
+    split: fn(&str) -> Vec<String>,
+) -> Result<Vec<Entry>, ConfigError> {
+    let text = if var.ends_with("_FILE") {
+        read_list_file(env, var)?
+    } else {
+        env.get(var).map(str::to_owned)
+    };
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
     split(&text)
         .iter()
         .enumerate()
-        .map(|(i, raw)| Entry::parse(raw).map_err(|e| ConfigError::new(var, format!("entry {}: {e}", i + 1))))
+        .map(|(i, raw)| {
+            Entry::parse(raw).map_err(|e| ConfigError::new(var, format!("entry {}: {e}", i + 1)))
+        })
         .collect()
 }
 
@@ -140,7 +192,9 @@ pub enum ModerationError {
     Terms(#[from] TermError),
     #[error("deny regex {index}: {reason}")]
     Regex { index: usize, reason: String },
-    #[error("deny regexes: compiled size exceeds the limit of {limit} bytes (REGEX_SIZE_LIMIT); use fewer or simpler patterns")]
+    #[error(
+        "deny regexes: compiled size exceeds the limit of {limit} bytes (REGEX_SIZE_LIMIT); use fewer or simpler patterns"
+    )]
     RegexTooLarge { limit: usize },
 }
 
@@ -233,10 +287,18 @@ impl Moderation {
     /// The verdict: deny with the most severe rule when the distinct rules' severities reach the threshold.
     pub fn judge(&self, text: &str) -> Option<RuleHit> {
         let mut hits = self.scan(text);
-        hits.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.rule_id.cmp(&b.rule_id)));
+        hits.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+        });
         hits.dedup_by(|a, b| a.rule_id == b.rule_id);
         let score: u32 = hits.iter().map(|h| h.severity).sum();
-        if score >= self.threshold { hits.into_iter().next() } else { None }
+        if score >= self.threshold {
+            hits.into_iter().next()
+        } else {
+            None
+        }
     }
 
     pub fn is_exempt(&self, sender_arn: Option<&str>) -> bool {
@@ -247,7 +309,10 @@ impl Moderation {
 fn regex_error(index: usize, error: regex::Error, limit: usize) -> ModerationError {
     match error {
         regex::Error::CompiledTooBig(_) => ModerationError::RegexTooLarge { limit },
-        other => ModerationError::Regex { index, reason: other.to_string() },
+        other => ModerationError::Regex {
+            index,
+            reason: other.to_string(),
+        },
     }
 }
 

@@ -36,16 +36,23 @@ impl Normalized {
     pub fn original_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
         let first = self.words.partition_point(|w| w.stream_start < start);
         let last = self.words.partition_point(|w| w.stream_start < end);
-        let (first, last) = (self.words.get(first)?, self.words.get(last.checked_sub(1)?)?);
+        let (first, last) = (
+            self.words.get(first)?,
+            self.words.get(last.checked_sub(1)?)?,
+        );
         Some((first.original.0, last.original.1))
     }
 
     /// True when every character run in the stream range is at least as long as in `pattern_runs`:
     /// the word repeats letters, never drops them.
     pub fn runs_cover(&self, start: usize, pattern_runs: &[u8]) -> bool {
-        self.runs.get(start..start + pattern_runs.len()).is_some_and(|runs| {
-            runs.iter().zip(pattern_runs).all(|(have, need)| have >= need)
-        })
+        self.runs
+            .get(start..start + pattern_runs.len())
+            .is_some_and(|runs| {
+                runs.iter()
+                    .zip(pattern_runs)
+                    .all(|(have, need)| have >= need)
+            })
     }
 }
 
@@ -237,7 +244,10 @@ fn flush_singles(singles: &mut WordBuf, out: &mut Normalized) {
 }
 
 fn emit_word(chars: &[(char, Class)], original: (usize, usize), out: &mut Normalized) {
-    out.words.push(WordSpan { stream_start: out.stream.len(), original });
+    out.words.push(WordSpan {
+        stream_start: out.stream.len(),
+        original,
+    });
     let mut previous: Option<char> = None;
     let mut run_at = 0;
     for &(c, _) in chars {
@@ -269,7 +279,19 @@ mod tests {
     #[test]
     fn folds_evasions_to_the_same_skeleton() {
         assert_eq!(stream("bad"), " bad ");
-        for evasion in ["BAD", "b@d", "b4d", "baaaad", "b.a.d", "b a d", "b-a-d", "bád", "ｂａｄ", "b\u{200B}ad", "b\u{430}d"] {
+        for evasion in [
+            "BAD",
+            "b@d",
+            "b4d",
+            "baaaad",
+            "b.a.d",
+            "b a d",
+            "b-a-d",
+            "bád",
+            "ｂａｄ",
+            "b\u{200B}ad",
+            "b\u{430}d",
+        ] {
             assert_eq!(stream(evasion), " bad ", "{evasion}");
         }
         assert_eq!(stream("h3ll0 w0rld"), " heio worid ");

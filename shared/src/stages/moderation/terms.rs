@@ -57,9 +57,15 @@ impl TermMatcher {
                 return Err(TermError::Empty(index + 1));
             }
             // A prefix term keeps its leading boundary only; a plain term both.
-            let end = if prefix { norm.stream.len() - 1 } else { norm.stream.len() };
+            let end = if prefix {
+                norm.stream.len() - 1
+            } else {
+                norm.stream.len()
+            };
             patterns.push(norm.stream[..end].to_owned());
-            compiled.push(Compiled { runs: norm.runs[..end].to_vec() });
+            compiled.push(Compiled {
+                runs: norm.runs[..end].to_vec(),
+            });
             pattern_terms.push(index);
         }
         let automaton = if patterns.is_empty() {
@@ -80,12 +86,19 @@ impl TermMatcher {
                 (!trimmed.is_empty()).then(|| trimmed.to_owned())
             })
             .collect();
-        Ok(Self { automaton, compiled, pattern_terms, allow })
+        Ok(Self {
+            automaton,
+            compiled,
+            pattern_terms,
+            allow,
+        })
     }
 
     /// Every listed term found in the normalised text, allow-listed words excepted.
     pub fn find(&self, norm: &Normalized, mut on_hit: impl FnMut(TermHit)) {
-        let Some(automaton) = &self.automaton else { return };
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
         for found in automaton.find_overlapping_iter(norm.stream.as_str()) {
             let pattern = found.pattern().as_usize();
             let compiled = &self.compiled[pattern];
@@ -98,7 +111,10 @@ impl TermMatcher {
             if self.allowed(&norm.stream[start..end]) {
                 continue;
             }
-            on_hit(TermHit { term: self.pattern_terms[pattern], stream: (start, end) });
+            on_hit(TermHit {
+                term: self.pattern_terms[pattern],
+                stream: (start, end),
+            });
         }
     }
 
@@ -129,7 +145,10 @@ mod tests {
 
     #[test]
     fn whole_words_only() {
-        assert_eq!(hits(&["ass"], &[], "a classic assassin from Scunthorpe"), Vec::<usize>::new());
+        assert_eq!(
+            hits(&["ass"], &[], "a classic assassin from Scunthorpe"),
+            Vec::<usize>::new()
+        );
         assert_eq!(hits(&["cunt"], &[], "Scunthorpe"), Vec::<usize>::new());
         assert_eq!(hits(&["ass"], &[], "what an ass!"), vec![0]);
         assert_eq!(hits(&["ass"], &[], "as if"), Vec::<usize>::new());
@@ -138,8 +157,14 @@ mod tests {
     #[test]
     fn prefixes_multi_words_and_allow_list() {
         assert_eq!(hits(&["fuck*"], &[], "FUUUCKING hell"), vec![0]);
-        assert_eq!(hits(&["kill yourself"], &[], "just k1ll   y0urself"), vec![0]);
-        assert_eq!(hits(&["shit*"], &["shiitake"], "shiitake mushrooms"), Vec::<usize>::new());
+        assert_eq!(
+            hits(&["kill yourself"], &[], "just k1ll   y0urself"),
+            vec![0]
+        );
+        assert_eq!(
+            hits(&["shit*"], &["shiitake"], "shiitake mushrooms"),
+            Vec::<usize>::new()
+        );
         assert_eq!(hits(&["shit*"], &[], "shiitake mushrooms"), vec![0]);
     }
 

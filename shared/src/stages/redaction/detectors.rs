@@ -51,7 +51,9 @@ impl Kind {
     }
 
     pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(name))
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 
     /// Whether a "keep the last digits" mask applies (numbers people recognise by their end).
@@ -62,19 +64,37 @@ impl Kind {
 
 /// A candidate pattern per kind (profanity comes from the moderation lists instead).
 const PATTERNS: [(Kind, &str); 9] = [
-    (Kind::AwsKey, r"(?-u:\b)(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)"),
+    (
+        Kind::AwsKey,
+        r"(?-u:\b)(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)",
+    ),
     (
         Kind::Secret,
         r"(?-u:\b)(?:(?:ghp|gho|ghu|ghs|ghr|github_pat|xox[abprs]|sk_live|sk_test|rk_live|glpat)[_-][A-Za-z0-9_-]{16,}|[A-Za-z0-9/+=_-]{32,})",
     ),
     (Kind::Card, r"(?-u:\b)\d(?:[ -]?\d){12,18}(?-u:\b)"),
-    (Kind::Iban, r"(?-u:\b)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?-u:\b)"),
+    (
+        Kind::Iban,
+        r"(?-u:\b)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?-u:\b)",
+    ),
     (Kind::Ssn, r"(?-u:\b)\d{3}[- ]\d{2}[- ]\d{4}(?-u:\b)"),
-    (Kind::Email, r"(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?-u:\b)"),
-    (Kind::Ipv6, r"(?i)(?-u:\b)(?:[0-9a-f]{1,4})?(?::[0-9a-f]{0,4}){2,7}(?-u:\b)"),
-    (Kind::Ipv4, r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)"),
+    (
+        Kind::Email,
+        r"(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?-u:\b)",
+    ),
+    (
+        Kind::Ipv6,
+        r"(?i)(?-u:\b)(?:[0-9a-f]{1,4})?(?::[0-9a-f]{0,4}){2,7}(?-u:\b)",
+    ),
+    (
+        Kind::Ipv4,
+        r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)",
+    ),
     // E.164 (+CC …) and national forms: (415) 555-0100, 020 7946 0958, 06 12 34 56 78, 030/1234567.
-    (Kind::Phone, r"(?:\+\d{1,3}[ .-]?)?\(?\d{1,5}\)?(?:[ ./-]?\d{2,5}){1,4}(?-u:\b)"),
+    (
+        Kind::Phone,
+        r"(?:\+\d{1,3}[ .-]?)?\(?\d{1,5}\)?(?:[ ./-]?\d{2,5}){1,4}(?-u:\b)",
+    ),
 ];
 
 /// The compiled detectors.
@@ -86,9 +106,16 @@ pub struct Detectors {
 
 impl Detectors {
     pub fn new(kinds: &[Kind]) -> Result<Self, regex::Error> {
-        let chosen: Vec<(Kind, &str)> = PATTERNS.iter().copied().filter(|(k, _)| kinds.contains(k)).collect();
+        let chosen: Vec<(Kind, &str)> = PATTERNS
+            .iter()
+            .copied()
+            .filter(|(k, _)| kinds.contains(k))
+            .collect();
         let set = RegexSet::new(chosen.iter().map(|(_, p)| *p))?;
-        let regexes = chosen.iter().map(|(k, p)| Regex::new(p).map(|r| (*k, r))).collect::<Result<_, _>>()?;
+        let regexes = chosen
+            .iter()
+            .map(|(k, p)| Regex::new(p).map(|r| (*k, r)))
+            .collect::<Result<_, _>>()?;
         Ok(Self { set, regexes })
     }
 
@@ -105,7 +132,13 @@ impl Detectors {
                         out.push((*kind, found.start(), found.start() + len));
                         at = found.start() + len;
                     }
-                    None => at = found.start() + text[found.start()..].chars().next().map_or(1, char::len_utf8),
+                    None => {
+                        at = found.start()
+                            + text[found.start()..]
+                                .chars()
+                                .next()
+                                .map_or(1, char::len_utf8)
+                    }
                 }
                 if at >= text.len() {
                     break;
@@ -120,7 +153,8 @@ impl Detectors {
 /// validates. Numbers must stand alone: not glued to letters, digits or `-`/`/`/`_` on either side (so
 /// the groups of a UUID or an account id inside an ARN are not a phone number).
 pub fn accepted_len(kind: Kind, text: &str, start: usize, end: usize) -> Option<usize> {
-    let fits = |stop: usize| is_valid(kind, &text[start..stop]) && stands_alone(kind, text, start, stop);
+    let fits =
+        |stop: usize| is_valid(kind, &text[start..stop]) && stands_alone(kind, text, start, stop);
     if fits(end) {
         return Some(end - start);
     }
@@ -142,7 +176,9 @@ fn stands_alone(kind: Kind, text: &str, start: usize, end: usize) -> bool {
     }
     let glued = |c: char| c.is_alphanumeric() || matches!(c, '-' | '/' | '_' | '@');
     let before = text[..start].chars().next_back().is_some_and(glued);
-    let after = text[end..].chars().next().is_some_and(|c| glued(c) || (c == '.' && text[end + 1..].starts_with(|d: char| d.is_ascii_digit())));
+    let after = text[end..].chars().next().is_some_and(|c| {
+        glued(c) || (c == '.' && text[end + 1..].starts_with(|d: char| d.is_ascii_digit()))
+    });
     !before && !after
 }
 
@@ -174,9 +210,15 @@ pub fn luhn(text: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, &d)| {
+            if !i.is_multiple_of(2) {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
         .sum();
-    !all.is_empty() && sum % 10 == 0
+    !all.is_empty() && sum.is_multiple_of(10)
 }
 
 /// ISO 13616: length 15–34, country letters, check digits, mod 97 of the rearranged number is 1.
@@ -192,7 +234,11 @@ pub fn iban_ok(text: &str) -> bool {
             Some(v) => v as u64,
             None => return false,
         };
-        remainder = if value >= 10 { (remainder * 100 + value) % 97 } else { (remainder * 10 + value) % 97 };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
     }
     remainder == 1
 }
@@ -220,9 +266,15 @@ fn phone_ok(text: &str) -> bool {
 /// Known token prefixes always; otherwise 32+ characters mixing upper, lower and digits with high
 /// entropy (≥ 3.5 bits per character), which plain words and URLs' paths rarely have.
 fn secret_ok(text: &str) -> bool {
-    if text.contains('_') && text.split(['_', '-']).next().is_some_and(|p| {
-        ["ghp", "gho", "ghu", "ghs", "ghr", "github", "xoxa", "xoxb", "xoxp", "xoxr", "xoxs", "sk", "rk", "glpat"].contains(&p)
-    }) {
+    if text.contains('_')
+        && text.split(['_', '-']).next().is_some_and(|p| {
+            [
+                "ghp", "gho", "ghu", "ghs", "ghr", "github", "xoxa", "xoxb", "xoxp", "xoxr",
+                "xoxs", "sk", "rk", "glpat",
+            ]
+            .contains(&p)
+        })
+    {
         return true;
     }
     let upper = text.chars().any(|c| c.is_ascii_uppercase());
@@ -239,7 +291,12 @@ fn entropy(text: &str) -> f64 {
         total += 1;
     }
     let total = f64::from(total.max(1));
-    counts.iter().filter(|&&c| c > 0).map(|&c| f64::from(c) / total).map(|p| -p * p.log2()).sum()
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| f64::from(c) / total)
+        .map(|p| -p * p.log2())
+        .sum()
 }
 
 #[cfg(test)]
@@ -251,7 +308,9 @@ mod tests {
         let mut out = Vec::new();
         detectors.find(text, &mut out);
         out.sort();
-        out.into_iter().map(|(k, s, e)| (k, text[s..e].to_owned())).collect()
+        out.into_iter()
+            .map(|(k, s, e)| (k, text[s..e].to_owned()))
+            .collect()
     }
 
     fn has(text: &str, kind: Kind, value: &str) -> bool {
@@ -260,41 +319,109 @@ mod tests {
 
     #[test]
     fn checksums() {
-        assert!(luhn("4242 4242 4242 4242") && luhn("5555-5555-5555-4444") && luhn("378282246310005"));
+        assert!(
+            luhn("4242 4242 4242 4242") && luhn("5555-5555-5555-4444") && luhn("378282246310005")
+        );
         assert!(!luhn("4242 4242 4242 4241"));
-        for good in ["GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "FR1420041010050500013M02606"] {
+        for good in [
+            "GB82 WEST 1234 5698 7654 32",
+            "DE89370400440532013000",
+            "FR1420041010050500013M02606",
+        ] {
             assert!(iban_ok(good), "{good}");
         }
         assert!(!iban_ok("GB82 WEST 1234 5698 7654 33"));
         assert!(ssn_ok("123-45-6789"));
-        for bad in ["000-12-3456", "666-12-3456", "912-12-3456", "123-00-4567", "123-45-0000"] {
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+        ] {
             assert!(!ssn_ok(bad), "{bad}");
         }
     }
 
     #[test]
     fn finds_each_kind_in_text() {
-        assert!(has("pay 4242 4242 4242 4242 now", Kind::Card, "4242 4242 4242 4242"));
-        assert!(!kinds_in("order 4242 4242 4242 4241").iter().any(|(k, _)| *k == Kind::Card));
-        assert!(has("iban GB82 WEST 1234 5698 7654 32.", Kind::Iban, "GB82 WEST 1234 5698 7654 32"));
+        assert!(has(
+            "pay 4242 4242 4242 4242 now",
+            Kind::Card,
+            "4242 4242 4242 4242"
+        ));
+        assert!(
+            !kinds_in("order 4242 4242 4242 4241")
+                .iter()
+                .any(|(k, _)| *k == Kind::Card)
+        );
+        assert!(has(
+            "iban GB82 WEST 1234 5698 7654 32.",
+            Kind::Iban,
+            "GB82 WEST 1234 5698 7654 32"
+        ));
         assert!(has("ssn 123-45-6789", Kind::Ssn, "123-45-6789"));
-        assert!(has("mail Jane.Doe+x@mail.example.co.uk!", Kind::Email, "Jane.Doe+x@mail.example.co.uk"));
+        assert!(has(
+            "mail Jane.Doe+x@mail.example.co.uk!",
+            Kind::Email,
+            "Jane.Doe+x@mail.example.co.uk"
+        ));
         assert!(has("host 192.168.0.1:80", Kind::Ipv4, "192.168.0.1"));
-        assert!(has("v6 2001:db8::8a2e:370:7334 up", Kind::Ipv6, "2001:db8::8a2e:370:7334"));
-        assert!(!kinds_in("meet at 12:30:45").iter().any(|(k, _)| *k == Kind::Ipv6));
-        assert!(has("key AKIAIOSFODNN7EXAMPLE", Kind::AwsKey, "AKIAIOSFODNN7EXAMPLE"));
-        assert!(has("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", Kind::Secret, "ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
-        assert!(has("secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Kind::Secret, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert!(has(
+            "v6 2001:db8::8a2e:370:7334 up",
+            Kind::Ipv6,
+            "2001:db8::8a2e:370:7334"
+        ));
+        assert!(
+            !kinds_in("meet at 12:30:45")
+                .iter()
+                .any(|(k, _)| *k == Kind::Ipv6)
+        );
+        assert!(has(
+            "key AKIAIOSFODNN7EXAMPLE",
+            Kind::AwsKey,
+            "AKIAIOSFODNN7EXAMPLE"
+        ));
+        assert!(has(
+            "token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            Kind::Secret,
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+        ));
+        assert!(has(
+            "secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            Kind::Secret,
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        ));
     }
 
     #[test]
     fn phone_formats_of_several_countries() {
-        for phone in ["+1 415 555 0100", "(415) 555-0100", "+44 20 7946 0958", "020 7946 0958", "06 12 34 56 78", "+33 6 12 34 56 78", "030/1234567", "+49 30 1234567", "+81 3-1234-5678", "+14155550100"] {
+        for phone in [
+            "+1 415 555 0100",
+            "(415) 555-0100",
+            "+44 20 7946 0958",
+            "020 7946 0958",
+            "06 12 34 56 78",
+            "+33 6 12 34 56 78",
+            "030/1234567",
+            "+49 30 1234567",
+            "+81 3-1234-5678",
+            "+14155550100",
+        ] {
             let text = format!("call {phone} today");
-            assert!(kinds_in(&text).iter().any(|(k, v)| *k == Kind::Phone && v == phone), "{phone}: {:?}", kinds_in(&text));
+            assert!(
+                kinds_in(&text)
+                    .iter()
+                    .any(|(k, v)| *k == Kind::Phone && v == phone),
+                "{phone}: {:?}",
+                kinds_in(&text)
+            );
         }
         for not_phone in ["in 2024 we", "version 1.2.3", "room 12345"] {
-            assert!(!kinds_in(not_phone).iter().any(|(k, _)| *k == Kind::Phone), "{not_phone}");
+            assert!(
+                !kinds_in(not_phone).iter().any(|(k, _)| *k == Kind::Phone),
+                "{not_phone}"
+            );
         }
     }
 }

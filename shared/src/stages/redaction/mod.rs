@@ -50,7 +50,12 @@ pub struct RedactionConfig {
 
 impl Default for RedactionConfig {
     fn default() -> Self {
-        Self { kinds: Kind::ALL.to_vec(), style: Style::Tag, record: Record::Attribute, attribute: "redactions".into() }
+        Self {
+            kinds: Kind::ALL.to_vec(),
+            style: Style::Tag,
+            record: Record::Attribute,
+            attribute: "redactions".into(),
+        }
     }
 }
 
@@ -63,28 +68,49 @@ impl RedactionConfig {
         if !names.is_empty() {
             config.kinds = names
                 .iter()
-                .map(|n| Kind::from_name(n).ok_or_else(|| ConfigError::new("REDACT_KINDS", format!("unknown kind {n:?}"))))
+                .map(|n| {
+                    Kind::from_name(n).ok_or_else(|| {
+                        ConfigError::new("REDACT_KINDS", format!("unknown kind {n:?}"))
+                    })
+                })
                 .collect::<Result<_, _>>()?;
         }
-        config.style = match env.get("REDACTION_STYLE").map(str::to_ascii_lowercase).as_deref() {
+        config.style = match env
+            .get("REDACTION_STYLE")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("tag") => Style::Tag,
             Some("mask") => Style::Mask,
             Some("mask-last4") => Style::MaskLast4,
             Some(other) => {
-                return Err(ConfigError::new("REDACTION_STYLE", format!("invalid value {other:?}: expected tag, mask or mask-last4")));
+                return Err(ConfigError::new(
+                    "REDACTION_STYLE",
+                    format!("invalid value {other:?}: expected tag, mask or mask-last4"),
+                ));
             }
         };
-        config.record = match env.get("REDACTION_RECORD").map(str::to_ascii_lowercase).as_deref() {
+        config.record = match env
+            .get("REDACTION_RECORD")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("attribute") => Record::Attribute,
             Some("metadata") => Record::Metadata,
             Some("both") => Record::Both,
             Some(other) => {
-                return Err(ConfigError::new("REDACTION_RECORD", format!("invalid value {other:?}: expected attribute, metadata or both")));
+                return Err(ConfigError::new(
+                    "REDACTION_RECORD",
+                    format!("invalid value {other:?}: expected attribute, metadata or both"),
+                ));
             }
         };
         if let Some(name) = env.get("REDACTION_ATTRIBUTE") {
             if name.len() > 64 {
-                return Err(ConfigError::new("REDACTION_ATTRIBUTE", "longer than 64 bytes"));
+                return Err(ConfigError::new(
+                    "REDACTION_ATTRIBUTE",
+                    "longer than 64 bytes",
+                ));
             }
             config.attribute = name.to_owned();
         }
@@ -102,9 +128,20 @@ pub struct Redaction {
 
 impl Redaction {
     /// `profanity` supplies the word lists when the `profanity` kind is enabled.
-    pub fn new(config: RedactionConfig, profanity: Option<Arc<Moderation>>) -> Result<Self, regex::Error> {
-        let profanity = if config.kinds.contains(&Kind::Profanity) { profanity } else { None };
-        Ok(Self { detectors: Detectors::new(&config.kinds)?, profanity, config })
+    pub fn new(
+        config: RedactionConfig,
+        profanity: Option<Arc<Moderation>>,
+    ) -> Result<Self, regex::Error> {
+        let profanity = if config.kinds.contains(&Kind::Profanity) {
+            profanity
+        } else {
+            None
+        };
+        Ok(Self {
+            detectors: Detectors::new(&config.kinds)?,
+            profanity,
+            config,
+        })
     }
 
     /// Builds from the environment; profanity lists from the moderation variables.
@@ -113,14 +150,20 @@ impl Redaction {
     }
 
     /// As [`Redaction::from_env`], reusing an already compiled moderation (the pipeline builds one).
-    pub fn from_env_sharing(env: &Env, moderation: Option<Arc<Moderation>>) -> Result<Self, ConfigError> {
+    pub fn from_env_sharing(
+        env: &Env,
+        moderation: Option<Arc<Moderation>>,
+    ) -> Result<Self, ConfigError> {
         let config = RedactionConfig::from_env(env)?;
         let profanity = match moderation {
             Some(shared) => Some(shared),
-            None if config.kinds.contains(&Kind::Profanity) => Some(Arc::new(Moderation::from_env(env)?)),
+            None if config.kinds.contains(&Kind::Profanity) => {
+                Some(Arc::new(Moderation::from_env(env)?))
+            }
             None => None,
         };
-        Self::new(config, profanity).map_err(|e| ConfigError::new("REDACT_KINDS", format!("detector build failed: {e}")))
+        Self::new(config, profanity)
+            .map_err(|e| ConfigError::new("REDACT_KINDS", format!("detector build failed: {e}")))
     }
 
     /// The redacted text and the counts per kind, or `None` when there is nothing to redact.
@@ -128,7 +171,12 @@ impl Redaction {
         let mut found = Vec::new();
         self.detectors.find(text, &mut found);
         if let Some(moderation) = &self.profanity {
-            found.extend(moderation.scan(text).into_iter().map(|hit| (Kind::Profanity, hit.range.0, hit.range.1)));
+            found.extend(
+                moderation
+                    .scan(text)
+                    .into_iter()
+                    .map(|hit| (Kind::Profanity, hit.range.0, hit.range.1)),
+            );
         }
         if found.is_empty() {
             return None;
@@ -136,10 +184,18 @@ impl Redaction {
         // Deterministic overlap resolution: priority, then position, then the longer finding. A finding
         // that runs into a higher-priority one keeps the part before it when that part still validates
         // (a phone number greedily followed by an SSN's first digits).
-        found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then((b.2 - b.1).cmp(&(a.2 - a.1))));
+        found.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(a.1.cmp(&b.1))
+                .then((b.2 - b.1).cmp(&(a.2 - a.1)))
+        });
         let mut chosen: Vec<(Kind, usize, usize)> = Vec::with_capacity(found.len());
         for (kind, start, end) in found {
-            let conflict = chosen.iter().filter(|c| end > c.1 && start < c.2).map(|c| c.1).min();
+            let conflict = chosen
+                .iter()
+                .filter(|c| end > c.1 && start < c.2)
+                .map(|c| c.1)
+                .min();
             match conflict {
                 None => chosen.push((kind, start, end)),
                 Some(at) if at > start => {
@@ -200,21 +256,34 @@ impl Stage for Redaction {
     }
 
     fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
-        let Some((content, counts)) = self.redact(message.text()) else { return Ok(Decision::Pass) };
+        let Some((content, counts)) = self.redact(message.text()) else {
+            return Ok(Decision::Pass);
+        };
         let mut edits = Edits::default().with_content(content);
-        let as_values: Vec<String> = counts.iter().map(|(k, n)| format!("{}:{n}", k.name())).collect();
+        let as_values: Vec<String> = counts
+            .iter()
+            .map(|(k, n)| format!("{}:{n}", k.name()))
+            .collect();
         let mut write_attribute = matches!(self.config.record, Record::Attribute | Record::Both);
         if matches!(self.config.record, Record::Metadata | Record::Both) {
-            let record: serde_json::Map<String, serde_json::Value> =
-                counts.iter().map(|(k, n)| (k.name().to_owned(), json!(n))).collect();
-            match merge_section(message.metadata.as_deref(), "redactions", serde_json::Value::Object(record)) {
+            let record: serde_json::Map<String, serde_json::Value> = counts
+                .iter()
+                .map(|(k, n)| (k.name().to_owned(), json!(n)))
+                .collect();
+            match merge_section(
+                message.metadata.as_deref(),
+                "redactions",
+                serde_json::Value::Object(record),
+            ) {
                 Ok(metadata) => edits.metadata = Some(metadata),
                 // The sender's metadata is kept; the record goes to the attribute so it is not lost.
                 Err(_) => write_attribute = true,
             }
         }
         if write_attribute {
-            edits.attributes.insert(self.config.attribute.clone(), as_values);
+            edits
+                .attributes
+                .insert(self.config.attribute.clone(), as_values);
         }
         Ok(Decision::update(edits))
     }
@@ -227,7 +296,14 @@ mod tests {
 
     fn redaction(style: Style) -> Redaction {
         let moderation = Arc::new(Moderation::new(&ModerationConfig::builtin()).unwrap());
-        Redaction::new(RedactionConfig { style, ..RedactionConfig::default() }, Some(moderation)).unwrap()
+        Redaction::new(
+            RedactionConfig {
+                style,
+                ..RedactionConfig::default()
+            },
+            Some(moderation),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -237,15 +313,24 @@ mod tests {
         assert_eq!(out, "Mail [EMAIL], card [CARD] — merci 🙏🏽");
         assert_eq!(counts[&Kind::Email], 1);
         let (out, _) = redaction(Style::MaskLast4).redact(text).unwrap();
-        assert_eq!(out, "Mail ••••@•••••••.•••, card •••• •••• •••• 4242 — merci 🙏🏽");
+        assert_eq!(
+            out,
+            "Mail ••••@•••••••.•••, card •••• •••• •••• 4242 — merci 🙏🏽"
+        );
         let (out, _) = redaction(Style::Mask).redact("this is bullshit").unwrap();
         assert_eq!(out, "this is ••••••••");
     }
 
     #[test]
     fn nothing_found_is_none_and_rtl_text_survives() {
-        assert!(redaction(Style::Tag).redact("just a normal message 🎉").is_none());
-        let (out, _) = redaction(Style::Tag).redact("مرحبا jane@example.com שלום").unwrap();
+        assert!(
+            redaction(Style::Tag)
+                .redact("just a normal message 🎉")
+                .is_none()
+        );
+        let (out, _) = redaction(Style::Tag)
+            .redact("مرحبا jane@example.com שלום")
+            .unwrap();
         assert_eq!(out, "مرحبا [EMAIL] שלום");
     }
 

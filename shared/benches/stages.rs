@@ -1,0 +1,106 @@
+//! Stage and pipeline cost on a 100-byte and a 4 KB message with a 5,000-term deny list, and the
+//! start-up cost of building the matchers. Run: `cargo bench -p chime-flow --bench stages`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use chime_flow::stages::enrichment::Enrichment;
+use chime_flow::stages::moderation::{Entry, Moderation, ModerationConfig};
+use chime_flow::stages::pipeline::Pipeline;
+use chime_flow::stages::redaction::{Redaction, RedactionConfig};
+use chime_flow::{ChannelMessage, FailurePolicy, ProcessorEvent, Stage};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// 5,000 distinct pseudo-words (deterministic), plus the built-in list.
+fn five_thousand_terms() -> ModerationConfig {
+    let mut config = ModerationConfig::builtin();
+    let syllables = [
+        "ka", "zu", "mor", "vek", "tal", "quo", "rin", "sop", "dex", "ul",
+    ];
+    let mut n = 0usize;
+    while config.terms.len() < 5_000 {
+        let word: String = (0..4)
+            .map(|i| syllables[(n / 10usize.pow(i)) % 10])
+            .collect();
+        config.terms.push(Entry {
+            text: format!("{word}x"),
+            severity: 10,
+        });
+        n += 1;
+    }
+    config
+}
+
+fn message(bytes: usize) -> ChannelMessage {
+    let sentence =
+        "Hi @team, the release notes are at https://example.com/notes and the café opens at 9. ";
+    let mut content = String::new();
+    while content.len() + sentence.len() <= bytes {
+        content.push_str(sentence);
+    }
+    content.push_str(&"x".repeat(bytes - content.len()));
+    let event = serde_json::json!({
+        "CallbackId": "0123456789abcdef0123456789abcdef",
+        "ChannelMessage": {"MessageId": "m-1", "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/a/channel/c", "Content": content}
+    });
+    ProcessorEvent::from_value(&event)
+        .expect("bench event")
+        .channel_message
+}
+
+fn benches(c: &mut Criterion) {
+    let config = five_thousand_terms();
+    c.bench_function("build/moderation-5000-terms", |b| {
+        b.iter(|| Moderation::new(black_box(&config)).expect("builds"))
+    });
+    c.bench_function("build/redaction-detectors", |b| {
+        b.iter(|| Redaction::new(RedactionConfig::default(), None).expect("builds"))
+    });
+
+    let moderation = Arc::new(Moderation::new(&config).expect("builds"));
+    let redaction =
+        Redaction::new(RedactionConfig::default(), Some(Arc::clone(&moderation))).expect("builds");
+    let enrichment = Enrichment::default();
+    struct Shared(Arc<Moderation>);
+    impl Stage for Shared {
+        fn name(&self) -> &str {
+            "moderation"
+        }
+        fn decide(
+            &self,
+            m: &ChannelMessage,
+        ) -> Result<chime_flow::Decision, chime_flow::StageError> {
+            self.0.decide(m)
+        }
+    }
+    let pipeline = Pipeline::new(vec![
+        (
+            Box::new(Shared(Arc::clone(&moderation))),
+            FailurePolicy::Deny,
+        ),
+        (Box::new(redaction.clone()), FailurePolicy::Deny),
+        (Box::new(Enrichment::default()), FailurePolicy::Pass),
+    ]);
+    for (label, size) in [("100B", 100), ("4KB", 4096)] {
+        let m = message(size);
+        c.bench_function(&format!("moderation/{label}"), |b| {
+            b.iter(|| moderation.decide(black_box(&m)))
+        });
+        c.bench_function(&format!("redaction/{label}"), |b| {
+            b.iter(|| redaction.decide(black_box(&m)))
+        });
+        c.bench_function(&format!("enrichment/{label}"), |b| {
+            b.iter(|| enrichment.decide(black_box(&m)))
+        });
+        c.bench_function(&format!("pipeline/{label}"), |b| {
+            b.iter(|| pipeline.decide(black_box(&m)))
+        });
+    }
+}
+
+criterion_group! {
+    name = stages;
+    config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    targets = benches
+}
+criterion_main!(stages);
