@@ -109,6 +109,32 @@ impl Env {
         }
     }
 
+    /// One of named options (case-insensitive), or `default` when unset.
+    pub fn choice<T: Copy>(
+        &self,
+        var: &str,
+        default: T,
+        options: &[(&str, T)],
+    ) -> Result<T, ConfigError> {
+        let Some(raw) = self.get(var) else {
+            return Ok(default);
+        };
+        options
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(raw))
+            .map(|&(_, value)| value)
+            .ok_or_else(|| {
+                let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+                ConfigError::new(
+                    var,
+                    format!(
+                        "invalid value {raw:?}: expected one of {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
+
     /// A list split on newlines and commas (`;` too when `semicolons`), entries trimmed, blanks and
     /// `#` comments dropped.
     pub fn list(&self, var: &str) -> Vec<String> {

@@ -75,36 +75,24 @@ impl RedactionConfig {
                 })
                 .collect::<Result<_, _>>()?;
         }
-        config.style = match env
-            .get("REDACTION_STYLE")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("tag") => Style::Tag,
-            Some("mask") => Style::Mask,
-            Some("mask-last4") => Style::MaskLast4,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "REDACTION_STYLE",
-                    format!("invalid value {other:?}: expected tag, mask or mask-last4"),
-                ));
-            }
-        };
-        config.record = match env
-            .get("REDACTION_RECORD")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("attribute") => Record::Attribute,
-            Some("metadata") => Record::Metadata,
-            Some("both") => Record::Both,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "REDACTION_RECORD",
-                    format!("invalid value {other:?}: expected attribute, metadata or both"),
-                ));
-            }
-        };
+        config.style = env.choice(
+            "REDACTION_STYLE",
+            Style::Tag,
+            &[
+                ("tag", Style::Tag),
+                ("mask", Style::Mask),
+                ("mask-last4", Style::MaskLast4),
+            ],
+        )?;
+        config.record = env.choice(
+            "REDACTION_RECORD",
+            Record::Attribute,
+            &[
+                ("attribute", Record::Attribute),
+                ("metadata", Record::Metadata),
+                ("both", Record::Both),
+            ],
+        )?;
         if let Some(name) = env.get("REDACTION_ATTRIBUTE") {
             if name.len() > 64 {
                 return Err(ConfigError::new(
@@ -319,6 +307,19 @@ mod tests {
         );
         let (out, _) = redaction(Style::Mask).redact("this is bullshit").unwrap();
         assert_eq!(out, "this is ••••••••");
+    }
+
+    #[test]
+    fn bad_style_names_the_variable_and_choices() {
+        let err =
+            RedactionConfig::from_env(&Env::from_pairs([("REDACTION_STYLE", "blur")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "REDACTION_STYLE: invalid value \"blur\": expected one of tag, mask, mask-last4"
+        );
+        let config =
+            RedactionConfig::from_env(&Env::from_pairs([("REDACTION_RECORD", "BOTH")])).unwrap();
+        assert_eq!(config.record, Record::Both);
     }
 
     #[test]
