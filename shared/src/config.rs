@@ -135,8 +135,7 @@ impl Env {
             })
     }
 
-    /// A list split on newlines and commas (`;` too when `semicolons`), entries trimmed, blanks and
-    /// `#` comments dropped.
+    /// A list split on newlines and commas, entries trimmed, blanks and `#` comment lines dropped.
     pub fn list(&self, var: &str) -> Vec<String> {
         self.get(var).map(split_list).unwrap_or_default()
     }

@@ -119,13 +119,8 @@ impl CallbackMessage {
         if let Some(content_type) = &self.content_type {
             check_bytes("ContentType", content_type, (0, CONTENT_TYPE_MAX_BYTES))?;
         }
-        for (key, values) in &self.attributes {
-            // The key is user data too: name it by position, not by text.
-            let position = self
-                .attributes
-                .keys()
-                .position(|k| k == key)
-                .unwrap_or_default();
+        // The key is user data too: name it by position, not by text.
+        for (position, (key, values)) in self.attributes.iter().enumerate() {
             check_bytes(
                 &format!("MessageAttributes[key #{position}]"),
                 key,
