@@ -18,7 +18,7 @@ use crate::config::{ConfigError, Env, split_list};
 use crate::decision::Decision;
 use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
-use normalize::{Normalized, fold_text, normalize};
+use normalize::{Normalized, fold_mapped, normalize};
 pub use terms::{TermError, TermMatcher};
 
 const DEFAULT_TERMS: &str = include_str!("default_terms.txt");
@@ -69,8 +69,9 @@ pub struct RuleHit {
     pub range: (usize, usize),
 }
 
-/// Everything moderation needs, already parsed.
-#[derive(Debug, Clone, Default)]
+/// Everything moderation needs, already parsed. `Default` is empty lists with the default threshold
+/// and regex size limit; [`ModerationConfig::builtin`] adds the built-in lists.
+#[derive(Debug, Clone)]
 pub struct ModerationConfig {
     pub terms: Vec<Entry>,
     pub regexes: Vec<Entry>,
@@ -80,14 +81,25 @@ pub struct ModerationConfig {
     pub regex_size_limit: usize,
 }
 
+impl Default for ModerationConfig {
+    fn default() -> Self {
+        Self {
+            terms: Vec::new(),
+            regexes: Vec::new(),
+            allow: Vec::new(),
+            threshold: DEFAULT_SEVERITY,
+            exempt_senders: Vec::new(),
+            regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
+        }
+    }
+}
+
 impl ModerationConfig {
     /// The built-in lists, threshold 10.
     pub fn builtin() -> Self {
         Self {
             terms: parse_entries(DEFAULT_TERMS).unwrap_or_default(),
             allow: split_lines(DEFAULT_ALLOW),
-            threshold: DEFAULT_SEVERITY,
-            regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
             ..Self::default()
         }
     }
@@ -99,29 +111,15 @@ impl ModerationConfig {
         let mut config = if env.flag("MODERATION_DEFAULT_TERMS", true)? {
             Self::builtin()
         } else {
-            Self {
-                regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
-                ..Self::default()
-            }
+            Self::default()
         };
-        config
-            .terms
-            .extend(entries_from(env, "DENY_TERMS", split_list)?);
-        config
-            .terms
-            .extend(entries_from(env, "DENY_TERMS_FILE", split_list)?);
+        config.terms.extend(entries(env, "DENY_TERMS", split_list)?);
         config
             .regexes
-            .extend(entries_from(env, "DENY_REGEXES", split_lines)?);
-        config
-            .regexes
-            .extend(entries_from(env, "DENY_REGEXES_FILE", split_lines)?);
-        config.allow.extend(env.list("ALLOW_TERMS"));
-        config.allow.extend(
-            read_list_file(env, "ALLOW_TERMS_FILE")?
-                .map(|t| split_list(&t))
-                .unwrap_or_default(),
-        );
+            .extend(entries(env, "DENY_REGEXES", split_lines)?);
+        for (_, words) in sources(env, "ALLOW_TERMS", split_list)? {
+            config.allow.extend(words);
+        }
         config.threshold = env.int_in(
             "MODERATION_THRESHOLD",
             u64::from(DEFAULT_SEVERITY),
@@ -152,37 +150,39 @@ fn parse_entries(text: &str) -> Result<Vec<Entry>, String> {
         .collect()
 }
 
-/// Reads the file named by `var`, if set.
-fn read_list_file(env: &Env, var: &str) -> Result<Option<String>, ConfigError> {
-    env.get(var)
-        .map(|path| {
-            std::fs::read_to_string(path)
-                .map_err(|e| ConfigError::new(var, format!("cannot read {path:?}: {e}")))
-        })
-        .transpose()
+/// A list given inline in `var` and in the file named by `var_FILE`: each source's variable and entries.
+fn sources(
+    env: &Env,
+    var: &str,
+    split: fn(&str) -> Vec<String>,
+) -> Result<[(String, Vec<String>); 2], ConfigError> {
+    let file_var = format!("{var}_FILE");
+    let from_file = match env.get(&file_var) {
+        Some(path) => split(
+            &std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::new(&file_var, format!("cannot read {path:?}: {e}")))?,
+        ),
+        None => Vec::new(),
+    };
+    let inline = env.get(var).map(split).unwrap_or_default();
+    Ok([(var.to_owned(), inline), (file_var, from_file)])
 }
 
-/// Entries from an inline variable, or (for `*_FILE`) from the file it names.
-fn entries_from(
+/// The parsed entries of both sources of `var`; a bad entry names its variable and position.
+fn entries(
     env: &Env,
     var: &str,
     split: fn(&str) -> Vec<String>,
 ) -> Result<Vec<Entry>, ConfigError> {
-    let text = if var.ends_with("_FILE") {
-        read_list_file(env, var)?
-    } else {
-        env.get(var).map(str::to_owned)
-    };
-    let Some(text) = text else {
-        return Ok(Vec::new());
-    };
-    split(&text)
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| {
-            Entry::parse(raw).map_err(|e| ConfigError::new(var, format!("entry {}: {e}", i + 1)))
-        })
-        .collect()
+    let mut parsed = Vec::new();
+    for (source, raws) in sources(env, var, split)? {
+        for (index, raw) in raws.iter().enumerate() {
+            let entry = Entry::parse(raw)
+                .map_err(|e| ConfigError::new(&source, format!("entry {}: {e}", index + 1)))?;
+            parsed.push(entry);
+        }
+    }
+    Ok(parsed)
 }
 
 /// Why moderation could not be built.
@@ -269,7 +269,7 @@ impl Moderation {
                 }
             });
             if let Some(set) = &self.regex_set {
-                fold_with_map(text, folded, map);
+                fold_mapped(text, folded, map);
                 for index in set.matches(folded).iter() {
                     for found in self.regexes[index].find_iter(folded) {
                         hits.push(RuleHit {
@@ -316,20 +316,6 @@ fn regex_error(index: usize, error: regex::Error, limit: usize) -> ModerationErr
     }
 }
 
-/// Folds `text` and records, for every byte of the folded text (and its end), the original byte offset.
-fn fold_with_map(text: &str, folded: &mut String, map: &mut Vec<usize>) {
-    folded.clear();
-    map.clear();
-    let mut one = String::new();
-    for (offset, c) in text.char_indices() {
-        let mut single = [0u8; 4];
-        fold_text(c.encode_utf8(&mut single), &mut one);
-        folded.push_str(&one);
-        map.extend(std::iter::repeat_n(offset, one.len()));
-    }
-    map.push(text.len());
-}
-
 impl Stage for Moderation {
     fn name(&self) -> &str {
         "moderation"
@@ -343,5 +329,90 @@ impl Stage for Moderation {
             Some(hit) => Decision::deny(hit.rule_id),
             None => Decision::Pass,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_come_from_inline_variables_and_files() {
+        let dir = std::env::temp_dir().join(format!("chime-flow-lists-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let terms = dir.join("terms.txt");
+        std::fs::write(&terms, "# comment\n[3] zorblax\nquux\n").unwrap();
+        let terms_path = terms.to_string_lossy().into_owned();
+        let env = Env::from_pairs([
+            ("MODERATION_DEFAULT_TERMS", "false"),
+            ("DENY_TERMS", "frobnicate, [7] wibble"),
+            ("DENY_TERMS_FILE", terms_path.as_str()),
+            ("DENY_REGEXES", "[9] free\\s+crypto"),
+            ("MODERATION_THRESHOLD", "9"),
+            ("ALLOW_TERMS", "quuxes"),
+        ]);
+        let config = ModerationConfig::from_env(&env).unwrap();
+        let texts: Vec<(&str, u32)> = config
+            .terms
+            .iter()
+            .map(|e| (e.text.as_str(), e.severity))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                ("frobnicate", 10),
+                ("wibble", 7),
+                ("zorblax", 3),
+                ("quux", 10)
+            ]
+        );
+        assert_eq!(
+            config.regexes,
+            vec![Entry {
+                text: "free\\s+crypto".into(),
+                severity: 9
+            }]
+        );
+        assert_eq!(config.allow, vec!["quuxes"]);
+        let moderation = Moderation::new(&config).unwrap();
+        assert_eq!(
+            moderation.judge("FREE   crypto now").map(|h| h.rule_id),
+            Some("regex-1".into())
+        );
+        assert_eq!(
+            moderation.judge("z0rbl@x").map(|h| h.rule_id),
+            None,
+            "severity 3 is under the threshold"
+        );
+
+        let bad = Env::from_pairs([
+            ("DENY_TERMS_FILE", terms_path.as_str()),
+            ("DENY_TERMS", "ok, [11] x"),
+        ]);
+        assert_eq!(
+            ModerationConfig::from_env(&bad).unwrap_err().to_string(),
+            "DENY_TERMS: entry 2: severity 11 is out of range 1–10"
+        );
+        let missing = Env::from_pairs([("DENY_REGEXES_FILE", "/nonexistent/regexes.txt")]);
+        assert!(
+            ModerationConfig::from_env(&missing)
+                .unwrap_err()
+                .to_string()
+                .starts_with("DENY_REGEXES_FILE: cannot read")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn regex_hits_map_back_to_original_bytes() {
+        let config = ModerationConfig {
+            regexes: vec![Entry::parse("caf[eé]").unwrap()],
+            threshold: 1,
+            ..ModerationConfig::default()
+        };
+        let moderation = Moderation::new(&config).unwrap();
+        let text = "Ünïcode CAFÉ!";
+        let hit = moderation.scan(text).pop().unwrap();
+        assert_eq!(&text[hit.range.0..hit.range.1], "CAFÉ");
     }
 }

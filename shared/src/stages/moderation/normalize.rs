@@ -154,12 +154,18 @@ fn fold(c: char, emit: &mut impl FnMut(char)) {
 }
 
 /// Folds text for regex matching: decomposition, marks dropped, lowercase, look-alikes (no leetspeak,
-/// no collapsing: regexes see letters as written).
-pub fn fold_text(text: &str, out: &mut String) {
+/// no collapsing: regexes see letters as written). `map` gets, for every byte of `out` and for its end,
+/// the byte offset in `text` it came from.
+pub fn fold_mapped(text: &str, out: &mut String, map: &mut Vec<usize>) {
     out.clear();
-    for c in text.chars() {
-        fold(c, &mut |f| out.push(f));
+    map.clear();
+    for (offset, c) in text.char_indices() {
+        fold(c, &mut |f| {
+            out.push(f);
+            map.extend(std::iter::repeat_n(offset, f.len_utf8()));
+        });
     }
+    map.push(text.len());
 }
 
 /// Collects the characters of one word with their original byte ranges.
