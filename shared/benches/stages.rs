@@ -61,23 +61,8 @@ fn benches(c: &mut Criterion) {
     let redaction =
         Redaction::new(RedactionConfig::default(), Some(Arc::clone(&moderation))).expect("builds");
     let enrichment = Enrichment::default();
-    struct Shared(Arc<Moderation>);
-    impl Stage for Shared {
-        fn name(&self) -> &str {
-            "moderation"
-        }
-        fn decide(
-            &self,
-            m: &ChannelMessage,
-        ) -> Result<chime_flow::Decision, chime_flow::StageError> {
-            self.0.decide(m)
-        }
-    }
     let pipeline = Pipeline::new(vec![
-        (
-            Box::new(Shared(Arc::clone(&moderation))),
-            FailurePolicy::Deny,
-        ),
+        (Box::new(Arc::clone(&moderation)), FailurePolicy::Deny),
         (Box::new(redaction.clone()), FailurePolicy::Deny),
         (Box::new(Enrichment::default()), FailurePolicy::Pass),
     ]);

@@ -1,5 +1,7 @@
 //! The `Stage` trait: a pure function of a message and the stage's configuration.
 
+use std::sync::Arc;
+
 use crate::decision::Decision;
 use crate::event::ChannelMessage;
 
@@ -18,12 +20,20 @@ pub trait Stage: Send + Sync {
     fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError>;
 }
 
-impl<S: Stage + ?Sized> Stage for Box<S> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
+/// Boxed stages (the pipeline's list) and shared ones (one compiled moderation serving both the
+/// moderation stage and redaction's profanity lists) are stages too.
+macro_rules! forward_stage {
+    ($($pointer:ident),*) => {$(
+        impl<S: Stage + ?Sized> Stage for $pointer<S> {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
 
-    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
-        (**self).decide(message)
-    }
+            fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
+                (**self).decide(message)
+            }
+        }
+    )*};
 }
+
+forward_stage!(Box, Arc);

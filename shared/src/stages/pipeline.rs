@@ -53,22 +53,14 @@ impl Pipeline {
             names = STAGE_NAMES.iter().map(|s| s.to_string()).collect();
         }
         let mut moderation: Option<Arc<Moderation>> = None;
-        let mut shared_moderation = || -> Result<Arc<Moderation>, ConfigError> {
-            if moderation.is_none() {
-                moderation = Some(Arc::new(Moderation::from_env(env)?));
-            }
-            moderation
-                .clone()
-                .ok_or_else(|| ConfigError::new("PIPELINE_STAGES", "moderation unavailable"))
-        };
         let mut stages: Vec<(Box<dyn Stage>, FailurePolicy)> = Vec::with_capacity(names.len());
         for name in &names {
             let name = name.to_ascii_lowercase();
             let stage: Box<dyn Stage> = match name.as_str() {
-                "moderation" => Box::new(SharedModeration(shared_moderation()?)),
+                "moderation" => Box::new(shared(&mut moderation, env)?),
                 "redaction" => Box::new(Redaction::from_env_sharing(
                     env,
-                    Some(shared_moderation()?),
+                    Some(shared(&mut moderation, env)?),
                 )?),
                 "enrichment" => Box::new(Enrichment::from_env(env)?),
                 other => {
@@ -101,10 +93,7 @@ impl Pipeline {
             let (verdict, decision) = match outcome {
                 Ok(Ok(decision)) => (decision.label(), Some(decision)),
                 Ok(Err(_)) | Err(_) => match policy {
-                    FailurePolicy::Deny => (
-                        "failed-deny",
-                        Some(Decision::deny(format!("{}/failed", stage.name()))),
-                    ),
+                    FailurePolicy::Deny => ("failed-deny", Some(Decision::deny("failed"))),
                     FailurePolicy::Pass => ("failed-skip", None),
                 },
             };
@@ -114,9 +103,6 @@ impl Pipeline {
                 micros: started.elapsed().as_micros(),
             });
             match decision {
-                Some(Decision::Deny { rule_id }) if rule_id.contains('/') => {
-                    return Decision::Deny { rule_id };
-                }
                 Some(Decision::Deny { rule_id }) => {
                     return Decision::deny(format!("{}/{rule_id}", stage.name()));
                 }
@@ -151,17 +137,14 @@ impl Stage for Pipeline {
     }
 }
 
-/// Moderation behind an `Arc`, so that redaction can use the same compiled lists.
-struct SharedModeration(Arc<Moderation>);
-
-impl Stage for SharedModeration {
-    fn name(&self) -> &str {
-        self.0.name()
+/// The pipeline's one compiled moderation, built on first use and shared with redaction.
+fn shared(slot: &mut Option<Arc<Moderation>>, env: &Env) -> Result<Arc<Moderation>, ConfigError> {
+    if let Some(built) = slot {
+        return Ok(Arc::clone(built));
     }
-
-    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
-        self.0.decide(message)
-    }
+    let built = Arc::new(Moderation::from_env(env)?);
+    *slot = Some(Arc::clone(&built));
+    Ok(built)
 }
 
 #[cfg(test)]
