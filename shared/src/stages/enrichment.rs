@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use super::metadata::{MergeRefused, merge_section};
+use super::metadata::JsonMetadata;
 use crate::config::{ConfigError, Env};
 use crate::decision::{Decision, Edits};
 use crate::event::ChannelMessage;
@@ -214,6 +214,8 @@ impl Enrichment {
 
     /// Merges the findings into the metadata, trimming the lowest-value data first until it fits.
     fn merged_metadata(&self, existing: Option<&str>, findings: &Findings) -> Option<String> {
+        // Parsed once; each trimming step only re-serialises.
+        let metadata = JsonMetadata::parse(existing).ok()?;
         let mut f = findings.clone();
         let mut drop_counts = false;
         loop {
@@ -222,10 +224,9 @@ impl Enrichment {
                 object.remove("chars");
                 object.remove("words");
             }
-            match merge_section(existing, "enrichment", Value::Object(object)) {
+            match metadata.with_section("enrichment", Value::Object(object)) {
                 Ok(text) => return Some(text),
-                Err(MergeRefused::NotJsonObject) => return None,
-                Err(MergeRefused::TooLarge) => {
+                Err(_) => {
                     if f.links.pop().is_none()
                         && f.hashtags.pop().is_none()
                         && f.mentions.pop().is_none()

@@ -17,36 +17,54 @@ pub enum MergeRefused {
     TooLarge,
 }
 
-/// Sets `NAMESPACE.section = value` in `existing` (empty or absent metadata counts as `{}`), returning
-/// the new metadata text.
+/// The sender's metadata, parsed once, ready to take our sections.
+#[derive(Debug, Clone)]
+pub struct JsonMetadata {
+    root: Map<String, Value>,
+}
+
+impl JsonMetadata {
+    /// Empty or absent metadata counts as `{}`. Refuses anything that is not a JSON object, and an
+    /// object whose namespace key holds someone else's non-object value (kept, never overwritten).
+    pub fn parse(existing: Option<&str>) -> Result<Self, MergeRefused> {
+        let root = match existing.map(str::trim) {
+            None | Some("") => Map::new(),
+            Some(text) => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(map)) => map,
+                _ => return Err(MergeRefused::NotJsonObject),
+            },
+        };
+        match root.get(NAMESPACE) {
+            None | Some(Value::Object(_)) => Ok(Self { root }),
+            Some(_) => Err(MergeRefused::NotJsonObject),
+        }
+    }
+
+    /// The metadata text with `NAMESPACE.section = value`, if it fits in 1024 bytes.
+    pub fn with_section(&self, section: &str, value: Value) -> Result<String, MergeRefused> {
+        let mut root = self.root.clone();
+        if let Value::Object(ns) = root
+            .entry(NAMESPACE)
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            ns.insert(section.to_owned(), value);
+        }
+        let text = Value::Object(root).to_string();
+        if text.len() > METADATA_MAX_BYTES {
+            Err(MergeRefused::TooLarge)
+        } else {
+            Ok(text)
+        }
+    }
+}
+
+/// Sets `NAMESPACE.section = value` in `existing`, returning the new metadata text.
 pub fn merge_section(
     existing: Option<&str>,
     section: &str,
     value: Value,
 ) -> Result<String, MergeRefused> {
-    let mut root = match existing.map(str::trim) {
-        None | Some("") => Map::new(),
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(MergeRefused::NotJsonObject),
-        },
-    };
-    let namespace = root
-        .entry(NAMESPACE)
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !namespace.is_object() {
-        // Someone else's value under our key: keep it, do not overwrite.
-        return Err(MergeRefused::NotJsonObject);
-    }
-    if let Value::Object(ns) = namespace {
-        ns.insert(section.to_owned(), value);
-    }
-    let text = Value::Object(root).to_string();
-    if text.len() > METADATA_MAX_BYTES {
-        Err(MergeRefused::TooLarge)
-    } else {
-        Ok(text)
-    }
+    JsonMetadata::parse(existing)?.with_section(section, value)
 }
 
 #[cfg(test)]

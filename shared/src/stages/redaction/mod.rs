@@ -248,10 +248,6 @@ impl Stage for Redaction {
             return Ok(Decision::Pass);
         };
         let mut edits = Edits::default().with_content(content);
-        let as_values: Vec<String> = counts
-            .iter()
-            .map(|(k, n)| format!("{}:{n}", k.name()))
-            .collect();
         let mut write_attribute = matches!(self.config.record, Record::Attribute | Record::Both);
         if matches!(self.config.record, Record::Metadata | Record::Both) {
             let record: serde_json::Map<String, serde_json::Value> = counts
@@ -269,9 +265,13 @@ impl Stage for Redaction {
             }
         }
         if write_attribute {
+            let values = counts
+                .iter()
+                .map(|(k, n)| format!("{}:{n}", k.name()))
+                .collect();
             edits
                 .attributes
-                .insert(self.config.attribute.clone(), as_values);
+                .insert(self.config.attribute.clone(), values);
         }
         Ok(Decision::update(edits))
     }
