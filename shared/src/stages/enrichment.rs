@@ -1,7 +1,7 @@
 //! Enrichment: annotate messages for clients and push-notification filter rules.
 //!
 //! Finds mentions (`@name` and app-instance-user ARNs), links (normalised), hashtags, the language
-//! (whatlang, on the first 512 bytes, only when reliable), counts of characters and words, and stamps
+//! (see [`super::language`]), counts of characters and words, and stamps
 //! the processor. Writes small attributes (`mentions`, `hasLink`, `language`, `hashtags`) and merges a
 //! JSON object under `chimeFlow.enrichment` in the metadata, keeping the sender's metadata (non-JSON
 //! metadata is left as it is). Everything stays within the limits: when the metadata would exceed 1 KB,
@@ -12,17 +12,15 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
+use super::language::LanguageEngine;
 use super::metadata::JsonMetadata;
 use crate::config::{ConfigError, Env};
 use crate::decision::{Decision, Edits};
 use crate::event::ChannelMessage;
 use crate::limits::ATTRIBUTE_VALUE_LEN;
 use crate::stage::{Stage, StageError};
+use unicode_normalization::char::is_combining_mark;
 
-static MENTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\w@.])@([\w][\w.-]{0,63})")
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
 static USER_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:app-instance/[A-Za-z0-9-]+/user/[A-Za-z0-9_.@-]+",
@@ -33,20 +31,16 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\bhttps?://[^\s<>"'`]+"#)
         .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
-static HASHTAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\w&#])#(\w{1,64})").unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
-
 /// Values per attribute: push filter rules match on a few, and every value costs bytes.
 const MAX_VALUES: usize = 10;
-/// Bytes of content given to language detection: enough for a reliable answer, bounded cost.
-const LANGUAGE_SAMPLE: usize = 512;
+/// Longest mention name and hashtag, in characters.
+const MAX_NAME_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrichmentConfig {
     pub processor_name: String,
     pub processor_version: String,
-    pub detect_language: bool,
+    pub language: LanguageEngine,
     pub write_metadata: bool,
 }
 
@@ -63,7 +57,17 @@ impl EnrichmentConfig {
                 .get("AWS_LAMBDA_FUNCTION_VERSION")
                 .unwrap_or(env!("CARGO_PKG_VERSION"))
                 .to_owned(),
-            detect_language: env.flag("ENRICHMENT_LANGUAGE", true)?,
+            language: env.choice(
+                "ENRICHMENT_LANGUAGE",
+                LanguageEngine::Fast,
+                &[
+                    ("fast", LanguageEngine::Fast),
+                    ("broad", LanguageEngine::Broad),
+                    ("off", LanguageEngine::Off),
+                    ("true", LanguageEngine::Fast),
+                    ("false", LanguageEngine::Off),
+                ],
+            )?,
             write_metadata: env.flag("ENRICHMENT_METADATA", true)?,
         })
     }
@@ -74,7 +78,7 @@ impl Default for EnrichmentConfig {
         Self {
             processor_name: "chime-flow".into(),
             processor_version: env!("CARGO_PKG_VERSION").into(),
-            detect_language: true,
+            language: LanguageEngine::Fast,
             write_metadata: true,
         }
     }
@@ -99,7 +103,7 @@ pub struct Enrichment {
 impl Enrichment {
     pub fn new(config: EnrichmentConfig) -> Self {
         // Compile the patterns now, at start, not on the first message.
-        for pattern in [&MENTION, &USER_ARN, &LINK, &HASHTAG] {
+        for pattern in [&USER_ARN, &LINK] {
             LazyLock::force(pattern);
         }
         Self { config }
@@ -118,30 +122,21 @@ impl Enrichment {
         for arn in USER_ARN.find_iter(text) {
             push_unique(&mut findings.mentions, arn.as_str().to_owned());
         }
-        for caps in MENTION.captures_iter(text) {
-            if let Some(name) = caps.get(1) {
-                push_unique(
-                    &mut findings.mentions,
-                    name.as_str().trim_end_matches(['.', '-']).to_owned(),
-                );
-            }
+        for name in marked_words(text, '@', mention_may_follow, mention_char) {
+            push_unique(
+                &mut findings.mentions,
+                name.trim_end_matches(['.', '-']).to_owned(),
+            );
         }
         for link in LINK.find_iter(text) {
             if let Some(normal) = normalise_link(link.as_str()) {
                 push_unique(&mut findings.links, normal);
             }
         }
-        for caps in HASHTAG.captures_iter(text) {
-            if let Some(tag) = caps.get(1) {
-                push_unique(&mut findings.hashtags, tag.as_str().to_lowercase());
-            }
+        for tag in marked_words(text, '#', hashtag_may_follow, word_char) {
+            push_unique(&mut findings.hashtags, tag.to_lowercase());
         }
-        if self.config.detect_language {
-            let sample = &text[..floor_char_boundary(text, LANGUAGE_SAMPLE)];
-            findings.language = whatlang::detect(sample)
-                .filter(|info| info.is_reliable())
-                .map(|info| info.lang().code().to_owned());
-        }
+        findings.language = self.config.language.detect(text).map(str::to_owned);
         findings
     }
 }
@@ -152,14 +147,56 @@ fn push_unique(list: &mut Vec<String>, value: String) {
     }
 }
 
-fn floor_char_boundary(text: &str, max: usize) -> usize {
-    if text.len() <= max {
-        return text.len();
-    }
-    (0..=max)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0)
+/// A word character as regex's `\w` sees it: letters, digits, marks, connector punctuation (`_`).
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || is_combining_mark(c)
+}
+
+/// A mention name goes on with dots and dashes (`@jane.doe`, `@ops-team`), trimmed at its end.
+fn mention_char(c: char) -> bool {
+    word_char(c) || c == '.' || c == '-'
+}
+
+/// `@` starts a mention at the start or after anything but a word character, `@` or `.` (so an
+/// e-mail address is not a mention).
+fn mention_may_follow(c: char) -> bool {
+    !(word_char(c) || c == '@' || c == '.')
+}
+
+/// `#` starts a hashtag after anything but a word character, `&` (`&#123;`) or `#`.
+fn hashtag_may_follow(c: char) -> bool {
+    !(word_char(c) || c == '&' || c == '#')
+}
+
+/// The words that follow `marker`: it must stand at the start or after a character `may_follow`
+/// accepts, be followed by a word character, and the word runs on while `body` accepts, for at most
+/// [`MAX_NAME_CHARS`] characters. A byte search for the marker, then a few characters each: linear.
+fn marked_words(
+    text: &str,
+    marker: char,
+    may_follow: fn(char) -> bool,
+    body: fn(char) -> bool,
+) -> impl Iterator<Item = &str> {
+    text.match_indices(marker).filter_map(move |(at, _)| {
+        if text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| !may_follow(c))
+        {
+            return None;
+        }
+        let rest = &text[at + marker.len_utf8()..];
+        if !rest.chars().next().is_some_and(word_char) {
+            return None;
+        }
+        let end = rest
+            .char_indices()
+            .take(MAX_NAME_CHARS)
+            .take_while(|&(_, c)| body(c))
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        Some(&rest[..end])
+    })
 }
 
 /// Lowercases scheme and host, drops a default port, a fragment and trailing punctuation.
@@ -297,6 +334,21 @@ mod tests {
         );
         assert_eq!(f.language.as_deref(), Some("fra"));
         assert_eq!(e.analyse("ok").language, None, "too short to be reliable");
+    }
+
+    #[test]
+    fn mention_and_hashtag_boundaries() {
+        let e = Enrichment::default();
+        let f = e.analyse(
+            "@jane.doe. hi @ops-team, x@y.com, (@bob) @@no @_ok #tag &#123; ##no a#no #नमस्ते #Δelta",
+        );
+        assert_eq!(f.mentions, vec!["jane.doe", "ops-team", "bob", "_ok"]);
+        assert_eq!(f.hashtags, vec!["tag", "नमस्ते", "δelta"]);
+        let long = format!("@{} #{}", "a".repeat(70), "b".repeat(70));
+        let f = e.analyse(&long);
+        assert_eq!(f.mentions, vec!["a".repeat(64)]);
+        assert_eq!(f.hashtags, vec!["b".repeat(64)]);
+        assert!(e.analyse("@ # @. #!").mentions.is_empty());
     }
 
     fn message(content: &str, metadata: Option<&str>) -> ChannelMessage {

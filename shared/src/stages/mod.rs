@@ -2,6 +2,7 @@
 //! chains them inside one function.
 
 pub mod enrichment;
+pub mod language;
 pub mod metadata;
 pub mod moderation;
 pub mod pipeline;
