@@ -27,10 +27,6 @@ static USER_ARN: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
-static LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\bhttps?://[^\s<>"'`]+"#)
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
 /// Values per attribute: push filter rules match on a few, and every value costs bytes.
 const MAX_VALUES: usize = 10;
 /// Longest mention name and hashtag, in characters.
@@ -103,9 +99,7 @@ pub struct Enrichment {
 impl Enrichment {
     pub fn new(config: EnrichmentConfig) -> Self {
         // Compile the patterns now, at start, not on the first message.
-        for pattern in [&USER_ARN, &LINK] {
-            LazyLock::force(pattern);
-        }
+        LazyLock::force(&USER_ARN);
         Self { config }
     }
 
@@ -128,8 +122,8 @@ impl Enrichment {
                 name.trim_end_matches(['.', '-']).to_owned(),
             );
         }
-        for link in LINK.find_iter(text) {
-            if let Some(normal) = normalise_link(link.as_str()) {
+        for link in links(text) {
+            if let Some(normal) = normalise_link(link) {
                 push_unique(&mut findings.links, normal);
             }
         }
@@ -203,22 +197,45 @@ fn marked_words(
 fn normalise_link(raw: &str) -> Option<String> {
     let raw = raw.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"']);
     let (scheme, rest) = raw.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
     let (authority, path) = match rest.find(['/', '?', '#']) {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    let mut host = authority.to_ascii_lowercase();
-    let default_port = if scheme == "https" { ":443" } else { ":80" };
-    if let Some(stripped) = host.strip_suffix(default_port) {
-        host = stripped.to_owned();
-    }
+    let https = scheme.eq_ignore_ascii_case("https");
+    let default_port = if https { ":443" } else { ":80" };
+    let host = authority.strip_suffix(default_port).unwrap_or(authority);
     if host.is_empty() {
         return None;
     }
     let path = path.split('#').next().unwrap_or("");
     let path = if path.is_empty() { "/" } else { path };
-    Some(format!("{scheme}://{host}{path}"))
+    let mut link = String::with_capacity(raw.len() + 1);
+    link.push_str(if https { "https://" } else { "http://" });
+    link.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    link.push_str(path);
+    Some(link)
+}
+
+/// `http://` and `https://` links (scheme in any case) that do not start inside a word, running to
+/// the next white space or `<`, `>`, `"`, `'`, `` ` ``. A byte search for `://`, then a look around.
+fn links(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("://").filter_map(move |(at, _)| {
+        let head = &text[..at];
+        let scheme = ["https", "http"].into_iter().find(|scheme| {
+            head.len() >= scheme.len()
+                && head.is_char_boundary(head.len() - scheme.len())
+                && head[head.len() - scheme.len()..].eq_ignore_ascii_case(scheme)
+        })?;
+        let start = at - scheme.len();
+        if text[..start].chars().next_back().is_some_and(word_char) {
+            return None;
+        }
+        let rest = &text[at + 3..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &text[start..at + 3 + end])
+    })
 }
 
 /// Attribute values within the limits: at most [`MAX_VALUES`], each ≤ 512 bytes (longer ones dropped).
@@ -334,6 +351,29 @@ mod tests {
         );
         assert_eq!(f.language.as_deref(), Some("fra"));
         assert_eq!(e.analyse("ok").language, None, "too short to be reliable");
+    }
+
+    #[test]
+    fn link_boundaries_and_normalisation() {
+        let text = "see HTTP://Host.EXAMPLE:80/a#frag, (https://x.io/p?q=1). xhttps://no.pe https:// <http://y.org/z>";
+        let found: Vec<&str> = links(text).collect();
+        assert_eq!(
+            found,
+            vec![
+                "HTTP://Host.EXAMPLE:80/a#frag,",
+                "https://x.io/p?q=1).",
+                "http://y.org/z"
+            ]
+        );
+        let normal: Vec<String> = found.into_iter().filter_map(normalise_link).collect();
+        assert_eq!(
+            normal,
+            vec![
+                "http://host.example/a",
+                "https://x.io/p?q=1",
+                "http://y.org/z"
+            ]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod terms;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -208,9 +209,20 @@ pub struct Moderation {
     regex_severity: Vec<u32>,
     threshold: u32,
     exempt: HashSet<String>,
+    /// Identifies this compiled configuration (clones share it: same lists, same answers).
+    id: u64,
 }
 
+/// Source of [`Moderation::id`]s; 0 is never handed out.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The last scan on this thread: (moderation id, text, hits). A pipeline scans the same text twice
+/// (moderation denies, redaction masks profanity); the second scan is answered from here. It holds a
+/// copy of the last scanned content in memory until the next scan; nothing of it is ever logged.
+type LastScan = (u64, String, Vec<RuleHit>);
+
 thread_local! {
+    static LAST_SCAN: RefCell<LastScan> = RefCell::default();
     /// Scratch buffers reused across messages: no allocation per message once warm.
     static SCRATCH: RefCell<(Normalized, String, Vec<usize>)> = RefCell::default();
 }
@@ -244,6 +256,7 @@ impl Moderation {
             regex_severity: config.regexes.iter().map(|e| e.severity).collect(),
             threshold: config.threshold.max(1),
             exempt: config.exempt_senders.iter().cloned().collect(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -254,6 +267,25 @@ impl Moderation {
 
     /// Every rule hit in `text`, with original byte ranges (used by redaction to mask them).
     pub fn scan(&self, text: &str) -> Vec<RuleHit> {
+        let remembered = LAST_SCAN.with(|last| {
+            let last = last.borrow();
+            (last.0 == self.id && last.1 == text).then(|| last.2.clone())
+        });
+        if let Some(hits) = remembered {
+            return hits;
+        }
+        let hits = self.scan_uncached(text);
+        LAST_SCAN.with(|last| {
+            let mut last = last.borrow_mut();
+            last.0 = self.id;
+            last.1.clear();
+            last.1.push_str(text);
+            last.2.clone_from(&hits);
+        });
+        hits
+    }
+
+    fn scan_uncached(&self, text: &str) -> Vec<RuleHit> {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let (norm, folded, map) = &mut *scratch;
@@ -401,6 +433,26 @@ mod tests {
                 .starts_with("DENY_REGEXES_FILE: cannot read")
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_repeated_scan_is_remembered_per_configuration() {
+        let strict = Moderation::new(&ModerationConfig::builtin()).unwrap();
+        let lenient = Moderation::new(&ModerationConfig::default()).unwrap();
+        let text = "this is bullshit";
+        let first = strict.scan(text);
+        assert_eq!(first.len(), 1);
+        assert_eq!(
+            strict.scan(text),
+            first,
+            "same configuration, same text: same answer"
+        );
+        assert!(
+            lenient.scan(text).is_empty(),
+            "another configuration is not answered from memory"
+        );
+        assert_eq!(strict.clone().scan(text), first);
+        assert!(strict.scan("all fine").is_empty());
     }
 
     #[test]

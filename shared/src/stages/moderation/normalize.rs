@@ -67,6 +67,15 @@ enum Class {
 }
 
 fn classify(c: char) -> Class {
+    // ASCII first: it is most of most messages, and needs none of the Unicode tables.
+    if c.is_ascii() {
+        return match c {
+            '@' | '$' | '!' => Class::LeetSymbol,
+            '0'..='9' => Class::Digit,
+            'a'..='z' | 'A'..='Z' => Class::Letter,
+            _ => Class::Separator,
+        };
+    }
     match c {
         '@' | '$' | '!' => Class::LeetSymbol,
         '0'..='9' => Class::Digit,
@@ -178,21 +187,44 @@ struct WordBuf {
 
 /// Normalises `text` into `out` (cleared first; reuse it to avoid allocations).
 pub fn normalize(text: &str, out: &mut Normalized) {
+    normalize_with(text, out, true);
+}
+
+/// `ascii_words`: take the byte-level path for plain ASCII words (see [`plain_ascii_word`]); the
+/// tests run both ways and compare.
+fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
     out.stream.clear();
     out.runs.clear();
     out.words.clear();
+    // Usually the stream fits in the text's length plus its boundary spaces (dropped separators and
+    // collapsed repeats make up for the odd character that folding lengthens): a hint, not a bound.
+    out.stream.reserve(text.len() + 2);
+    out.runs.reserve(text.len() + 2);
     out.stream.push(' ');
     out.runs.push(1);
     let mut word = WordBuf::default();
     let mut singles = WordBuf::default();
-    for (offset, c) in text.char_indices() {
+    let mut offset = 0;
+    while let Some(c) = text[offset..].chars().next() {
+        if ascii_words
+            && word.chars.is_empty()
+            && let Some(end) = plain_ascii_word(text.as_bytes(), offset)
+        {
+            flush_singles(&mut singles, out);
+            let folded = text[offset..end]
+                .bytes()
+                .map(|b| char::from(b.to_ascii_lowercase()));
+            emit_word(folded, (offset, end), out);
+            offset = end;
+            continue;
+        }
         let end = offset + c.len_utf8();
         fold(c, &mut |f| match classify(f) {
             Class::Separator => finish_word(&mut word, &mut singles, out),
             Class::Standalone => {
                 finish_word(&mut word, &mut singles, out);
                 flush_singles(&mut singles, out);
-                emit_word(&[(f, Class::Letter)], (offset, end), out);
+                emit_word([f], (offset, end), out);
             }
             class => {
                 if word.chars.is_empty() {
@@ -202,14 +234,33 @@ pub fn normalize(text: &str, out: &mut Normalized) {
                 word.end = end;
             }
         });
+        offset = end;
     }
     finish_word(&mut word, &mut singles, out);
     flush_singles(&mut singles, out);
 }
 
+/// The end of a word starting at `start` that the general path would only lowercase: two or more
+/// ASCII letters followed by an ASCII separator or the end. Anything else (digits, leet symbols,
+/// `!`, non-ASCII, a single letter that may join others) is left to the general path.
+fn plain_ascii_word(bytes: &[u8], start: usize) -> Option<usize> {
+    let len = bytes[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let end = start + len;
+    let ends_cleanly = bytes
+        .get(end)
+        .is_none_or(|&b| b.is_ascii() && classify(char::from(b)) == Class::Separator);
+    (len >= 2 && ends_cleanly).then_some(end)
+}
+
 /// Ends the current word: trims `!` at its edges (punctuation there), maps leetspeak when it has
 /// letters, and either emits it or, when one character long, holds it to join with other singles.
 fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) {
+    if word.chars.is_empty() {
+        return;
+    }
     let chars = &mut word.chars;
     while chars.last().is_some_and(|&(c, _)| c == '!') {
         chars.pop();
@@ -217,13 +268,15 @@ fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) 
     let lead = chars.iter().take_while(|&&(c, _)| c == '!').count();
     chars.drain(..lead);
     let has_letter = chars.iter().any(|&(_, class)| class == Class::Letter);
-    for (c, class) in chars.iter_mut() {
-        match *class {
-            Class::Digit | Class::LeetSymbol if has_letter => *c = leet(*c),
-            _ => {}
+    if has_letter {
+        for (c, class) in chars.iter_mut() {
+            if matches!(*class, Class::Digit | Class::LeetSymbol) {
+                *c = leet(*c);
+            }
         }
+    } else {
+        chars.retain(|&(_, class)| class != Class::LeetSymbol);
     }
-    chars.retain(|&(_, class)| has_letter || class != Class::LeetSymbol);
     match chars.len() {
         0 => {}
         1 => {
@@ -235,7 +288,7 @@ fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) 
         }
         _ => {
             flush_singles(singles, out);
-            emit_word(chars, (word.start, word.end), out);
+            emit_word(chars.iter().map(|&(c, _)| c), (word.start, word.end), out);
         }
     }
     chars.clear();
@@ -244,19 +297,28 @@ fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) 
 /// Emits held single letters: joined as one word when two or more (`b a d`), else as they are.
 fn flush_singles(singles: &mut WordBuf, out: &mut Normalized) {
     if !singles.chars.is_empty() {
-        emit_word(&singles.chars, (singles.start, singles.end), out);
+        emit_word(
+            singles.chars.iter().map(|&(c, _)| c),
+            (singles.start, singles.end),
+            out,
+        );
         singles.chars.clear();
     }
 }
 
-fn emit_word(chars: &[(char, Class)], original: (usize, usize), out: &mut Normalized) {
+/// Appends one word (already folded) to the stream: skeleton letters, repeats collapsed into runs.
+fn emit_word(
+    chars: impl IntoIterator<Item = char>,
+    original: (usize, usize),
+    out: &mut Normalized,
+) {
     out.words.push(WordSpan {
         stream_start: out.stream.len(),
         original,
     });
     let mut previous: Option<char> = None;
     let mut run_at = 0;
-    for &(c, _) in chars {
+    for c in chars {
         let c = skeleton(c);
         if previous == Some(c) {
             out.runs[run_at] = out.runs[run_at].saturating_add(1);
@@ -266,7 +328,9 @@ fn emit_word(chars: &[(char, Class)], original: (usize, usize), out: &mut Normal
         run_at = out.runs.len();
         out.stream.push(c);
         out.runs.push(1);
-        out.runs.extend(std::iter::repeat_n(0, c.len_utf8() - 1));
+        if !c.is_ascii() {
+            out.runs.extend(std::iter::repeat_n(0, c.len_utf8() - 1));
+        }
     }
     out.stream.push(' ');
     out.runs.push(1);
@@ -275,6 +339,25 @@ fn emit_word(chars: &[(char, Class)], original: (usize, usize), out: &mut Normal
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// The ASCII word path is an optimisation only: the same stream, runs and spans as the
+        /// general path, for text mixing plain words, leetspeak, separators, singles and Unicode.
+        #[test]
+        fn ascii_word_path_changes_nothing(
+            text in "([a-zA-Z]{1,6}|[0-9@$!]{1,2}|[ .,!-]{1,2}|é|你|Ь|\\u{200B}|ﬁ){0,20}"
+        ) {
+            let (mut fast, mut general) = (Normalized::default(), Normalized::default());
+            normalize_with(&text, &mut fast, true);
+            normalize_with(&text, &mut general, false);
+            prop_assert_eq!(&fast.stream, &general.stream);
+            prop_assert_eq!(&fast.runs, &general.runs);
+            prop_assert_eq!(&fast.words, &general.words);
+        }
+    }
 
     fn stream(text: &str) -> String {
         let mut out = Normalized::default();
