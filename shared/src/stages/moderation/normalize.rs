@@ -190,8 +190,8 @@ pub fn normalize(text: &str, out: &mut Normalized) {
     normalize_with(text, out, true);
 }
 
-/// `ascii_words`: take the byte-level path for plain ASCII words (see [`plain_ascii_word`]); the
-/// tests run both ways and compare.
+/// `ascii_words`: take the byte-level path for plain ASCII words (see [`plain_ascii_word`]) and for
+/// ASCII separators between words; the tests run both ways and compare.
 fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
     out.stream.clear();
     out.runs.clear();
@@ -206,17 +206,23 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
     let mut singles = WordBuf::default();
     let mut offset = 0;
     while let Some(c) = text[offset..].chars().next() {
-        if ascii_words
-            && word.chars.is_empty()
-            && let Some(end) = plain_ascii_word(text.as_bytes(), offset)
-        {
-            flush_singles(&mut singles, out);
-            let folded = text[offset..end]
-                .bytes()
-                .map(|b| char::from(b.to_ascii_lowercase()));
-            emit_word(folded, (offset, end), out);
-            offset = end;
-            continue;
+        if ascii_words && word.chars.is_empty() {
+            // Between words, an ASCII separator does nothing (no word to finish; held singles wait).
+            if c.is_ascii() && classify(c) == Class::Separator {
+                offset += 1;
+                continue;
+            }
+            if let Some(end) = plain_ascii_word(text.as_bytes(), offset) {
+                if !singles.chars.is_empty() {
+                    flush_singles(&mut singles, out);
+                }
+                let folded = text[offset..end]
+                    .bytes()
+                    .map(|b| char::from(b.to_ascii_lowercase()));
+                emit_word(folded, (offset, end), out);
+                offset = end;
+                continue;
+            }
         }
         let end = offset + c.len_utf8();
         fold(c, &mut |f| match classify(f) {

@@ -74,6 +74,9 @@ impl TermMatcher {
             Some(
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
+                    // Every pattern starts with the boundary space, so a start-byte prefilter would
+                    // stop at every word: pure overhead.
+                    .prefilter(false)
                     .build(&patterns)
                     .map_err(|e| TermError::Build(e.to_string()))?,
             )
