@@ -10,7 +10,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use super::language::LanguageEngine;
 use super::metadata::JsonMetadata;
@@ -249,51 +249,62 @@ fn attribute_values(values: &[String]) -> Vec<String> {
 }
 
 impl Enrichment {
-    fn metadata_object(&self, f: &Findings) -> Map<String, Value> {
-        let mut object = Map::new();
-        object.insert("mentions".into(), json!(f.mentions));
-        object.insert("links".into(), json!(f.links));
-        object.insert("hashtags".into(), json!(f.hashtags));
-        if let Some(language) = &f.language {
-            object.insert("language".into(), json!(language));
-        }
-        object.insert("chars".into(), json!(f.chars));
-        object.insert("words".into(), json!(f.words));
-        object.insert(
-            "processor".into(),
-            json!({"name": self.config.processor_name, "version": self.config.processor_version}),
-        );
-        object
-    }
-
-    /// Merges the findings into the metadata, trimming the lowest-value data first until it fits.
-    fn merged_metadata(&self, existing: Option<&str>, findings: &Findings) -> Option<String> {
+    /// Merges the findings into the metadata, trimming the lowest-value data first until it fits:
+    /// links from the end, then hashtags, then mentions, then the counts.
+    fn merged_metadata(&self, existing: Option<&str>, f: &Findings) -> Option<String> {
         // Parsed once; each trimming step only re-serialises.
         let metadata = JsonMetadata::parse(existing).ok()?;
-        let mut f = findings.clone();
-        let mut drop_counts = false;
+        let mut record = Record {
+            chars: Some(f.chars),
+            hashtags: &f.hashtags,
+            language: f.language.as_deref(),
+            links: &f.links,
+            mentions: &f.mentions,
+            processor: Stamp {
+                name: &self.config.processor_name,
+                version: &self.config.processor_version,
+            },
+            words: Some(f.words),
+        };
         loop {
-            let mut object = self.metadata_object(&f);
-            if drop_counts {
-                object.remove("chars");
-                object.remove("words");
+            if let Ok(text) = metadata.with_section("enrichment", &record) {
+                return Some(text);
             }
-            match metadata.with_section("enrichment", Value::Object(object)) {
-                Ok(text) => return Some(text),
-                Err(_) => {
-                    if f.links.pop().is_none()
-                        && f.hashtags.pop().is_none()
-                        && f.mentions.pop().is_none()
-                    {
-                        if drop_counts {
-                            return None;
-                        }
-                        drop_counts = true;
-                    }
-                }
+            if let Some((_, rest)) = record.links.split_last() {
+                record.links = rest;
+            } else if let Some((_, rest)) = record.hashtags.split_last() {
+                record.hashtags = rest;
+            } else if let Some((_, rest)) = record.mentions.split_last() {
+                record.mentions = rest;
+            } else if record.chars.is_some() {
+                record.chars = None;
+                record.words = None;
+            } else {
+                return None;
             }
         }
     }
+}
+
+/// What goes under `chimeFlow.enrichment`; fields in key order, as the JSON has always been written.
+#[derive(Serialize)]
+struct Record<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chars: Option<usize>,
+    hashtags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+    links: &'a [String],
+    mentions: &'a [String],
+    processor: Stamp<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    words: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Stamp<'a> {
+    name: &'a str,
+    version: &'a str,
 }
 
 impl Stage for Enrichment {
@@ -333,6 +344,7 @@ impl Stage for Enrichment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     const ARN: &str = "arn:aws:chime:us-east-1:123456789012:app-instance/app-1/user/alice";
 
@@ -399,6 +411,27 @@ mod tests {
         }))
         .unwrap();
         event.channel_message
+    }
+
+    #[test]
+    fn metadata_text_is_stable() {
+        let e = Enrichment::default();
+        let Decision::Update(edits) = e
+            .decide(&message(
+                "Hi @bob see https://x.io #go",
+                Some(r#"{"z":1,"a":2}"#),
+            ))
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            edits.metadata.as_deref(),
+            Some(concat!(
+                r#"{"a":2,"chimeFlow":{"enrichment":{"chars":28,"hashtags":["go"],"language":"eng","links":["https://x.io/"],"#,
+                r#""mentions":["bob"],"processor":{"name":"chime-flow","version":"0.1.0"},"words":5}},"z":1}"#
+            ))
+        );
     }
 
     #[test]

@@ -254,11 +254,7 @@ impl Stage for Redaction {
                 .iter()
                 .map(|(k, n)| (k.name().to_owned(), json!(n)))
                 .collect();
-            match merge_section(
-                message.metadata.as_deref(),
-                "redactions",
-                serde_json::Value::Object(record),
-            ) {
+            match merge_section(message.metadata.as_deref(), "redactions", &record) {
                 Ok(metadata) => edits.metadata = Some(metadata),
                 // The sender's metadata is kept; the record goes to the attribute so it is not lost.
                 Err(_) => write_attribute = true,
