@@ -108,31 +108,63 @@ impl Enrichment {
     }
 
     pub fn analyse(&self, text: &str) -> Findings {
+        let (chars, words) = count_chars_and_words(text);
         let mut findings = Findings {
-            chars: text.chars().count(),
-            words: text.split_whitespace().count(),
+            chars,
+            words,
             ..Findings::default()
         };
-        for arn in USER_ARN.find_iter(text) {
-            push_unique(&mut findings.mentions, arn.as_str().to_owned());
+        let arns = USER_ARN.find_iter(text).map(|arn| arn.as_str());
+        let names = marked_words(text, '@', mention_may_follow, mention_char)
+            .map(|name| name.trim_end_matches(['.', '-']));
+        for mention in distinct(arns.chain(names)) {
+            push_unique(&mut findings.mentions, mention.to_owned());
         }
-        for name in marked_words(text, '@', mention_may_follow, mention_char) {
-            push_unique(
-                &mut findings.mentions,
-                name.trim_end_matches(['.', '-']).to_owned(),
-            );
-        }
-        for link in links(text) {
+        for link in distinct(links(text)) {
             if let Some(normal) = normalise_link(link) {
                 push_unique(&mut findings.links, normal);
             }
         }
-        for tag in marked_words(text, '#', hashtag_may_follow, word_char) {
+        for tag in distinct(marked_words(text, '#', hashtag_may_follow, word_char)) {
             push_unique(&mut findings.hashtags, tag.to_lowercase());
         }
         findings.language = self.config.language.detect(text).map(str::to_owned);
         findings
     }
+}
+
+/// Each raw text once: a message that repeats `@team` or a link forty times allocates and
+/// normalises it once.
+fn distinct<'t>(items: impl Iterator<Item = &'t str>) -> impl Iterator<Item = &'t str> {
+    let mut seen: Vec<&'t str> = Vec::new();
+    items.filter(move |item| {
+        let new = !seen.contains(item);
+        if new {
+            seen.push(item);
+        }
+        new
+    })
+}
+
+/// Characters, and words as `split_whitespace` counts them, in one pass over the bytes.
+fn count_chars_and_words(text: &str) -> (usize, usize) {
+    let (mut chars, mut words, mut in_word) = (0, 0, false);
+    for (at, byte) in text.bytes().enumerate() {
+        if byte & 0xC0 == 0x80 {
+            continue; // a continuation byte: the character was counted at its first byte
+        }
+        chars += 1;
+        let space = if byte.is_ascii() {
+            matches!(byte, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+        } else {
+            text[at..].chars().next().is_some_and(char::is_whitespace)
+        };
+        if !space && !in_word {
+            words += 1;
+        }
+        in_word = !space;
+    }
+    (chars, words)
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -411,6 +443,16 @@ mod tests {
         }))
         .unwrap();
         event.channel_message
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counts_agree_with_std(text in "(\\PC| |\t|\n|\u{2003}|\u{00A0}|\u{0B}|\u{85}){0,40}") {
+            proptest::prop_assert_eq!(
+                count_chars_and_words(&text),
+                (text.chars().count(), text.split_whitespace().count())
+            );
+        }
     }
 
     #[test]
