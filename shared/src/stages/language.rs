@@ -10,8 +10,9 @@
 
 use whatlang::Script;
 
-/// Bytes of content given to detection: some forty words, enough for a steady answer, bounded cost.
-pub const SAMPLE_BYTES: usize = 256;
+/// Bytes of content given to detection: some twenty words, enough for a steady answer on a chat
+/// message, and a bounded cost whatever the message's length.
+pub const SAMPLE_BYTES: usize = 128;
 /// Fewer letters than this and the fast engine's answer is a guess: report nothing.
 pub const MIN_LETTERS: usize = 12;
 
@@ -123,7 +124,7 @@ mod tests {
 
     #[test]
     fn sample_cut_respects_char_boundaries() {
-        let text = "é".repeat(200);
+        let text = "é".repeat(100);
         let cut = floor_char_boundary(&text, SAMPLE_BYTES);
         assert!(cut <= SAMPLE_BYTES && text.is_char_boundary(cut));
     }

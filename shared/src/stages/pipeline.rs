@@ -34,8 +34,8 @@ pub struct Pipeline {
 }
 
 /// What one stage did, for the log line.
-struct Step {
-    stage: String,
+struct Step<'a> {
+    stage: &'a str,
     verdict: &'static str,
     micros: u128,
 }
@@ -84,7 +84,7 @@ impl Pipeline {
         self.stages.iter().map(|(s, _)| s.name()).collect()
     }
 
-    fn run(&self, message: &ChannelMessage, steps: &mut Vec<Step>) -> Decision {
+    fn run<'a>(&'a self, message: &ChannelMessage, steps: &mut Vec<Step<'a>>) -> Decision {
         let mut current = message.clone();
         let mut edits = Edits::default();
         for (stage, policy) in &self.stages {
@@ -98,7 +98,7 @@ impl Pipeline {
                 },
             };
             steps.push(Step {
-                stage: stage.name().to_owned(),
+                stage: stage.name(),
                 verdict,
                 micros: started.elapsed().as_micros(),
             });

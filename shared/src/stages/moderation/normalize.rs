@@ -26,7 +26,8 @@ pub struct WordSpan {
 /// and the words.
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
-    pub stream: String,
+    /// UTF-8 bytes; kept as bytes because the automaton reads bytes and ASCII is pushed byte by byte.
+    pub stream: Vec<u8>,
     pub runs: Vec<u8>,
     pub words: Vec<WordSpan>,
 }
@@ -200,7 +201,7 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
     // collapsed repeats make up for the odd character that folding lengthens): a hint, not a bound.
     out.stream.reserve(text.len() + 2);
     out.runs.reserve(text.len() + 2);
-    out.stream.push(' ');
+    out.stream.push(b' ');
     out.runs.push(1);
     let mut word = WordBuf::default();
     let mut singles = WordBuf::default();
@@ -332,13 +333,18 @@ fn emit_word(
         }
         previous = Some(c);
         run_at = out.runs.len();
-        out.stream.push(c);
-        out.runs.push(1);
-        if !c.is_ascii() {
+        if c.is_ascii() {
+            out.stream.push(c as u8);
+            out.runs.push(1);
+        } else {
+            let mut bytes = [0; 4];
+            out.stream
+                .extend_from_slice(c.encode_utf8(&mut bytes).as_bytes());
+            out.runs.push(1);
             out.runs.extend(std::iter::repeat_n(0, c.len_utf8() - 1));
         }
     }
-    out.stream.push(' ');
+    out.stream.push(b' ');
     out.runs.push(1);
 }
 
@@ -368,7 +374,7 @@ mod tests {
     fn stream(text: &str) -> String {
         let mut out = Normalized::default();
         normalize(text, &mut out);
-        out.stream
+        String::from_utf8(out.stream).unwrap()
     }
 
     #[test]
@@ -404,8 +410,8 @@ mod tests {
     fn runs_and_original_ranges() {
         let mut out = Normalized::default();
         normalize("go b.a.a.d up", &mut out);
-        assert_eq!(out.stream, " go bad up ");
-        let at = out.stream.find("bad").unwrap();
+        assert_eq!(out.stream, b" go bad up ");
+        let at = out.stream.windows(3).position(|w| w == b"bad").unwrap();
         assert_eq!(&out.runs[at..at + 3], &[1, 2, 1]);
         let (s, e) = out.original_range(at, at + 3).unwrap();
         assert_eq!(&"go b.a.a.d up"[s..e], "b.a.a.d");

@@ -29,7 +29,8 @@ pub struct TermMatcher {
     compiled: Vec<Compiled>,
     /// Automaton pattern index → term index (terms that normalise to nothing are left out).
     pattern_terms: Vec<usize>,
-    allow: HashSet<String>,
+    /// Allowed words as normalised stream bytes.
+    allow: HashSet<Vec<u8>>,
 }
 
 /// A term that cannot be used, by index.
@@ -43,7 +44,7 @@ pub enum TermError {
 
 impl TermMatcher {
     pub fn new(terms: &[String], allow: &[String]) -> Result<Self, TermError> {
-        let mut patterns: Vec<String> = Vec::with_capacity(terms.len());
+        let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(terms.len());
         let mut compiled = Vec::with_capacity(terms.len());
         let mut pattern_terms = Vec::with_capacity(terms.len());
         let mut norm = Normalized::default();
@@ -62,7 +63,7 @@ impl TermMatcher {
             } else {
                 norm.stream.len()
             };
-            patterns.push(norm.stream[..end].to_owned());
+            patterns.push(norm.stream[..end].to_vec());
             compiled.push(Compiled {
                 runs: norm.runs[..end].to_vec(),
             });
@@ -85,8 +86,8 @@ impl TermMatcher {
             .iter()
             .filter_map(|word| {
                 normalize(word, &mut norm);
-                let trimmed = norm.stream.trim();
-                (!trimmed.is_empty()).then(|| trimmed.to_owned())
+                let trimmed = norm.stream.trim_ascii();
+                (!trimmed.is_empty()).then(|| trimmed.to_vec())
             })
             .collect();
         Ok(Self {
@@ -102,7 +103,7 @@ impl TermMatcher {
         let Some(automaton) = &self.automaton else {
             return;
         };
-        for found in automaton.find_overlapping_iter(norm.stream.as_str()) {
+        for found in automaton.find_overlapping_iter(norm.stream.as_slice()) {
             let pattern = found.pattern().as_usize();
             let compiled = &self.compiled[pattern];
             if !norm.runs_cover(found.start(), &compiled.runs) {
@@ -121,14 +122,20 @@ impl TermMatcher {
         }
     }
 
-    fn allowed(&self, words: &str) -> bool {
-        !self.allow.is_empty() && words.split(' ').all(|w| self.allow.contains(w))
+    fn allowed(&self, words: &[u8]) -> bool {
+        !self.allow.is_empty()
+            && words
+                .split(|&b| b == b' ')
+                .all(|word| self.allow.contains(word))
     }
 }
 
 /// The end of the word that contains byte `at` (a prefix match may stop inside a word).
-fn word_end(stream: &str, at: usize) -> usize {
-    stream[at..].find(' ').map_or(stream.len(), |i| at + i)
+fn word_end(stream: &[u8], at: usize) -> usize {
+    stream[at..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map_or(stream.len(), |i| at + i)
 }
 
 #[cfg(test)]
