@@ -22,13 +22,14 @@ pub struct WordSpan {
     pub original: (usize, usize),
 }
 
-/// The normalised stream, the run length of each of its characters (at the character's first byte),
-/// and the words.
+/// The normalised stream, its repeated letters, and the words.
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
     /// UTF-8 bytes; kept as bytes because the automaton reads bytes and ASCII is pushed byte by byte.
     pub stream: Vec<u8>,
-    pub runs: Vec<u8>,
+    /// (stream position, run length) of each character that stood for a run of two or more; every
+    /// other character's run is 1. Sparse because repeats are rare and a run of 1 never fails a match.
+    pub repeats: Vec<(usize, u8)>,
     pub words: Vec<WordSpan>,
 }
 
@@ -44,16 +45,23 @@ impl Normalized {
         Some((first.original.0, last.original.1))
     }
 
-    /// True when every character run in the stream range is at least as long as in `pattern_runs`:
-    /// the word repeats letters, never drops them.
-    pub fn runs_cover(&self, start: usize, pattern_runs: &[u8]) -> bool {
-        self.runs
-            .get(start..start + pattern_runs.len())
-            .is_some_and(|runs| {
-                runs.iter()
-                    .zip(pattern_runs)
-                    .all(|(have, need)| have >= need)
-            })
+    /// The run length of the character at stream position `at`.
+    pub fn run_at(&self, at: usize) -> u8 {
+        match self
+            .repeats
+            .binary_search_by_key(&at, |&(position, _)| position)
+        {
+            Ok(index) => self.repeats[index].1,
+            Err(_) => 1,
+        }
+    }
+
+    /// True when the stream, from `start`, repeats each letter at least as often as a pattern whose
+    /// repeats (relative positions) are `pattern_repeats`: the text may repeat letters, never drop them.
+    pub fn runs_cover(&self, start: usize, pattern_repeats: &[(usize, u8)]) -> bool {
+        pattern_repeats
+            .iter()
+            .all(|&(offset, need)| self.run_at(start + offset) >= need)
     }
 }
 
@@ -195,14 +203,12 @@ pub fn normalize(text: &str, out: &mut Normalized) {
 /// ASCII separators between words; the tests run both ways and compare.
 fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
     out.stream.clear();
-    out.runs.clear();
+    out.repeats.clear();
     out.words.clear();
     // Usually the stream fits in the text's length plus its boundary spaces (dropped separators and
     // collapsed repeats make up for the odd character that folding lengthens): a hint, not a bound.
     out.stream.reserve(text.len() + 2);
-    out.runs.reserve(text.len() + 2);
     out.stream.push(b' ');
-    out.runs.push(1);
     let mut word = WordBuf::default();
     let mut singles = WordBuf::default();
     let mut offset = 0;
@@ -324,28 +330,30 @@ fn emit_word(
         original,
     });
     let mut previous: Option<char> = None;
-    let mut run_at = 0;
+    let (mut run_start, mut run) = (0, 1u8);
     for c in chars {
         let c = skeleton(c);
         if previous == Some(c) {
-            out.runs[run_at] = out.runs[run_at].saturating_add(1);
+            run = run.saturating_add(1);
             continue;
         }
+        if run > 1 {
+            out.repeats.push((run_start, run));
+        }
         previous = Some(c);
-        run_at = out.runs.len();
+        (run_start, run) = (out.stream.len(), 1);
         if c.is_ascii() {
             out.stream.push(c as u8);
-            out.runs.push(1);
         } else {
             let mut bytes = [0; 4];
             out.stream
                 .extend_from_slice(c.encode_utf8(&mut bytes).as_bytes());
-            out.runs.push(1);
-            out.runs.extend(std::iter::repeat_n(0, c.len_utf8() - 1));
         }
     }
+    if run > 1 {
+        out.repeats.push((run_start, run));
+    }
     out.stream.push(b' ');
-    out.runs.push(1);
 }
 
 #[cfg(test)]
@@ -366,7 +374,7 @@ mod tests {
             normalize_with(&text, &mut fast, true);
             normalize_with(&text, &mut general, false);
             prop_assert_eq!(&fast.stream, &general.stream);
-            prop_assert_eq!(&fast.runs, &general.runs);
+            prop_assert_eq!(&fast.repeats, &general.repeats);
             prop_assert_eq!(&fast.words, &general.words);
         }
     }
@@ -412,7 +420,8 @@ mod tests {
         normalize("go b.a.a.d up", &mut out);
         assert_eq!(out.stream, b" go bad up ");
         let at = out.stream.windows(3).position(|w| w == b"bad").unwrap();
-        assert_eq!(&out.runs[at..at + 3], &[1, 2, 1]);
+        assert_eq!(out.repeats, vec![(at + 1, 2)]);
+        assert_eq!((out.run_at(at), out.run_at(at + 1)), (1, 2));
         let (s, e) = out.original_range(at, at + 3).unwrap();
         assert_eq!(&"go b.a.a.d up"[s..e], "b.a.a.d");
     }

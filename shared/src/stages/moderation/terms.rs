@@ -9,7 +9,8 @@ use super::normalize::{Normalized, normalize};
 /// A term compiled for the stream: its bytes (with boundary spaces) and its run lengths.
 #[derive(Debug, Clone)]
 struct Compiled {
-    runs: Vec<u8>,
+    /// Repeated letters, by position in the pattern (see [`Normalized::repeats`]).
+    repeats: Vec<(usize, u8)>,
 }
 
 /// A listed term found in the text.
@@ -65,7 +66,12 @@ impl TermMatcher {
             };
             patterns.push(norm.stream[..end].to_vec());
             compiled.push(Compiled {
-                runs: norm.runs[..end].to_vec(),
+                repeats: norm
+                    .repeats
+                    .iter()
+                    .copied()
+                    .filter(|&(at, _)| at < end)
+                    .collect(),
             });
             pattern_terms.push(index);
         }
@@ -106,7 +112,7 @@ impl TermMatcher {
         for found in automaton.find_overlapping_iter(norm.stream.as_slice()) {
             let pattern = found.pattern().as_usize();
             let compiled = &self.compiled[pattern];
-            if !norm.runs_cover(found.start(), &compiled.runs) {
+            if !norm.runs_cover(found.start(), &compiled.repeats) {
                 continue;
             }
             // Inside the boundary spaces: from the first word's start to the last word's end.
