@@ -123,3 +123,75 @@ async fn redaction_and_enrichment_results_on_samples() {
         "sender attributes kept"
     );
 }
+
+fn event_with(content: Option<&str>) -> serde_json::Value {
+    let mut event = event_json("plain.json");
+    match content {
+        Some(text) => event["ChannelMessage"]["Content"] = serde_json::json!(text),
+        None => {
+            event["ChannelMessage"]
+                .as_object_mut()
+                .unwrap()
+                .remove("Content");
+        }
+    }
+    event
+}
+
+async fn run_all(payload: &serde_json::Value) -> Vec<(String, CallbackRequest)> {
+    let mut results = Vec::new();
+    for index in 0..4 {
+        let (stage, name) = stage(index);
+        let config = ProcessorConfig::from_env(&Env::default(), default_policy(name)).unwrap();
+        let processor = Processor::new(stage, RecordingSender::default(), config);
+        let handled = processor.handle(payload).await.unwrap();
+        assert_eq!(handled.fallback, None, "{name}: no failure policy needed");
+        let request = processor.sender().requests().pop().unwrap();
+        request
+            .message
+            .check_limits()
+            .expect("within the service's limits");
+        results.push((handled.decision.unwrap().to_owned(), request));
+    }
+    results
+}
+
+#[tokio::test]
+async fn messages_at_the_4_kb_limit() {
+    let sentence =
+        "Grüße aus Köln 👋🏽 — la réunion est à 9 h; see https://example.com/x #plan @ana ";
+    let mut clean = sentence.repeat(4096 / sentence.len());
+    clean.push_str(&"z".repeat(4096 - clean.len()));
+    assert_eq!(clean.len(), 4096);
+    for (decision, request) in run_all(&event_with(Some(&clean))).await {
+        assert_ne!(decision, "deny");
+        assert_eq!(request.message.content.as_deref().map(str::len), Some(4096));
+    }
+
+    // Full of personal data: redacting it must not make it too long to call back.
+    let unit = "mail a@b.io ";
+    let mut pii = unit.repeat(4096 / unit.len());
+    pii.push_str(&"z".repeat(4096 - pii.len()));
+    let results = run_all(&event_with(Some(&pii))).await;
+    for (index, (decision, request)) in results.iter().enumerate() {
+        let content = request.message.content.as_deref().unwrap();
+        assert!(content.len() <= 4096);
+        if index == 1 || index == 3 {
+            assert_eq!(decision, "update");
+            assert!(
+                !content.contains("a@b.io"),
+                "stage {index} redacted every address"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn empty_or_absent_content() {
+    for payload in [event_with(Some("")), event_with(None)] {
+        for (decision, request) in run_all(&payload).await {
+            assert_ne!(decision, "deny");
+            assert_eq!(request.message.content, None, "never sent empty");
+        }
+    }
+}

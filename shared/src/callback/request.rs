@@ -62,13 +62,17 @@ impl CallbackRequest {
                 edited
             }
         };
+        // The model requires content to be non-empty: an event that came without text is answered
+        // without it (Chime keeps what it has). A stage that empties the content is refused below.
+        let content_edited = matches!(decision, Decision::Update(edits) if edits.content.is_some());
+        let content = result.content.filter(|c| content_edited || !c.is_empty());
         let request = Self {
             channel_arn: target.channel_arn,
             callback_id: target.callback_id,
             delete_resource: false,
             message: CallbackMessage {
                 message_id: target.message_id,
-                content: result.content,
+                content,
                 metadata: result.metadata,
                 content_type: result.content_type,
                 attributes: result.message_attributes,
@@ -267,6 +271,21 @@ mod tests {
         assert_eq!(request.message.content.as_deref(), Some("HELLO"));
         assert_eq!(request.message.metadata.as_deref(), Some("{\"a\":1}"));
         assert_eq!(request.message.attributes.len(), 2);
+    }
+
+    #[test]
+    fn empty_original_content_is_omitted_not_sent_empty() {
+        let mut e = event();
+        e.channel_message.content = Some(String::new());
+        for decision in [
+            Decision::Pass,
+            Decision::Update(Edits::default().with_metadata("{}")),
+        ] {
+            let request =
+                CallbackRequest::for_decision(&e.channel_message, &e.callback_id, &decision)
+                    .unwrap();
+            assert_eq!(request.message.content, None);
+        }
     }
 
     #[test]

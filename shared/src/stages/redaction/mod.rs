@@ -18,6 +18,7 @@ use super::moderation::Moderation;
 use crate::config::{ConfigError, Env};
 use crate::decision::{Decision, Edits};
 use crate::event::ChannelMessage;
+use crate::limits::CONTENT_MAX_BYTES;
 use crate::stage::{Stage, StageError};
 pub use detectors::{Detectors, Kind, accepted_len, iban_ok, luhn, ssn_ok};
 
@@ -196,21 +197,40 @@ impl Redaction {
             }
         }
         chosen.sort_by_key(|c| c.1);
-        let mut out = String::with_capacity(text.len());
-        let mut counts = BTreeMap::new();
-        let mut at = 0;
-        for (kind, start, end) in chosen {
-            out.push_str(&text[at..start]);
-            self.replace(kind, &text[start..end], &mut out);
-            *counts.entry(kind).or_insert(0) += 1;
-            at = end;
+        let mut out = self.render(text, &chosen, false);
+        if out.len() > CONTENT_MAX_BYTES && out.len() > text.len() {
+            // Tags and `•` (3 bytes) can make a message at the 4 KB limit too long to call back;
+            // `*` masks are never longer than what they replace, so this always fits where the
+            // original did.
+            out = self.render(text, &chosen, true);
         }
-        out.push_str(&text[at..]);
+        let mut counts = BTreeMap::new();
+        for &(kind, _, _) in &chosen {
+            *counts.entry(kind).or_insert(0) += 1;
+        }
         Some((out, counts))
     }
 
-    fn replace(&self, kind: Kind, value: &str, out: &mut String) {
-        let keep_from = match self.config.style {
+    /// The text with every chosen finding replaced; `compact` masks with `*` whatever the style.
+    fn render(&self, text: &str, chosen: &[(Kind, usize, usize)], compact: bool) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for &(kind, start, end) in chosen {
+            out.push_str(&text[at..start]);
+            self.replace(kind, &text[start..end], &mut out, compact);
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+
+    fn replace(&self, kind: Kind, value: &str, out: &mut String, compact: bool) {
+        let (style, mask) = match (self.config.style, compact) {
+            (Style::MaskLast4, true) => (Style::MaskLast4, '*'),
+            (_, true) => (Style::Mask, '*'),
+            (style, false) => (style, '•'),
+        };
+        let keep_from = match style {
             Style::Tag => {
                 out.push('[');
                 out.push_str(&kind.name().to_ascii_uppercase());
@@ -228,9 +248,9 @@ impl Redaction {
         for c in value.chars() {
             if c.is_ascii_digit() {
                 seen_digits += 1;
-                out.push(if seen_digits > keep_from { c } else { '•' });
+                out.push(if seen_digits > keep_from { c } else { mask });
             } else if c.is_alphanumeric() {
-                out.push('•');
+                out.push(mask);
             } else {
                 out.push(c);
             }
@@ -316,6 +336,28 @@ mod tests {
         let config =
             RedactionConfig::from_env(&Env::from_pairs([("REDACTION_RECORD", "BOTH")])).unwrap();
         assert_eq!(config.record, Record::Both);
+    }
+
+    #[test]
+    fn a_message_at_the_limit_stays_within_it() {
+        // 4,096 bytes of short addresses: tags and `•` masks would both make it longer.
+        let unit = "a@b.io ";
+        let text = unit.repeat(4096 / unit.len()) + &"x".repeat(4096 % unit.len());
+        assert_eq!(text.len(), 4096);
+        for style in [Style::Tag, Style::Mask, Style::MaskLast4] {
+            let (out, counts) = redaction(style).redact(&text).unwrap();
+            assert!(out.len() <= 4096, "{style:?}: {} bytes", out.len());
+            assert!(!out.contains("a@b.io"), "{style:?}");
+            assert_eq!(counts[&Kind::Email], 4096 / unit.len());
+            assert!(
+                out.starts_with("*@*.** *@*.** "),
+                "{style:?}: {}",
+                &out[..20]
+            );
+        }
+        // Where it fits, the configured style is kept.
+        let (out, _) = redaction(Style::Tag).redact("a@b.io").unwrap();
+        assert_eq!(out, "[EMAIL]");
     }
 
     #[test]
