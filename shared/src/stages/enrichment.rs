@@ -31,6 +31,10 @@ static USER_ARN: LazyLock<Regex> = LazyLock::new(|| {
 const MAX_VALUES: usize = 10;
 /// Longest mention name and hashtag, in characters.
 const MAX_NAME_CHARS: usize = 64;
+/// Most mentions, links or hashtags collected from one message: more can fit neither in 1 KB of
+/// metadata (each costs at least 4 bytes there) nor in the attributes, and the bound keeps the
+/// duplicate checks linear in the message.
+const MAX_FINDINGS: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrichmentConfig {
@@ -117,15 +121,17 @@ impl Enrichment {
         let arns = USER_ARN.find_iter(text).map(|arn| arn.as_str());
         let names = marked_words(text, '@', mention_may_follow, mention_char)
             .map(|name| name.trim_end_matches(['.', '-']));
-        for mention in distinct(arns.chain(names)) {
+        for mention in distinct(arns.chain(names)).take(MAX_FINDINGS) {
             push_unique(&mut findings.mentions, mention.to_owned());
         }
-        for link in distinct(links(text)) {
+        for link in distinct(links(text)).take(MAX_FINDINGS) {
             if let Some(normal) = normalise_link(link) {
                 push_unique(&mut findings.links, normal);
             }
         }
-        for tag in distinct(marked_words(text, '#', hashtag_may_follow, word_char)) {
+        for tag in
+            distinct(marked_words(text, '#', hashtag_may_follow, word_char)).take(MAX_FINDINGS)
+        {
             push_unique(&mut findings.hashtags, tag.to_lowercase());
         }
         findings.language = self.config.language.detect(text).map(str::to_owned);
@@ -453,6 +459,17 @@ mod tests {
                 (text.chars().count(), text.split_whitespace().count())
             );
         }
+    }
+
+    #[test]
+    fn findings_are_bounded() {
+        let text: String = (0..1000).map(|i| format!("@u{i} #t{i} ")).collect();
+        let f = Enrichment::default().analyse(&text);
+        assert_eq!(
+            (f.mentions.len(), f.hashtags.len()),
+            (MAX_FINDINGS, MAX_FINDINGS)
+        );
+        assert_eq!(f.mentions[0], "u0", "the first ones, in order");
     }
 
     #[test]

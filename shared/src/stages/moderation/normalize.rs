@@ -220,9 +220,7 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
                 continue;
             }
             if let Some(end) = plain_ascii_word(text.as_bytes(), offset) {
-                if !singles.chars.is_empty() {
-                    flush_singles(&mut singles, out);
-                }
+                flush_singles(&mut singles, out);
                 let folded = text[offset..end]
                     .bytes()
                     .map(|b| char::from(b.to_ascii_lowercase()));
@@ -308,6 +306,7 @@ fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) 
 }
 
 /// Emits held single letters: joined as one word when two or more (`b a d`), else as they are.
+#[inline]
 fn flush_singles(singles: &mut WordBuf, out: &mut Normalized) {
     if !singles.chars.is_empty() {
         emit_word(
