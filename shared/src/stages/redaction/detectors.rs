@@ -129,8 +129,15 @@ impl Detectors {
             while let Some(found) = regex.find_at(text, at) {
                 match accepted_len(*kind, text, found.start(), found.end()) {
                     Some(len) => {
-                        out.push((*kind, found.start(), found.start() + len));
-                        at = found.start() + len;
+                        let (start, end) = (found.start(), found.start() + len);
+                        out.push((*kind, start, end));
+                        // Luhn passes one run of digits in ten, so the leftmost card in a longer run
+                        // may be a coincidence hiding the real one: cards are also looked for from
+                        // each later group (overlaps are merged by the redaction).
+                        at = match kind {
+                            Kind::Card => next_group(text, start, end),
+                            _ => end,
+                        };
                     }
                     None => {
                         at = found.start()
@@ -146,6 +153,19 @@ impl Detectors {
             }
         }
     }
+}
+
+/// Where the group after the first separator of `text[start..end]` begins, or `end`.
+fn next_group(text: &str, start: usize, end: usize) -> usize {
+    let piece = &text[start..end];
+    piece
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(end, |gap| {
+            let rest = &piece[gap..];
+            start
+                + gap
+                + (rest.len() - rest.trim_start_matches(|c: char| !c.is_ascii_digit()).len())
+        })
 }
 
 /// The length of the valid finding that starts at `start` within `text[start..end]`: the whole range,

@@ -170,33 +170,7 @@ impl Redaction {
         if found.is_empty() {
             return None;
         }
-        // Deterministic overlap resolution: priority, then position, then the longer finding. A finding
-        // that runs into a higher-priority one keeps the part before it when that part still validates
-        // (a phone number greedily followed by an SSN's first digits).
-        found.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then(a.1.cmp(&b.1))
-                .then((b.2 - b.1).cmp(&(a.2 - a.1)))
-        });
-        let mut chosen: Vec<(Kind, usize, usize)> = Vec::with_capacity(found.len());
-        for (kind, start, end) in found {
-            let conflict = chosen
-                .iter()
-                .filter(|c| end > c.1 && start < c.2)
-                .map(|c| c.1)
-                .min();
-            match conflict {
-                None => chosen.push((kind, start, end)),
-                Some(at) if at > start => {
-                    let stop = start + text[start..at].trim_end().len();
-                    if let Some(len) = accepted_len(kind, text, start, stop) {
-                        chosen.push((kind, start, start + len));
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-        chosen.sort_by_key(|c| c.1);
+        let chosen = resolve_overlaps(text, found);
         let mut out = self.render(text, &chosen, false);
         if out.len() > CONTENT_MAX_BYTES && out.len() > text.len() {
             // Tags and `•` (3 bytes) can make a message at the 4 KB limit too long to call back;
@@ -293,6 +267,52 @@ impl Stage for Redaction {
     }
 }
 
+/// Deterministic overlap resolution: priority, then position, then the longer finding. A finding that
+/// overlaps chosen ones is not dropped: each part of it left uncovered is redacted as its kind (a card
+/// detected from the middle of a phone number would otherwise leave the card's last groups readable),
+/// so the union of everything detected is always covered. The result is sorted by position.
+fn resolve_overlaps(text: &str, mut found: Vec<(Kind, usize, usize)>) -> Vec<(Kind, usize, usize)> {
+    found.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then((b.2 - b.1).cmp(&(a.2 - a.1)))
+    });
+    let mut chosen: Vec<(Kind, usize, usize)> = Vec::with_capacity(found.len());
+    for (kind, start, end) in found {
+        let mut taken: Vec<(usize, usize)> = chosen
+            .iter()
+            .filter(|c| end > c.1 && start < c.2)
+            .map(|c| (c.1, c.2))
+            .collect();
+        if taken.is_empty() {
+            chosen.push((kind, start, end));
+            continue;
+        }
+        taken.sort_unstable();
+        let mut at = start;
+        for (from, to) in taken.into_iter().chain([(end, end)]) {
+            if from > at
+                && let Some((s, e)) = trim_separators(text, at, from.min(end))
+            {
+                chosen.push((kind, s, e));
+            }
+            at = at.max(to);
+        }
+    }
+    chosen.sort_by_key(|c| c.1);
+    chosen
+}
+
+/// `text[start..end]` without separators at either end, or `None` when nothing is left.
+fn trim_separators(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let separator = |c: char| c.is_whitespace() || matches!(c, '-' | '.' | '/' | ',' | ':' | ';');
+    let piece = &text[start..end];
+    let trimmed_start = piece.trim_start_matches(separator);
+    let s = start + (piece.len() - trimmed_start.len());
+    let e = s + trimmed_start.trim_end_matches(separator).len();
+    (e > s).then_some((s, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +399,22 @@ mod tests {
         let (out, counts) = redaction(Style::Tag).redact("4242-4242-4242-4242").unwrap();
         assert_eq!(out, "[CARD]");
         assert_eq!(counts.len(), 1);
+    }
+
+    #[test]
+    fn every_detected_part_stays_covered_when_findings_overlap() {
+        // Found by the property test: the card detector reads "20 7946 0958 4242 4242" (valid Luhn) out of
+        // a phone number followed by a card, which cut the real card short; its last groups must not
+        // remain readable.
+        let text = "+44 20 7946 0958 4242 4242 4242 4242 end";
+        let (out, _) = redaction(Style::Tag).redact(text).unwrap();
+        assert!(!out.contains("4242"), "{out}");
+        assert!(!out.contains("7946"), "{out}");
+        assert!(out.ends_with(" end"), "{out}");
+        // A phone greedily running into an SSN keeps its own part, the SSN stays whole.
+        let (out, _) = redaction(Style::Tag)
+            .redact("+44 20 7946 0958 123-45-6789")
+            .unwrap();
+        assert_eq!(out, "[PHONE] [SSN]");
     }
 }

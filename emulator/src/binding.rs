@@ -1,0 +1,242 @@
+//! From an HTTP request to an operation and its input, by the model alone: the router matches method,
+//! path template and literal query; the binder gathers labels, query parameters, headers and the JSON
+//! body into one input object named as the model names its members.
+
+use axum::http::HeaderMap;
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::ApiError;
+use crate::model::{Model, Operation, Segment};
+
+/// Percent-decoding of one path segment or query component (`+` is a space in a query).
+pub fn decode(text: &str, plus_is_space: bool) -> Result<String, ApiError> {
+    let text = if plus_is_space {
+        text.replace('+', " ")
+    } else {
+        text.to_owned()
+    };
+    percent_decode_str(&text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::bad_request(format!("{text:?} is not percent-encoded UTF-8")))
+}
+
+/// The query as decoded (name, value) pairs, in order.
+pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(k, true)?, decode(v, true)?))
+        })
+        .collect()
+}
+
+/// Decoded path labels: (label name, value).
+pub type Labels = Vec<(String, String)>;
+
+/// The operation a request is for, and its decoded path labels.
+pub fn route<'m>(
+    model: &'m Model,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+) -> Result<(&'m Operation, Labels), ApiError> {
+    let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut best: Option<(&Operation, Labels)> = None;
+    for op in model.operations.iter().filter(|op| op.method == method) {
+        if op.segments.len() != raw.len()
+            || !op
+                .literal_query
+                .iter()
+                .all(|(k, v)| query.iter().any(|(qk, qv)| qk == k && qv == v))
+        {
+            continue;
+        }
+        let mut labels = Vec::new();
+        let matched = op
+            .segments
+            .iter()
+            .zip(&raw)
+            .all(|(segment, text)| match segment {
+                Segment::Literal(literal) => literal == text,
+                Segment::Label(name) => {
+                    labels.push((name.clone(), (*text).to_owned()));
+                    true
+                }
+            });
+        // The most specific match wins: `GET /channels?scope=…` over `GET /channels`.
+        if matched
+            && best
+                .as_ref()
+                .is_none_or(|(b, _)| b.literal_query.len() < op.literal_query.len())
+        {
+            best = Some((op, labels));
+        }
+    }
+    let (op, labels) = best.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no Chime SDK Messaging or Identity operation matches {method} {path}"
+        ))
+    })?;
+    let labels = labels
+        .into_iter()
+        .map(|(name, text)| Ok((name, decode(&text, false)?)))
+        .collect::<Result<_, ApiError>>()?;
+    Ok((op, labels))
+}
+
+/// The operation's input as one JSON object keyed by member name.
+pub fn bind(
+    model: &Model,
+    op: &Operation,
+    labels: &[(String, String)],
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let Some(input) = op.input.as_deref() else {
+        return Ok(Map::new());
+    };
+    let shape = model
+        .shape(op.service, input)
+        .ok_or_else(|| ApiError::bad_request(format!("unknown input shape {input}")))?;
+    let mut body_fields = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => {
+                return Err(ApiError::bad_request(
+                    "the request body must be a JSON object",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "the request body is not JSON: {e}"
+                )));
+            }
+        }
+    };
+    let mut out = Map::new();
+    for (name, member) in &shape.members {
+        let wire_name = member.location_name.as_deref().unwrap_or(name);
+        let kind = model
+            .shape(op.service, &member.shape)
+            .map(|s| s.kind.as_str())
+            .unwrap_or("string");
+        let value = match member.location.as_deref() {
+            Some("uri") => labels
+                .iter()
+                .find(|(label, _)| label == wire_name)
+                .map(|(_, v)| Value::String(v.clone())),
+            Some("header") => match headers.get(wire_name) {
+                Some(v) => Some(Value::String(
+                    v.to_str()
+                        .map_err(|_| {
+                            ApiError::bad_request(format!("header {wire_name} is not text"))
+                        })?
+                        .to_owned(),
+                )),
+                None => None,
+            },
+            Some("querystring") => {
+                let values: Vec<&str> = query
+                    .iter()
+                    .filter(|(k, _)| k == wire_name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                query_value(wire_name, kind, &values)?
+            }
+            _ => body_fields.remove(name),
+        };
+        if let Some(value) = value.filter(|v| !v.is_null()) {
+            out.insert(name.clone(), value);
+        }
+    }
+    Ok(out)
+}
+
+fn query_value(name: &str, kind: &str, values: &[&str]) -> Result<Option<Value>, ApiError> {
+    let Some(first) = values.first() else {
+        return Ok(None);
+    };
+    let value = match kind {
+        "integer" | "long" => Value::from(first.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("query {name}: {first:?} is not an integer"))
+        })?),
+        "timestamp" => Value::from(parse_timestamp(first).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "query {name}: {first:?} is not an ISO-8601 timestamp"
+            ))
+        })?),
+        "boolean" => Value::Bool(*first == "true"),
+        "list" => Value::Array(values.iter().map(|v| Value::from(*v)).collect()),
+        _ => Value::from(*first),
+    };
+    Ok(Some(value))
+}
+
+/// ISO-8601 (RFC 3339) as epoch seconds, fractions kept.
+pub fn parse_timestamp(text: &str) -> Option<f64> {
+    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    Some(at.unix_timestamp_nanos() as f64 / 1e9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_by_method_path_and_literal_query() {
+        let model = Model::load().unwrap();
+        let q = |s: &str| query_pairs(s).unwrap();
+        let arn = "arn%3Aaws%3Achime%3Aus-east-1%3A1%3Aapp-instance%2Fa%2Fchannel%2Fc";
+        let path = format!("/channels/{arn}/messages/m1");
+        let (op, labels) = route(&model, "POST", &path, &q("operation=redact")).unwrap();
+        assert_eq!(op.name, "RedactChannelMessage");
+        assert_eq!(
+            labels[0],
+            (
+                "channelArn".into(),
+                "arn:aws:chime:us-east-1:1:app-instance/a/channel/c".into()
+            )
+        );
+        let (op, _) = route(&model, "GET", "/channels", &q("max-results=3")).unwrap();
+        assert_eq!(op.name, "ListChannels");
+        let scope = q("scope=channel-flow-associations&channel-flow-arn=x");
+        let (op, _) = route(&model, "GET", "/channels", &scope).unwrap();
+        assert_eq!(op.name, "ListChannelsAssociatedWithChannelFlow");
+        let (op, _) = route(&model, "GET", "/app-instances", &[]).unwrap();
+        assert_eq!(op.name, "ListAppInstances");
+        let err = route(&model, "GET", "/nothing/here", &[]).unwrap_err();
+        assert_eq!(
+            err.message,
+            "no Chime SDK Messaging or Identity operation matches GET /nothing/here"
+        );
+    }
+
+    #[test]
+    fn binds_labels_query_headers_and_body() {
+        let model = Model::load().unwrap();
+        let query = query_pairs("max-results=5&not-before=2024-01-02T03%3A04%3A05Z").unwrap();
+        let (op, labels) = route(&model, "GET", "/channels/abcde/messages", &query).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-chime-bearer", "arn:bearer".parse().unwrap());
+        let input = bind(&model, op, &labels, &query, &headers, b"").unwrap();
+        assert_eq!(input["ChannelArn"], "abcde");
+        assert_eq!(input["MaxResults"], 5);
+        assert_eq!(input["NotBefore"], 1704164645.0);
+        assert_eq!(input["ChimeBearer"], "arn:bearer");
+        let bad = query_pairs("max-results=five").unwrap();
+        let err = bind(&model, op, &labels, &bad, &headers, b"").unwrap_err();
+        assert_eq!(err.message, "query max-results: \"five\" is not an integer");
+        let (op, labels) = route(&model, "POST", "/channels", &[]).unwrap();
+        let err = bind(&model, op, &labels, &[], &headers, b"[1]").unwrap_err();
+        assert_eq!(err.message, "the request body must be a JSON object");
+    }
+}

@@ -1,0 +1,487 @@
+//! The local demo: chime-local in-process, an app instance with users and an admin, a channel flow
+//! running the pipeline (moderation → redaction → enrichment), a regular channel and an elastic
+//! channel spread over sub-channels, and a scripted conversation sent through the real AWS SDK. It
+//! prints what became of each message.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use aws_sdk_chimesdkidentity as identity;
+use aws_sdk_chimesdkmessaging as messaging;
+use messaging::types::{
+    ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType,
+    ChannelMode, ChannelPrivacy, ElasticChannelConfiguration, FallbackAction, InvocationType,
+    LambdaConfiguration, Processor, ProcessorConfiguration,
+};
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::service::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, start};
+
+/// Any failure of the demo, with the step it happened in.
+#[derive(Debug, thiserror::Error)]
+#[error("demo step '{step}' failed: {detail}")]
+pub struct DemoError {
+    pub step: &'static str,
+    pub detail: String,
+}
+
+trait Step<T> {
+    fn step(self, step: &'static str) -> Result<T, DemoError>;
+}
+
+impl<T, E: std::fmt::Debug> Step<T> for Result<T, E> {
+    fn step(self, step: &'static str) -> Result<T, DemoError> {
+        self.map_err(|e| DemoError {
+            step,
+            detail: format!("{e:?}"),
+        })
+    }
+}
+
+/// One row of the result table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub label: String,
+    pub channel: String,
+    pub sub_channel: String,
+    pub sender: String,
+    pub status: String,
+    pub content: String,
+    pub attributes: String,
+    pub millis: u128,
+}
+
+/// SDK clients for an endpoint, signed with chime-local's credentials.
+pub async fn clients(endpoint: &str, region: &str) -> (messaging::Client, identity::Client) {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            LOCAL_ACCESS_KEY_ID,
+            LOCAL_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "chime-local",
+        ))
+        .load()
+        .await;
+    (
+        messaging::Client::new(&config),
+        identity::Client::new(&config),
+    )
+}
+
+struct Script<'a> {
+    label: &'a str,
+    channel: usize,
+    sender: usize,
+    text: &'a str,
+}
+
+const USERS: &[&str] = &[
+    "alice", "bob", "carol", "dmitri", "emi", "farah", "gus", "hana",
+];
+
+const CONVERSATION: &[Script<'static>] = &[
+    Script {
+        label: "clean",
+        channel: 0,
+        sender: 0,
+        text: "Morning all! Stand-up in 10 minutes.",
+    },
+    Script {
+        label: "profanity",
+        channel: 0,
+        sender: 1,
+        text: "this build is shit",
+    },
+    Script {
+        label: "evasion",
+        channel: 0,
+        sender: 2,
+        text: "what a $h!t show",
+    },
+    Script {
+        label: "pii",
+        channel: 0,
+        sender: 1,
+        text: "Card 4242 4242 4242 4242, mail bob@example.com",
+    },
+    Script {
+        label: "mention+link",
+        channel: 0,
+        sender: 0,
+        text: "@bob notes at HTTPS://Example.com/Docs?id=7 #release",
+    },
+    Script {
+        label: "russian",
+        channel: 1,
+        sender: 3,
+        text: "Привет всем, как прошла встреча сегодня утром?",
+    },
+    Script {
+        label: "japanese",
+        channel: 1,
+        sender: 4,
+        text: "明日の会議は午後三時からです。資料を確認してください。",
+    },
+    Script {
+        label: "phone",
+        channel: 1,
+        sender: 5,
+        text: "call me on +44 20 7946 0958 after lunch",
+    },
+    Script {
+        label: "arabic",
+        channel: 1,
+        sender: 6,
+        text: "مرحبا بالجميع، نلتقي غدا في الساعة العاشرة",
+    },
+];
+
+/// Runs the whole demo and returns the printed report.
+pub async fn run() -> Result<String, DemoError> {
+    let started = Instant::now();
+    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let config = Config::default();
+    let region = config.region.clone();
+    let account = config.account.clone();
+    let running = start(config, addr).await.step("start chime-local")?;
+    let result = conversation(&running.endpoint, &region, &account).await;
+    running.stop().await;
+    let (rows, sub_channels) = result?;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", table(&rows));
+    let _ = writeln!(out, "elastic channel town-hall: {sub_channels}");
+    let _ = writeln!(
+        out,
+        "{} messages through the flow-pipeline processor in {} ms (service start to stop)",
+        rows.len(),
+        started.elapsed().as_millis()
+    );
+    Ok(out)
+}
+
+async fn conversation(
+    endpoint: &str,
+    region: &str,
+    account: &str,
+) -> Result<(Vec<Row>, String), DemoError> {
+    let (chime, ident) = clients(endpoint, region).await;
+    let instance = ident
+        .create_app_instance()
+        .name("chime-flow-demo")
+        .send()
+        .await
+        .step("CreateAppInstance")?
+        .app_instance_arn
+        .unwrap_or_default();
+    let mut users = Vec::new();
+    for name in USERS.iter().chain(&["ops"]) {
+        let arn = ident
+            .create_app_instance_user()
+            .app_instance_arn(&instance)
+            .app_instance_user_id(*name)
+            .name(*name)
+            .send()
+            .await
+            .step("CreateAppInstanceUser")?
+            .app_instance_user_arn
+            .unwrap_or_default();
+        users.push(arn);
+    }
+    let ops = users.pop().unwrap_or_default();
+    ident
+        .create_app_instance_admin()
+        .app_instance_arn(&instance)
+        .app_instance_admin_arn(&ops)
+        .send()
+        .await
+        .step("CreateAppInstanceAdmin")?;
+    let lambda = LambdaConfiguration::builder()
+        .resource_arn(format!(
+            "arn:aws:lambda:{region}:{account}:function:flow-pipeline"
+        ))
+        .invocation_type(InvocationType::Async)
+        .build()
+        .step("LambdaConfiguration")?;
+    let processor = Processor::builder()
+        .name("pipeline")
+        .execution_order(1)
+        .fallback_action(FallbackAction::Abort)
+        .configuration(ProcessorConfiguration::builder().lambda(lambda).build())
+        .build()
+        .step("Processor")?;
+    let flow = chime
+        .create_channel_flow()
+        .app_instance_arn(&instance)
+        .name("moderate-redact-enrich")
+        .processors(processor)
+        .send()
+        .await
+        .step("CreateChannelFlow")?
+        .channel_flow_arn
+        .unwrap_or_default();
+
+    let general = chime
+        .create_channel()
+        .app_instance_arn(&instance)
+        .name("general")
+        .chime_bearer(&ops)
+        .mode(ChannelMode::Restricted)
+        .privacy(ChannelPrivacy::Private)
+        .set_member_arns(Some(users[..3].to_vec()))
+        .send()
+        .await
+        .step("CreateChannel general")?
+        .channel_arn
+        .unwrap_or_default();
+    let elastic = ElasticChannelConfiguration::builder()
+        .maximum_sub_channels(3)
+        .target_memberships_per_sub_channel(2)
+        .minimum_membership_percentage(40)
+        .build()
+        .step("ElasticChannelConfiguration")?;
+    let town_hall = chime
+        .create_channel()
+        .app_instance_arn(&instance)
+        .name("town-hall")
+        .chime_bearer(&ops)
+        .mode(ChannelMode::Restricted)
+        .elastic_channel_configuration(elastic)
+        .send()
+        .await
+        .step("CreateChannel town-hall")?
+        .channel_arn
+        .unwrap_or_default();
+    chime
+        .batch_create_channel_membership()
+        .channel_arn(&town_hall)
+        .chime_bearer(&ops)
+        .r#type(ChannelMembershipType::Default)
+        .set_member_arns(Some(users[3..].to_vec()))
+        .send()
+        .await
+        .step("BatchCreateChannelMembership")?;
+    for channel in [&general, &town_hall] {
+        chime
+            .associate_channel_flow()
+            .channel_arn(channel)
+            .channel_flow_arn(&flow)
+            .chime_bearer(&ops)
+            .send()
+            .await
+            .step("AssociateChannelFlow")?;
+    }
+    let subs = chime
+        .list_sub_channels()
+        .channel_arn(&town_hall)
+        .chime_bearer(&ops)
+        .send()
+        .await
+        .step("ListSubChannels")?;
+    let sub_summary = subs
+        .sub_channels()
+        .iter()
+        .map(|s| {
+            format!(
+                "sub-channel {} has {} member(s)",
+                s.sub_channel_id().unwrap_or("?"),
+                s.membership_count().unwrap_or(0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    let channels = [(&general, "general"), (&town_hall, "town-hall")];
+    let mut rows = Vec::new();
+    let mut first_clean = None;
+    for line in CONVERSATION {
+        let (channel, channel_name) = channels[line.channel];
+        let sender = &users[line.sender];
+        let started = Instant::now();
+        let sent = chime
+            .send_channel_message()
+            .channel_arn(channel.as_str())
+            .chime_bearer(sender)
+            .content(line.text)
+            .r#type(ChannelMessageType::Standard)
+            .persistence(ChannelMessagePersistenceType::Persistent)
+            .send()
+            .await
+            .step("SendChannelMessage")?;
+        let id = sent.message_id().unwrap_or_default().to_owned();
+        let sub = sent.sub_channel_id().map(str::to_owned);
+        if first_clean.is_none() {
+            first_clean = Some((id.clone(), sender.clone()));
+        }
+        let row = settle(
+            &chime,
+            channel,
+            channel_name,
+            sender,
+            &id,
+            sub,
+            line.label,
+            started,
+        )
+        .await?;
+        rows.push(row);
+    }
+    // An edit goes through the flow too: the clean message gains PII, which gets redacted.
+    if let Some((id, sender)) = first_clean {
+        let started = Instant::now();
+        chime
+            .update_channel_message()
+            .channel_arn(&general)
+            .message_id(&id)
+            .chime_bearer(&sender)
+            .content("Stand-up moved: dial 415-555-0132 or mail alice@example.org")
+            .send()
+            .await
+            .step("UpdateChannelMessage")?;
+        let row = settle(
+            &chime, &general, "general", &sender, &id, None, "edit", started,
+        )
+        .await?;
+        rows.push(row);
+    }
+    Ok((rows, sub_summary))
+}
+
+/// Waits (bounded) until the flow has decided, then reads what the channel shows.
+#[allow(clippy::too_many_arguments)]
+async fn settle(
+    chime: &messaging::Client,
+    channel: &str,
+    channel_name: &str,
+    sender: &str,
+    id: &str,
+    sub: Option<String>,
+    label: &str,
+    started: Instant,
+) -> Result<Row, DemoError> {
+    let mut status = ChannelMessageStatus::Pending;
+    for _ in 0..500 {
+        let answer = chime
+            .get_channel_message_status()
+            .channel_arn(channel)
+            .message_id(id)
+            .chime_bearer(sender)
+            .set_sub_channel_id(sub.clone())
+            .send()
+            .await
+            .step("GetChannelMessageStatus")?;
+        status = answer
+            .status()
+            .and_then(|s| s.value())
+            .cloned()
+            .unwrap_or(ChannelMessageStatus::Pending);
+        if status != ChannelMessageStatus::Pending {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let millis = started.elapsed().as_millis();
+    let (content, attributes) = if status == ChannelMessageStatus::Sent {
+        let message = chime
+            .get_channel_message()
+            .channel_arn(channel)
+            .message_id(id)
+            .chime_bearer(sender)
+            .set_sub_channel_id(sub.clone())
+            .send()
+            .await
+            .step("GetChannelMessage")?;
+        let message = message.channel_message();
+        let mut attributes: Vec<String> = message
+            .and_then(|m| m.message_attributes())
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| format!("{k}={}", v.string_values().join(",")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        attributes.sort();
+        (
+            message
+                .and_then(|m| m.content())
+                .unwrap_or_default()
+                .to_owned(),
+            attributes.join(" "),
+        )
+    } else {
+        ("—".to_owned(), String::new())
+    };
+    Ok(Row {
+        label: label.to_owned(),
+        channel: channel_name.to_owned(),
+        sub_channel: sub.unwrap_or_else(|| "-".to_owned()),
+        sender: sender.rsplit('/').next().unwrap_or(sender).to_owned(),
+        status: status.as_str().to_owned(),
+        content,
+        attributes,
+        millis,
+    })
+}
+
+/// The rows as an aligned text table (widths in terminal cells: CJK characters take two).
+pub fn table(rows: &[Row]) -> String {
+    let header = [
+        "message",
+        "channel",
+        "sub",
+        "sender",
+        "status",
+        "final content",
+        "added attributes",
+        "ms",
+    ];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.label.clone(),
+                r.channel.clone(),
+                r.sub_channel.clone(),
+                r.sender.clone(),
+                r.status.clone(),
+                r.content.clone(),
+                r.attributes.clone(),
+                r.millis.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(UnicodeWidthStr::width);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = line(&header.map(str::to_owned));
+    out.push('\n');
+    out.push_str(
+        &widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-"),
+    );
+    for row in &cells {
+        out.push('\n');
+        out.push_str(&line(row));
+    }
+    out
+}

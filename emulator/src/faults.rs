@@ -1,0 +1,108 @@
+//! Fault injection for tests: per operation (or `*` for all), a throttling rate (429), an error rate
+//! (500), added latency, and a rate of duplicate processor deliveries (the same CallbackId twice, as
+//! Chime's at-least-once delivery does). Rates are probabilities in 0–1.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultRule {
+    pub throttle_rate: f64,
+    pub error_rate: f64,
+    pub latency_ms: u64,
+    pub duplicate_rate: f64,
+}
+
+/// Rules by operation name; `*` applies to operations without their own rule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Faults(pub BTreeMap<String, FaultRule>);
+
+/// What to do to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injected {
+    None,
+    Throttle,
+    Error,
+}
+
+impl Faults {
+    pub fn rule(&self, operation: &str) -> Option<&FaultRule> {
+        self.0.get(operation).or_else(|| self.0.get("*"))
+    }
+
+    pub fn latency(&self, operation: &str) -> Option<Duration> {
+        self.rule(operation)
+            .filter(|r| r.latency_ms > 0)
+            .map(|r| Duration::from_millis(r.latency_ms))
+    }
+
+    pub fn draw(&self, operation: &str) -> Injected {
+        let Some(rule) = self.rule(operation) else {
+            return Injected::None;
+        };
+        if chance(rule.throttle_rate) {
+            Injected::Throttle
+        } else if chance(rule.error_rate) {
+            Injected::Error
+        } else {
+            Injected::None
+        }
+    }
+
+    pub fn duplicate(&self, operation: &str) -> bool {
+        self.rule(operation)
+            .is_some_and(|r| chance(r.duplicate_rate))
+    }
+
+    /// Checks every rate is a probability.
+    pub fn check(&self) -> Result<(), String> {
+        for (operation, rule) in &self.0 {
+            for (name, rate) in [
+                ("throttle_rate", rule.throttle_rate),
+                ("error_rate", rule.error_rate),
+                ("duplicate_rate", rule.duplicate_rate),
+            ] {
+                if !(0.0..=1.0).contains(&rate) {
+                    return Err(format!("{operation}.{name}: {rate} is not within 0–1"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn chance(rate: f64) -> bool {
+    rate >= 1.0 || (rate > 0.0 && fastrand::f64() < rate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_fall_back_to_star_and_certainties_are_certain() {
+        let faults: Faults = serde_json::from_str(
+            r#"{"*": {"latency_ms": 5}, "SendChannelMessage": {"throttle_rate": 1.0, "duplicate_rate": 1.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(faults.draw("SendChannelMessage"), Injected::Throttle);
+        assert!(faults.duplicate("SendChannelMessage"));
+        assert_eq!(faults.draw("ListChannels"), Injected::None);
+        assert_eq!(
+            faults.latency("ListChannels"),
+            Some(Duration::from_millis(5))
+        );
+        assert_eq!(faults.latency("SendChannelMessage"), None);
+        let bad: Faults = serde_json::from_str(r#"{"*": {"error_rate": 2}}"#).unwrap();
+        assert_eq!(bad.check(), Err("*.error_rate: 2 is not within 0–1".into()));
+        let unknown = serde_json::from_str::<Faults>(r#"{"*": {"eror_rate": 1}}"#).unwrap_err();
+        assert!(
+            unknown.to_string().contains("unknown field `eror_rate`"),
+            "{unknown}"
+        );
+    }
+}

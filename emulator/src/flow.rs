@@ -1,0 +1,249 @@
+//! Reaching processors: the `ProcessorInvoker` port and its two adapters. In-process, the stages of
+//! `chime-flow` run under their function names (`flow-pipeline`, `moderation-deny`,
+//! `content-redaction`, `metadata-enrichment`) and call back over HTTP with the real SDK, exactly as a
+//! deployed Lambda does. Otherwise the Lambda Invoke API at a configurable endpoint is used (what
+//! `cargo lambda watch` serves, port 9000 by default), with `X-Amz-Invocation-Type: Event` as Chime
+//! invokes processors asynchronously.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chime_flow::callback::SdkCallbackSender;
+use chime_flow::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
+use chime_flow::runtime::Processor;
+use chime_flow::stage::Stage;
+use chime_flow::stages::enrichment::Enrichment;
+use chime_flow::stages::moderation::Moderation;
+use chime_flow::stages::pipeline::Pipeline;
+use chime_flow::stages::redaction::Redaction;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// One processor invocation: the event, and what to do if it cannot be delivered.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub channel_arn: String,
+    pub message_id: String,
+    pub callback_id: String,
+    pub processor_name: String,
+    pub function_arn: String,
+    /// `CONTINUE` or `ABORT`.
+    pub fallback: String,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InvokeError {
+    #[error("function {0} is not registered in-process and no Lambda endpoint is configured")]
+    UnknownFunction(String),
+    #[error("{0} is not a Lambda function ARN")]
+    BadArn(String),
+    #[error("function {function} failed to start: {error}")]
+    Config { function: String, error: String },
+    #[error("Lambda endpoint {endpoint} refused the invocation: {detail}")]
+    Lambda { endpoint: String, detail: String },
+}
+
+pub type InvokeFuture = Pin<Box<dyn Future<Output = Result<(), InvokeError>> + Send>>;
+
+/// The port: deliver one event to the processor named by `function_arn`. Resolves once the
+/// invocation is accepted (the processor then calls back on its own).
+pub trait ProcessorInvoker: Send + Sync {
+    fn invoke(&self, function_arn: &str, payload: Value) -> InvokeFuture;
+}
+
+/// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` → `NAME`.
+pub fn function_name(arn: &str) -> Option<&str> {
+    let rest = arn.split(":function:").nth(1)?;
+    let name = rest.split(':').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// The function names chime-local runs in-process.
+pub const IN_PROCESS_FUNCTIONS: &[&str] = &[
+    "flow-pipeline",
+    "moderation-deny",
+    "content-redaction",
+    "metadata-enrichment",
+];
+
+type SharedProcessor = Arc<Processor<Box<dyn Stage>, SdkCallbackSender>>;
+
+/// The built-in processors, each built on first use from the same environment variables the
+/// Lambda reads, with one SDK client pointed at chime-local.
+pub struct InProcess {
+    sdk_config: aws_config::SdkConfig,
+    env: Env,
+    built: HashMap<&'static str, OnceLock<Result<SharedProcessor, ConfigError>>>,
+}
+
+impl InProcess {
+    pub fn new(sdk_config: aws_config::SdkConfig, env: Env) -> Self {
+        let built = IN_PROCESS_FUNCTIONS
+            .iter()
+            .map(|name| (*name, OnceLock::new()))
+            .collect();
+        Self {
+            sdk_config,
+            env,
+            built,
+        }
+    }
+
+    fn processor(&self, name: &str) -> Option<Result<SharedProcessor, ConfigError>> {
+        let (key, cell) = self.built.get_key_value(name)?;
+        Some(cell.get_or_init(|| self.build(key)).clone())
+    }
+
+    fn build(&self, name: &str) -> Result<SharedProcessor, ConfigError> {
+        let (stage, policy): (Box<dyn Stage>, FailurePolicy) = match name {
+            "flow-pipeline" => (
+                Box::new(Pipeline::from_env(&self.env)?),
+                FailurePolicy::Deny,
+            ),
+            "moderation-deny" => (
+                Box::new(Moderation::from_env(&self.env)?),
+                FailurePolicy::Deny,
+            ),
+            "content-redaction" => (
+                Box::new(Redaction::from_env(&self.env)?),
+                FailurePolicy::Deny,
+            ),
+            _ => (
+                Box::new(Enrichment::from_env(&self.env)?),
+                FailurePolicy::Pass,
+            ),
+        };
+        let config = ProcessorConfig::from_env(&self.env, policy)?;
+        let sender = SdkCallbackSender::new(&self.sdk_config, config.retry, config.attempt_timeout);
+        Ok(Arc::new(Processor::new(stage, sender, config)))
+    }
+
+    pub fn knows(&self, name: &str) -> bool {
+        self.built.contains_key(name)
+    }
+}
+
+impl ProcessorInvoker for InProcess {
+    fn invoke(&self, function_arn: &str, payload: Value) -> InvokeFuture {
+        let Some(name) = function_name(function_arn) else {
+            let arn = function_arn.to_owned();
+            return Box::pin(async move { Err(InvokeError::BadArn(arn)) });
+        };
+        let processor = match self.processor(name) {
+            Some(Ok(processor)) => processor,
+            Some(Err(error)) => {
+                let error = InvokeError::Config {
+                    function: name.to_owned(),
+                    error: error.to_string(),
+                };
+                return Box::pin(async move { Err(error) });
+            }
+            None => {
+                let error = InvokeError::UnknownFunction(name.to_owned());
+                return Box::pin(async move { Err(error) });
+            }
+        };
+        // Accepted at once, run in the background: Chime invokes processors asynchronously.
+        tokio::spawn(async move {
+            if let Err(error) = processor.handle(&payload).await {
+                tracing::warn!(error = %error, "in-process processor returned an error");
+            }
+        });
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The Lambda Invoke API (`POST /2015-03-31/functions/NAME/invocations`) over plain HTTP.
+pub struct LambdaApi {
+    endpoint: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl LambdaApi {
+    pub fn new(endpoint: &str) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(2)));
+        Self {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        }
+    }
+}
+
+impl ProcessorInvoker for LambdaApi {
+    fn invoke(&self, function_arn: &str, payload: Value) -> InvokeFuture {
+        let Some(name) = function_name(function_arn) else {
+            let arn = function_arn.to_owned();
+            return Box::pin(async move { Err(InvokeError::BadArn(arn)) });
+        };
+        let endpoint = self.endpoint.clone();
+        let url = format!("{endpoint}/2015-03-31/functions/{name}/invocations");
+        let client = self.client.clone();
+        Box::pin(async move {
+            let refused = |detail: String| InvokeError::Lambda {
+                endpoint: endpoint.clone(),
+                detail,
+            };
+            let request = axum::http::Request::post(&url)
+                .header("content-type", "application/json")
+                .header("x-amz-invocation-type", "Event")
+                .body(Full::new(Bytes::from(payload.to_string())))
+                .map_err(|e| refused(e.to_string()))?;
+            let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+                .await
+                .map_err(|_| refused("no answer within 30 s".into()))?
+                .map_err(|e| refused(e.to_string()))?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(refused(format!("HTTP {}", response.status())))
+            }
+        })
+    }
+}
+
+/// In-process functions first; anything else through the Lambda endpoint when one is configured.
+pub struct Invokers {
+    pub in_process: Option<InProcess>,
+    pub lambda: Option<LambdaApi>,
+}
+
+impl ProcessorInvoker for Invokers {
+    fn invoke(&self, function_arn: &str, payload: Value) -> InvokeFuture {
+        let name = function_name(function_arn).unwrap_or_default();
+        match (&self.in_process, &self.lambda) {
+            (Some(local), _) if local.knows(name) => local.invoke(function_arn, payload),
+            (_, Some(lambda)) => lambda.invoke(function_arn, payload),
+            _ => {
+                let error = InvokeError::UnknownFunction(name.to_owned());
+                Box::pin(async move { Err(error) })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_come_from_the_arn() {
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline"),
+            Some("flow-pipeline")
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST"),
+            Some("f")
+        );
+        assert_eq!(function_name("arn:aws:sns:us-east-1:1:topic"), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! chime-local: a local, wire-compatible Amazon Chime SDK Messaging and Identity service, with channel
+//! flows, for the real AWS SDKs, the AWS CLI, boto3 and `cargo lambda`. Routing, request binding and
+//! validation come from the vendored service models (`model/`); operations are only their semantics.
+
+pub mod binding;
+pub mod demo;
+pub mod error;
+pub mod faults;
+pub mod flow;
+pub mod model;
+pub mod ops;
+pub mod service;
+pub mod sigv4;
+pub mod store;
+pub mod validate;
+
+pub use service::{Config, Emulator, Running, StartError, start};

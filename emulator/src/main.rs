@@ -1,0 +1,147 @@
+//! `chime-local demo` runs the scripted conversation through the flow pipeline and prints the result;
+//! `chime-local serve` runs the service for the AWS SDKs, the AWS CLI, boto3 and `cargo lambda`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use chime_local::faults::Faults;
+use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::sigv4::LocalCredentials;
+use chime_local::{Config, demo, start};
+
+const USAGE: &str = "\
+usage: chime-local demo
+       chime-local serve [--host 127.0.0.1] [--port 8000] [--lambda-endpoint URL]
+                         [--no-in-process] [--verify-signatures] [--faults JSON]
+
+serve options:
+  --lambda-endpoint URL  invoke processors that are not built in through the Lambda Invoke API
+                         at URL (cargo lambda watch serves http://127.0.0.1:9000)
+  --no-in-process        do not run the built-in processors (flow-pipeline, moderation-deny,
+                         content-redaction, metadata-enrichment) in-process
+  --verify-signatures    check SigV4 signatures against CHIME_LOCAL_ACCESS_KEY_ID and
+                         CHIME_LOCAL_SECRET_ACCESS_KEY (default: the credentials printed at start)
+  --faults JSON          fault rules, e.g. '{\"SendChannelMessage\": {\"throttle_rate\": 0.2}}'
+                         (also settable at run time: PUT /_chime-local/faults)";
+
+#[derive(Debug)]
+struct ServeArgs {
+    host: IpAddr,
+    port: u16,
+    config: Config,
+}
+
+fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
+    let mut serve = ServeArgs {
+        host: IpAddr::from([127, 0, 0, 1]),
+        port: 8000,
+        config: Config::default(),
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--host" => {
+                let text = value("--host")?;
+                serve.host = text
+                    .parse()
+                    .map_err(|_| format!("--host: {text:?} is not an IP address"))?;
+            }
+            "--port" => {
+                let text = value("--port")?;
+                serve.port = text
+                    .parse()
+                    .map_err(|_| format!("--port: {text:?} is not a port number"))?;
+            }
+            "--lambda-endpoint" => serve.config.lambda_endpoint = Some(value("--lambda-endpoint")?),
+            "--no-in-process" => serve.config.in_process_functions = false,
+            "--verify-signatures" => {
+                let var = |name: &str, default: &str| {
+                    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+                };
+                serve.config.verify_signatures = Some(LocalCredentials {
+                    access_key_id: var("CHIME_LOCAL_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID),
+                    secret_access_key: var(
+                        "CHIME_LOCAL_SECRET_ACCESS_KEY",
+                        LOCAL_SECRET_ACCESS_KEY,
+                    ),
+                });
+            }
+            "--faults" => {
+                let text = value("--faults")?;
+                let faults: Faults =
+                    serde_json::from_str(&text).map_err(|e| format!("--faults: {e}"))?;
+                faults.check().map_err(|e| format!("--faults: {e}"))?;
+                serve.config.faults = faults;
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(serve)
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let (key, secret) = match &args.config.verify_signatures {
+        Some(c) => (c.access_key_id.clone(), c.secret_access_key.clone()),
+        None => (
+            LOCAL_ACCESS_KEY_ID.to_owned(),
+            LOCAL_SECRET_ACCESS_KEY.to_owned(),
+        ),
+    };
+    let region = args.config.region.clone();
+    let running = start(args.config, SocketAddr::new(args.host, args.port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let endpoint = &running.endpoint;
+    println!("chime-local is serving Chime SDK Messaging and Identity on {endpoint}");
+    println!("# export these to point the AWS SDKs, the AWS CLI and boto3 at it:");
+    println!("export AWS_ENDPOINT_URL_CHIME_SDK_MESSAGING={endpoint}");
+    println!("export AWS_ENDPOINT_URL_CHIME_SDK_IDENTITY={endpoint}");
+    println!("export AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret} AWS_REGION={region}");
+    println!("# Ctrl-C stops it.");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    running.stop().await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("chime-local: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => runtime
+            .block_on(demo::run())
+            .map(|report| print!("{report}"))
+            .map_err(|e| e.to_string()),
+        Some("serve") => {
+            chime_flow::telemetry::init_from_env();
+            parse_serve(&args[1..]).and_then(|a| runtime.block_on(serve(a)))
+        }
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("expected a command\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chime-local: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Channels and their moderators.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::access::{self, Role};
+use super::page::page;
+use super::{Input, Reply, identity};
+use crate::error::ApiError;
+use crate::store::{
+    Channel, Elastic, Instance, Membership, Moderator, Store, lock, now, random_uuid,
+};
+
+/// CreateChannel takes at most this many MemberArns and ModeratorArns.
+const MAX_INITIAL_ARNS: usize = 10;
+
+pub fn summary(channel: &Channel) -> Value {
+    json!({"ChannelArn": channel.arn, "Name": channel.name, "Mode": channel.mode,
+        "Privacy": channel.privacy, "Metadata": channel.metadata,
+        "LastMessageTimestamp": channel.last_message})
+}
+
+fn string_list(input: &Input, name: &str) -> Vec<String> {
+    input
+        .get(name)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn elastic_config(input: &Input) -> Option<Elastic> {
+    let config = input.get("ElasticChannelConfiguration")?;
+    let int = |name: &str| config.get(name).and_then(Value::as_i64).unwrap_or(0);
+    Some(Elastic {
+        maximum_sub_channels: int("MaximumSubChannels"),
+        target_per_sub_channel: int("TargetMembershipsPerSubChannel"),
+        minimum_percentage: int("MinimumMembershipPercentage"),
+    })
+}
+
+pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let instance_arn = input.req("AppInstanceArn")?;
+    let instance = store.instance(instance_arn)?;
+    let mut instance = lock(&instance);
+    let creator = access::bearer(&instance, input)?.to_owned();
+    let mode = input.str("Mode").unwrap_or("RESTRICTED").to_owned();
+    let privacy = input.str("Privacy").unwrap_or("PRIVATE").to_owned();
+    let members = string_list(input, "MemberArns");
+    let moderators = string_list(input, "ModeratorArns");
+    let elastic = elastic_config(input);
+    if members.len() > MAX_INITIAL_ARNS || moderators.len() > MAX_INITIAL_ARNS {
+        return Err(ApiError::bad_request(format!(
+            "MemberArns and ModeratorArns: at most {MAX_INITIAL_ARNS} each"
+        )));
+    }
+    if elastic.is_some() {
+        if mode != "RESTRICTED" {
+            return Err(ApiError::bad_request(
+                "ElasticChannelConfiguration: elastic channels must be RESTRICTED",
+            ));
+        }
+        if !members.is_empty() {
+            return Err(ApiError::bad_request(
+                "MemberArns: an elastic channel is created without members; add them afterwards",
+            ));
+        }
+    }
+    for arn in members.iter().chain(&moderators) {
+        if !instance.users.contains_key(arn) {
+            return Err(ApiError::not_found(format!(
+                "app instance user {arn} not found"
+            )));
+        }
+    }
+    let id = input
+        .str("ChannelId")
+        .map_or_else(random_uuid, str::to_owned);
+    let arn = format!("{instance_arn}/channel/{id}");
+    if instance.channels.contains_key(&arn) {
+        return Err(ApiError::conflict(format!("channel {id} already exists")));
+    }
+    let at = now();
+    let membership = |invited_by: &str| Membership {
+        kind: "DEFAULT".into(),
+        invited_by: invited_by.to_owned(),
+        sub_channel: None,
+        created: at,
+        updated: at,
+        read_marker: None,
+    };
+    let moderator = || Moderator {
+        created_by: creator.clone(),
+        created: at,
+    };
+    let mut channel = Channel {
+        arn: arn.clone(),
+        name: input.req("Name")?.to_owned(),
+        mode,
+        privacy,
+        metadata: input.str("Metadata").map(str::to_owned),
+        expiration: input.get("ExpirationSettings").cloned(),
+        created_by: creator.clone(),
+        created: at,
+        updated: at,
+        last_message: None,
+        elastic,
+        flow: None,
+        moderators: BTreeMap::new(),
+        members: BTreeMap::new(),
+        sub_channels: Vec::new(),
+        next_sub_channel: 1,
+        messages: Vec::new(),
+    };
+    // The creator moderates; on a regular channel moderators are members too, while an elastic
+    // channel keeps moderators out of its sub-channels.
+    for arn in std::iter::once(&creator).chain(&moderators) {
+        channel.moderators.insert(arn.clone(), moderator());
+        if elastic.is_none() {
+            channel.members.insert(arn.clone(), membership(&creator));
+        }
+    }
+    for arn in &members {
+        channel.members.insert(arn.clone(), membership(&creator));
+    }
+    instance.channels.insert(arn.clone(), channel);
+    Ok(Reply::body(json!({ "ChannelArn": arn })))
+}
+
+/// Locks the channel's instance and checks the bearer; `f` gets the instance, the channel ARN and
+/// the bearer.
+pub fn with_channel<T>(
+    store: &Store,
+    input: &Input,
+    f: impl FnOnce(&mut Instance, &str, &str) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let channel_arn = input.req("ChannelArn")?;
+    let instance = store.instance(channel_arn)?;
+    let mut instance = lock(&instance);
+    let bearer = access::bearer(&instance, input)?.to_owned();
+    instance.channel(channel_arn)?;
+    f(&mut instance, channel_arn, &bearer)
+}
+
+pub fn describe_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel(arn)?;
+        access::require_reader(instance, channel, bearer, "describe this channel")?;
+        let elastic = channel.elastic.map(|e| {
+            json!({"MaximumSubChannels": e.maximum_sub_channels,
+                "TargetMembershipsPerSubChannel": e.target_per_sub_channel,
+                "MinimumMembershipPercentage": e.minimum_percentage})
+        });
+        Ok(Reply::body(json!({"Channel": {
+            "ChannelArn": channel.arn, "Name": channel.name, "Mode": channel.mode,
+            "Privacy": channel.privacy, "Metadata": channel.metadata,
+            "CreatedBy": identity(&channel.created_by, &instance.display_name(&channel.created_by)),
+            "CreatedTimestamp": channel.created, "LastUpdatedTimestamp": channel.updated,
+            "LastMessageTimestamp": channel.last_message, "ChannelFlowArn": channel.flow,
+            "ElasticChannelConfiguration": elastic, "ExpirationSettings": channel.expiration,
+        }})))
+    })
+}
+
+pub fn update_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel(arn)?;
+        access::require(
+            instance,
+            channel,
+            bearer,
+            Role::Moderator,
+            "update this channel",
+        )?;
+        if channel.elastic.is_some() && input.str("Mode").is_some_and(|m| m != "RESTRICTED") {
+            return Err(ApiError::bad_request(
+                "Mode: an elastic channel stays RESTRICTED",
+            ));
+        }
+        let channel = instance.channel_mut(arn)?;
+        if let Some(name) = input.str("Name") {
+            channel.name = name.to_owned();
+        }
+        if let Some(mode) = input.str("Mode") {
+            channel.mode = mode.to_owned();
+        }
+        if let Some(metadata) = input.str("Metadata") {
+            channel.metadata = Some(metadata.to_owned());
+        }
+        channel.updated = now();
+        Ok(Reply::body(json!({ "ChannelArn": arn })))
+    })
+}
+
+pub fn delete_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel(arn)?;
+        access::require(
+            instance,
+            channel,
+            bearer,
+            Role::Moderator,
+            "delete this channel",
+        )?;
+        instance.channels.remove(arn);
+        Ok(Reply::empty())
+    })
+}
+
+pub fn list_channels(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let instance_arn = input.req("AppInstanceArn")?;
+    let instance = store.instance(instance_arn)?;
+    let instance = lock(&instance);
+    let bearer = access::bearer(&instance, input)?;
+    let admin = instance.admins.contains_key(bearer);
+    let privacy = input.str("Privacy");
+    // Only an AppInstanceAdmin sees PRIVATE channels here; members find theirs through
+    // ListChannelMembershipsForAppInstanceUser.
+    if privacy == Some("PRIVATE") && !admin {
+        return Err(ApiError::forbidden(
+            "only an AppInstanceAdmin may list PRIVATE channels",
+        ));
+    }
+    let wanted = privacy.unwrap_or(if admin { "" } else { "PUBLIC" });
+    let items = instance
+        .channels
+        .values()
+        .filter(|c| wanted.is_empty() || c.privacy == wanted)
+        .map(|c| (c.arn.clone(), summary(c)))
+        .collect();
+    let (items, token) = page(items, input)?;
+    Ok(Reply::body(json!({"Channels": items, "NextToken": token})))
+}
+
+pub fn create_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let moderator = input.req("ChannelModeratorArn")?;
+        let channel = instance.channel(arn)?;
+        access::require(instance, channel, bearer, Role::Moderator, "add moderators")?;
+        if !instance.users.contains_key(moderator) {
+            return Err(ApiError::not_found(format!(
+                "app instance user {moderator} not found"
+            )));
+        }
+        if channel.moderators.contains_key(moderator) {
+            return Err(ApiError::conflict(format!(
+                "{moderator} already moderates this channel"
+            )));
+        }
+        let name = instance.display_name(moderator);
+        let channel = instance.channel_mut(arn)?;
+        channel.moderators.insert(
+            moderator.to_owned(),
+            Moderator {
+                created_by: bearer.to_owned(),
+                created: now(),
+            },
+        );
+        Ok(Reply::body(json!({"ChannelArn": arn,
+            "ChannelModerator": identity(moderator, &name)})))
+    })
+}
+
+pub fn describe_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let moderator = input.req("ChannelModeratorArn")?;
+        let channel = instance.channel(arn)?;
+        access::require_reader(instance, channel, bearer, "describe moderators")?;
+        let entry = channel.moderators.get(moderator).ok_or_else(|| {
+            ApiError::not_found(format!("{moderator} does not moderate this channel"))
+        })?;
+        Ok(Reply::body(json!({"ChannelModerator": {
+            "ChannelArn": arn,
+            "Moderator": identity(moderator, &instance.display_name(moderator)),
+            "CreatedBy": identity(&entry.created_by, &instance.display_name(&entry.created_by)),
+            "CreatedTimestamp": entry.created,
+        }})))
+    })
+}
+
+pub fn delete_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let moderator = input.req("ChannelModeratorArn")?;
+        let channel = instance.channel(arn)?;
+        access::require(
+            instance,
+            channel,
+            bearer,
+            Role::Moderator,
+            "remove moderators",
+        )?;
+        let channel = instance.channel_mut(arn)?;
+        if channel.moderators.remove(moderator).is_none() {
+            return Err(ApiError::not_found(format!(
+                "{moderator} does not moderate this channel"
+            )));
+        }
+        Ok(Reply::empty())
+    })
+}
+
+pub fn list_moderators(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel(arn)?;
+        access::require_reader(instance, channel, bearer, "list moderators")?;
+        let items = channel
+            .moderators
+            .keys()
+            .map(|m| {
+                let entry = json!({"Moderator": identity(m, &instance.display_name(m))});
+                (m.clone(), entry)
+            })
+            .collect();
+        let (items, token) = page(items, input)?;
+        Ok(Reply::body(
+            json!({"ChannelArn": arn, "ChannelModerators": items,
+            "NextToken": token}),
+        ))
+    })
+}
+
+pub fn list_sub_channels(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel(arn)?;
+        access::require(
+            instance,
+            channel,
+            bearer,
+            Role::Moderator,
+            "list sub-channels",
+        )?;
+        if channel.elastic.is_none() {
+            return Err(ApiError::bad_request(format!(
+                "channel {arn} is not elastic: it has no sub-channels"
+            )));
+        }
+        // Keys padded so that sub-channel 10 sorts after 9.
+        let items = channel
+            .sub_channel_counts()
+            .into_iter()
+            .map(|(id, count)| {
+                let key = format!("{:0>20}", id);
+                (key, json!({"SubChannelId": id, "MembershipCount": count}))
+            })
+            .collect();
+        let (items, token) = page(items, input)?;
+        Ok(Reply::body(json!({"ChannelArn": arn, "SubChannels": items,
+            "NextToken": token})))
+    })
+}

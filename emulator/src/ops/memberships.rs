@@ -1,0 +1,334 @@
+//! Channel memberships, batch creation with per-member errors, the per-user views and read markers.
+
+use serde_json::{Value, json};
+
+use super::access::{self, Role};
+use super::channels::{summary, with_channel};
+use super::elastic;
+use super::page::page;
+use super::{Input, Reply, identity};
+use crate::error::{ApiError, Code};
+use crate::store::{Channel, Instance, Membership, Store, lock, now};
+
+/// Members of a regular channel (the default, adjustable quota) and of an elastic one.
+const MAX_REGULAR_MEMBERS: usize = 10_000;
+const MAX_ELASTIC_MEMBERS: usize = 1_000_000;
+
+/// May `bearer` add members of this `kind` (and, on elastic channels, choose their sub-channel)?
+fn check_adder(
+    instance: &Instance,
+    channel: &Channel,
+    bearer: &str,
+    kind: &str,
+    sub_channel: Option<&str>,
+    members: &[String],
+) -> Result<(), ApiError> {
+    let role = access::role(instance, channel, bearer);
+    let joining_self = members.len() == 1 && members[0] == bearer;
+    let allowed = match role {
+        Role::Admin | Role::Moderator => true,
+        Role::Member => channel.mode == "UNRESTRICTED",
+        Role::Other => {
+            joining_self && channel.mode == "UNRESTRICTED" && channel.privacy == "PUBLIC"
+        }
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(format!(
+            "{bearer} may not add members to this {} {} channel",
+            channel.privacy, channel.mode
+        )));
+    }
+    if kind == "HIDDEN" {
+        if channel.elastic.is_some() {
+            return Err(ApiError::bad_request(
+                "Type: elastic channels have no HIDDEN memberships",
+            ));
+        }
+        if role < Role::Moderator {
+            return Err(ApiError::forbidden(
+                "only a moderator or an AppInstanceAdmin may add HIDDEN members",
+            ));
+        }
+    }
+    match (channel.elastic, sub_channel) {
+        (None, Some(_)) => Err(ApiError::bad_request(
+            "SubChannelId: only elastic channels have sub-channels",
+        )),
+        (Some(_), Some(id)) if role < Role::Moderator => Err(ApiError::forbidden(format!(
+            "only a moderator or an AppInstanceAdmin may place members in sub-channel {id}"
+        ))),
+        (Some(_), Some(id)) => elastic::check_explicit(channel, id),
+        _ => Ok(()),
+    }
+}
+
+/// Adds one member; the error is what a batch reports for that member.
+fn add_member(
+    instance: &mut Instance,
+    channel_arn: &str,
+    bearer: &str,
+    member: &str,
+    kind: &str,
+    sub_channel: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    if !instance.users.contains_key(member) {
+        return Err(ApiError::not_found(format!(
+            "app instance user {member} not found"
+        )));
+    }
+    let channel = instance.channel_mut(channel_arn)?;
+    if channel.members.contains_key(member) {
+        return Err(ApiError::conflict(format!(
+            "{member} is already a member of this channel"
+        )));
+    }
+    let limit = if channel.elastic.is_some() {
+        MAX_ELASTIC_MEMBERS
+    } else {
+        MAX_REGULAR_MEMBERS
+    };
+    if channel.members.len() >= limit {
+        return Err(ApiError::limit(format!(
+            "the channel has reached its {limit} members"
+        )));
+    }
+    let sub = match (channel.elastic, sub_channel) {
+        (Some(_), Some(id)) => Some(id.to_owned()),
+        (Some(config), None) => Some(elastic::place(channel, config)),
+        (None, _) => None,
+    };
+    let at = now();
+    channel.members.insert(
+        member.to_owned(),
+        Membership {
+            kind: kind.to_owned(),
+            invited_by: bearer.to_owned(),
+            sub_channel: sub.clone(),
+            created: at,
+            updated: at,
+            read_marker: None,
+        },
+    );
+    Ok(sub)
+}
+
+pub fn create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let member = input.req("MemberArn")?.to_owned();
+        let kind = input.req("Type")?;
+        let sub_channel = input.str("SubChannelId");
+        let channel = instance.channel(arn)?;
+        check_adder(
+            instance,
+            channel,
+            bearer,
+            kind,
+            sub_channel,
+            std::slice::from_ref(&member),
+        )?;
+        let sub = add_member(instance, arn, bearer, &member, kind, sub_channel)?;
+        Ok(Reply::body(json!({"ChannelArn": arn, "SubChannelId": sub,
+            "Member": identity(&member, &instance.display_name(&member))})))
+    })
+}
+
+pub fn batch_create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let members: Vec<String> = input
+            .get("MemberArns")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kind = input.str("Type").unwrap_or("DEFAULT");
+        let sub_channel = input.str("SubChannelId");
+        let channel = instance.channel(arn)?;
+        check_adder(instance, channel, bearer, kind, sub_channel, &members)?;
+        let mut added = Vec::new();
+        let mut errors = Vec::new();
+        for member in &members {
+            match add_member(instance, arn, bearer, member, kind, sub_channel) {
+                Ok(_) => added.push(identity(member, &instance.display_name(member))),
+                Err(e) => errors.push(json!({"MemberArn": member,
+                    "ErrorCode": batch_code(e.code), "ErrorMessage": e.message})),
+            }
+        }
+        Ok(Reply::body(json!({
+            "BatchChannelMemberships": {
+                "ChannelArn": arn, "Type": kind, "SubChannelId": sub_channel,
+                "InvitedBy": identity(bearer, &instance.display_name(bearer)),
+                "Members": added,
+            },
+            "Errors": errors,
+        })))
+    })
+}
+
+/// The batch error codes are the ErrorCode enum, without the `Client` suffixes.
+fn batch_code(code: Code) -> &'static str {
+    match code {
+        Code::ThrottledClient => "Throttled",
+        Code::UnauthorizedClient => "Unauthorized",
+        other => other.name(),
+    }
+}
+
+fn membership_of<'c>(
+    channel: &'c Channel,
+    member: &str,
+    sub_channel: Option<&str>,
+) -> Result<&'c Membership, ApiError> {
+    channel
+        .members
+        .get(member)
+        .filter(|m| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
+        .ok_or_else(|| ApiError::not_found(format!("{member} is not a member of this channel")))
+}
+
+pub fn describe_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let member = input.req("MemberArn")?;
+        let channel = instance.channel(arn)?;
+        access::require_reader(instance, channel, bearer, "describe memberships")?;
+        let m = membership_of(channel, member, input.str("SubChannelId"))?;
+        Ok(Reply::body(json!({"ChannelMembership": {
+            "ChannelArn": arn, "Type": m.kind, "SubChannelId": m.sub_channel,
+            "Member": identity(member, &instance.display_name(member)),
+            "InvitedBy": identity(&m.invited_by, &instance.display_name(&m.invited_by)),
+            "CreatedTimestamp": m.created, "LastUpdatedTimestamp": m.updated,
+        }})))
+    })
+}
+
+pub fn delete_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let member = input.req("MemberArn")?;
+        let channel = instance.channel(arn)?;
+        if member != bearer {
+            access::require(
+                instance,
+                channel,
+                bearer,
+                Role::Moderator,
+                "remove other members",
+            )?;
+        }
+        let sub = membership_of(channel, member, input.str("SubChannelId"))?
+            .sub_channel
+            .clone();
+        let channel = instance.channel_mut(arn)?;
+        channel.members.remove(member);
+        if let (Some(config), Some(sub)) = (channel.elastic, sub) {
+            elastic::merge_if_small(channel, config, &sub);
+        }
+        Ok(Reply::empty())
+    })
+}
+
+pub fn list_memberships(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel(arn)?;
+        let role = access::require_reader(instance, channel, bearer, "list memberships")?;
+        let kind = input.str("Type").unwrap_or("DEFAULT");
+        if kind == "HIDDEN" && role < Role::Moderator {
+            return Err(ApiError::forbidden(
+                "only a moderator or an AppInstanceAdmin may list HIDDEN members",
+            ));
+        }
+        let sub_channel = input.str("SubChannelId");
+        if let Some(id) = sub_channel {
+            if channel.elastic.is_none() {
+                return Err(ApiError::bad_request(
+                    "SubChannelId: only elastic channels have sub-channels",
+                ));
+            }
+            elastic::check_explicit(channel, id)?;
+        }
+        let items = channel
+            .members
+            .iter()
+            .filter(|(_, m)| m.kind == kind)
+            .filter(|(_, m)| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
+            .map(|(who, _)| {
+                let entry = json!({"Member": identity(who, &instance.display_name(who))});
+                (who.clone(), entry)
+            })
+            .collect();
+        let (items, token) = page(items, input)?;
+        Ok(Reply::body(
+            json!({"ChannelArn": arn, "ChannelMemberships": items,
+            "NextToken": token}),
+        ))
+    })
+}
+
+fn user_summary(channel: &Channel, m: &Membership) -> Value {
+    json!({
+        "ChannelSummary": summary(channel),
+        "AppInstanceUserMembershipSummary": {"Type": m.kind, "SubChannelId": m.sub_channel,
+            "ReadMarkerTimestamp": m.read_marker},
+    })
+}
+
+/// A user's own memberships are theirs to read, and an AppInstanceAdmin's.
+fn check_self_or_admin(instance: &Instance, bearer: &str, user: &str) -> Result<(), ApiError> {
+    if bearer != user && !instance.admins.contains_key(bearer) {
+        return Err(ApiError::forbidden(format!(
+            "{bearer} may not read the memberships of {user}"
+        )));
+    }
+    Ok(())
+}
+
+pub fn describe_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let user = input.req("AppInstanceUserArn")?;
+        check_self_or_admin(instance, bearer, user)?;
+        let channel = instance.channel(arn)?;
+        let m = membership_of(channel, user, None)?;
+        Ok(Reply::body(
+            json!({"ChannelMembership": user_summary(channel, m)}),
+        ))
+    })
+}
+
+pub fn list_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let bearer = input.bearer()?;
+    let user = input.str("AppInstanceUserArn").unwrap_or(bearer);
+    let instance = store.instance(user)?;
+    let instance = lock(&instance);
+    access::bearer(&instance, input)?;
+    check_self_or_admin(&instance, bearer, user)?;
+    let items = instance
+        .channels
+        .values()
+        .filter_map(|c| {
+            c.members
+                .get(user)
+                .map(|m| (c.arn.clone(), user_summary(c, m)))
+        })
+        .collect();
+    let (items, token) = page(items, input)?;
+    Ok(Reply::body(
+        json!({"ChannelMemberships": items, "NextToken": token}),
+    ))
+}
+
+pub fn update_read_marker(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, |instance, arn, bearer| {
+        let channel = instance.channel_mut(arn)?;
+        if channel.elastic.is_some() {
+            return Err(ApiError::bad_request(
+                "elastic channels keep no read markers",
+            ));
+        }
+        let member = channel.members.get_mut(bearer).ok_or_else(|| {
+            ApiError::forbidden(format!("{bearer} is not a member of this channel"))
+        })?;
+        member.read_marker = Some(now());
+        Ok(Reply::body(json!({ "ChannelArn": arn })))
+    })
+}

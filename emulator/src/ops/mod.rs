@@ -1,0 +1,146 @@
+//! Operation semantics. Input has been routed, bound and validated against the model before it gets
+//! here, so each handler only reads what it needs and applies the service's rules.
+
+mod access;
+mod channels;
+mod elastic;
+mod flows;
+mod identity;
+mod memberships;
+mod messages;
+mod page;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::flow::Invocation;
+use crate::store::Store;
+
+pub use flows::{apply_invocation_failure, processor_event};
+
+/// A validated input object with typed accessors.
+pub struct Input(pub Map<String, Value>);
+
+impl Input {
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
+    }
+    /// A member the model marks required (validation has already ensured it is present).
+    pub fn req(&self, name: &str) -> Result<&str, ApiError> {
+        self.str(name)
+            .ok_or_else(|| ApiError::bad_request(format!("{name}: missing, it is required")))
+    }
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.0.get(name).and_then(Value::as_i64)
+    }
+    pub fn float(&self, name: &str) -> Option<f64> {
+        self.0.get(name).and_then(Value::as_f64)
+    }
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+    pub fn bearer(&self) -> Result<&str, ApiError> {
+        self.req("ChimeBearer")
+    }
+}
+
+/// What a handler answers: the body, and the processor invocations to start once its lock is released.
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub body: Option<Value>,
+    pub invocations: Vec<Invocation>,
+}
+
+impl Reply {
+    pub fn body(body: Value) -> Self {
+        Self {
+            body: Some(body),
+            invocations: Vec::new(),
+        }
+    }
+    pub fn empty() -> Self {
+        Self::default()
+    }
+}
+
+/// `{"Arn", "Name"}` as the service describes an identity.
+pub fn identity(arn: &str, name: &str) -> Value {
+    json!({"Arn": arn, "Name": name})
+}
+
+type Handler = fn(&Store, &Input) -> Result<Reply, ApiError>;
+
+/// Every operation chime-local implements, by its model name.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("CreateAppInstance", identity::create_app_instance),
+    ("DescribeAppInstance", identity::describe_app_instance),
+    ("UpdateAppInstance", identity::update_app_instance),
+    ("DeleteAppInstance", identity::delete_app_instance),
+    ("ListAppInstances", identity::list_app_instances),
+    ("CreateAppInstanceUser", identity::create_user),
+    ("DescribeAppInstanceUser", identity::describe_user),
+    ("UpdateAppInstanceUser", identity::update_user),
+    ("DeleteAppInstanceUser", identity::delete_user),
+    ("ListAppInstanceUsers", identity::list_users),
+    ("CreateAppInstanceAdmin", identity::create_admin),
+    ("DescribeAppInstanceAdmin", identity::describe_admin),
+    ("DeleteAppInstanceAdmin", identity::delete_admin),
+    ("ListAppInstanceAdmins", identity::list_admins),
+    ("CreateChannel", channels::create_channel),
+    ("DescribeChannel", channels::describe_channel),
+    ("UpdateChannel", channels::update_channel),
+    ("DeleteChannel", channels::delete_channel),
+    ("ListChannels", channels::list_channels),
+    ("CreateChannelModerator", channels::create_moderator),
+    ("DescribeChannelModerator", channels::describe_moderator),
+    ("DeleteChannelModerator", channels::delete_moderator),
+    ("ListChannelModerators", channels::list_moderators),
+    ("ListSubChannels", channels::list_sub_channels),
+    ("CreateChannelMembership", memberships::create_membership),
+    (
+        "BatchCreateChannelMembership",
+        memberships::batch_create_membership,
+    ),
+    (
+        "DescribeChannelMembership",
+        memberships::describe_membership,
+    ),
+    ("DeleteChannelMembership", memberships::delete_membership),
+    ("ListChannelMemberships", memberships::list_memberships),
+    (
+        "DescribeChannelMembershipForAppInstanceUser",
+        memberships::describe_for_user,
+    ),
+    (
+        "ListChannelMembershipsForAppInstanceUser",
+        memberships::list_for_user,
+    ),
+    ("UpdateChannelReadMarker", memberships::update_read_marker),
+    ("SendChannelMessage", messages::send),
+    ("GetChannelMessage", messages::get),
+    ("GetChannelMessageStatus", messages::status),
+    ("ListChannelMessages", messages::list),
+    ("UpdateChannelMessage", messages::update),
+    ("RedactChannelMessage", messages::redact),
+    ("DeleteChannelMessage", messages::delete),
+    ("CreateChannelFlow", flows::create_flow),
+    ("DescribeChannelFlow", flows::describe_flow),
+    ("UpdateChannelFlow", flows::update_flow),
+    ("DeleteChannelFlow", flows::delete_flow),
+    ("ListChannelFlows", flows::list_flows),
+    ("AssociateChannelFlow", flows::associate),
+    ("DisassociateChannelFlow", flows::disassociate),
+    (
+        "ListChannelsAssociatedWithChannelFlow",
+        flows::list_associated,
+    ),
+    ("ChannelFlowCallback", flows::callback),
+];
+
+/// The handler of an operation, or `None` when chime-local does not implement it.
+pub fn handler(operation: &str) -> Option<Handler> {
+    OPERATIONS
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map(|(_, handler)| *handler)
+}

@@ -1,0 +1,90 @@
+//! `NextToken` pagination shared by every list: items in a stable key order, a page of `MaxResults`
+//! (1–50, default 50), and an opaque token that resumes after the last key returned, so a page never
+//! repeats or skips an item when others are added or removed in between.
+
+use super::Input;
+use crate::error::ApiError;
+
+const DEFAULT_PAGE: usize = 50;
+
+/// One page of `items` (key, item), which must already be in key order.
+pub fn page<T>(
+    items: Vec<(String, T)>,
+    input: &Input,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = input
+        .int("MaxResults")
+        .map_or(DEFAULT_PAGE, |n| n.clamp(1, 50) as usize);
+    let after =
+        match input.str("NextToken") {
+            Some(token) => Some(decode(token).ok_or_else(|| {
+                ApiError::bad_request("NextToken: not a token this list returned")
+            })?),
+            None => None,
+        };
+    let mut rest = items
+        .into_iter()
+        .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after))
+        .peekable();
+    let mut out = Vec::with_capacity(size);
+    let mut last = None;
+    while out.len() < size {
+        match rest.next() {
+            Some((key, item)) => {
+                last = Some(key);
+                out.push(item);
+            }
+            None => break,
+        }
+    }
+    let token = match (rest.peek(), last) {
+        (Some(_), Some(last)) => Some(encode(&last)),
+        _ => None,
+    };
+    Ok((out, token))
+}
+
+fn encode(key: &str) -> String {
+    key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode(token: &str) -> Option<String> {
+    if !token.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, json};
+
+    fn input(max: i64, token: Option<&str>) -> Input {
+        let mut map = Map::new();
+        map.insert("MaxResults".into(), json!(max));
+        if let Some(token) = token {
+            map.insert("NextToken".into(), json!(token));
+        }
+        Input(map)
+    }
+
+    #[test]
+    fn pages_resume_after_the_last_key() {
+        let items: Vec<(String, u32)> = (0..7).map(|i| (format!("k{i}"), i)).collect();
+        let (first, token) = page(items.clone(), &input(3, None)).unwrap();
+        assert_eq!(first, vec![0, 1, 2]);
+        let (second, token) = page(items.clone(), &input(3, token.as_deref())).unwrap();
+        assert_eq!(second, vec![3, 4, 5]);
+        let (third, token) = page(items.clone(), &input(3, token.as_deref())).unwrap();
+        assert_eq!((third, token), (vec![6], None));
+        let (exact, token) = page(items[..3].to_vec(), &input(3, None)).unwrap();
+        assert_eq!((exact.len(), token), (3, None));
+        let err = page(items, &input(3, Some("zz"))).unwrap_err();
+        assert_eq!(err.message, "NextToken: not a token this list returned");
+    }
+}

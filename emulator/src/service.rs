@@ -1,0 +1,377 @@
+//! The service: one HTTP entry point for both APIs. A request is authenticated (SigV4), routed and
+//! bound by the model, faults are injected if configured, the input is validated, the operation runs
+//! under its app instance's lock, and processor invocations start once that lock is released.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::binding::{bind, query_pairs, route};
+use crate::error::{ApiError, Code};
+use crate::faults::{Faults, Injected};
+use crate::flow::{InProcess, Invocation, Invokers, LambdaApi, ProcessorInvoker};
+use crate::model::{Model, ModelError};
+use crate::ops::{self, Input};
+use crate::sigv4::{self, LocalCredentials};
+use crate::store::Store;
+use crate::validate::validate;
+
+/// Access key id and secret the in-process processors sign with (and, when signatures are verified
+/// without other credentials, the ones expected).
+pub const LOCAL_ACCESS_KEY_ID: &str = "AKIDCHIMELOCAL";
+pub const LOCAL_SECRET_ACCESS_KEY: &str = "chime-local-secret";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: String,
+    pub account: String,
+    /// When set, signatures are verified against these credentials; otherwise only their form is.
+    pub verify_signatures: Option<LocalCredentials>,
+    /// Where the Lambda Invoke API is served (`http://127.0.0.1:9000` for `cargo lambda watch`).
+    pub lambda_endpoint: Option<String>,
+    /// Run the built-in processors in-process under their function names.
+    pub in_process_functions: bool,
+    pub faults: Faults,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+            verify_signatures: None,
+            lambda_endpoint: None,
+            in_process_functions: true,
+            faults: Faults::default(),
+        }
+    }
+}
+
+pub struct Emulator {
+    model: Model,
+    store: Store,
+    config: Config,
+    faults: Mutex<Faults>,
+    invoker: OnceLock<Arc<dyn ProcessorInvoker>>,
+}
+
+impl Emulator {
+    pub fn new(config: Config) -> Result<Self, ModelError> {
+        Ok(Self {
+            model: Model::load()?,
+            store: Store::new(&config.region, &config.account),
+            faults: Mutex::new(config.faults.clone()),
+            config,
+            invoker: OnceLock::new(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Replaces the fault rules (tests switch them on and off between calls).
+    pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
+        faults.check()?;
+        *self.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+        Ok(())
+    }
+
+    fn faults(&self) -> Faults {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The credentials in-process processors sign their callbacks with.
+    fn processor_credentials(&self) -> (String, String) {
+        match &self.config.verify_signatures {
+            Some(c) => (c.access_key_id.clone(), c.secret_access_key.clone()),
+            None => (LOCAL_ACCESS_KEY_ID.into(), LOCAL_SECRET_ACCESS_KEY.into()),
+        }
+    }
+
+    /// Connects the invokers once the endpoint is known.
+    async fn connect_invokers(&self, endpoint: &str) {
+        let (key, secret) = self.processor_credentials();
+        let in_process = if self.config.in_process_functions {
+            let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .region(aws_config::Region::new(self.config.region.clone()))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    key,
+                    secret,
+                    None,
+                    None,
+                    "chime-local",
+                ))
+                .load()
+                .await;
+            Some(InProcess::new(sdk_config, chime_flow::Env::from_process()))
+        } else {
+            None
+        };
+        let invokers = Invokers {
+            in_process,
+            lambda: self.config.lambda_endpoint.as_deref().map(LambdaApi::new),
+        };
+        let _ = self.invoker.set(Arc::new(invokers));
+    }
+
+    /// Handles one HTTP request end to end.
+    pub async fn handle(
+        self: &Arc<Self>,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Response {
+        let started = Instant::now();
+        if uri.path().starts_with("/_chime-local/") {
+            return self.control(method, uri.path(), body);
+        }
+        let (operation, result) = self.serve(method, uri, headers, body).await;
+        let status = match &result {
+            Ok((status, _)) => *status,
+            Err(e) => e.status.unwrap_or(e.code.status()),
+        };
+        tracing::info!(
+            operation = operation.as_deref().unwrap_or("-"),
+            status = status.as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        match result {
+            Ok((status, Some(body))) => (status, axum::Json(body)).into_response(),
+            Ok((status, None)) => status.into_response(),
+            Err(error) => error.into_response(),
+        }
+    }
+
+    async fn serve(
+        self: &Arc<Self>,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> (
+        Option<String>,
+        Result<(StatusCode, Option<Value>), ApiError>,
+    ) {
+        let auth = match sigv4::parse(headers) {
+            Ok(auth) => auth,
+            Err(e) => return (None, Err(e)),
+        };
+        if let Some(credentials) = &self.config.verify_signatures {
+            let target = uri.path_and_query().map_or("/", |p| p.as_str());
+            if let Err(e) =
+                sigv4::verify(&auth, credentials, method.as_str(), target, headers, body)
+            {
+                return (None, Err(e));
+            }
+        }
+        let query = match query_pairs(uri.query().unwrap_or("")) {
+            Ok(q) => q,
+            Err(e) => return (None, Err(e)),
+        };
+        let (op, labels) = match route(&self.model, method.as_str(), uri.path(), &query) {
+            Ok(found) => found,
+            Err(e) => return (None, Err(e)),
+        };
+        let name = op.name.clone();
+        let faults = self.faults();
+        if let Some(delay) = faults.latency(&name) {
+            tokio::time::sleep(delay).await;
+        }
+        match faults.draw(&name) {
+            Injected::Throttle => {
+                let e = ApiError::new(Code::ThrottledClient, "Rate exceeded (injected fault)");
+                return (Some(name), Err(e));
+            }
+            Injected::Error => {
+                let e = ApiError::new(Code::ServiceFailure, "Service failure (injected fault)");
+                return (Some(name), Err(e));
+            }
+            Injected::None => {}
+        }
+        let result = (|| {
+            let input = bind(&self.model, op, &labels, &query, headers, body)?;
+            let input = Value::Object(input);
+            if let Some(shape) = &op.input {
+                validate(&self.model, op.service, shape, &input, "")?;
+            }
+            let Value::Object(input) = input else {
+                return Err(ApiError::bad_request("the input is not an object"));
+            };
+            let handler = ops::handler(&name).ok_or_else(|| ApiError::not_implemented(&name))?;
+            handler(&self.store, &Input(input))
+        })();
+        match result {
+            Ok(reply) => {
+                for invocation in reply.invocations {
+                    self.spawn_invocation(invocation, faults.duplicate(&name));
+                }
+                let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
+                (Some(name), Ok((status, reply.body.map(without_nulls))))
+            }
+            Err(e) => (Some(name), Err(e)),
+        }
+    }
+
+    /// Delivers an event to its processor in the background (twice when `duplicate`); when the
+    /// processor cannot be reached, the FallbackAction applies.
+    fn spawn_invocation(self: &Arc<Self>, invocation: Invocation, duplicate: bool) {
+        let Some(invoker) = self.invoker.get().cloned() else {
+            return;
+        };
+        let emulator = Arc::clone(self);
+        tokio::spawn(async move {
+            let deliveries = if duplicate { 2 } else { 1 };
+            for _ in 0..deliveries {
+                let result = invoker
+                    .invoke(&invocation.function_arn, invocation.payload.clone())
+                    .await;
+                if let Err(error) = result {
+                    tracing::warn!(
+                        processor = %invocation.processor_name,
+                        message_id = %invocation.message_id,
+                        fallback = %invocation.fallback,
+                        error = %error,
+                        "processor could not be invoked"
+                    );
+                    let next = ops::apply_invocation_failure(
+                        &emulator.store,
+                        &invocation,
+                        &error.to_string(),
+                    );
+                    for invocation in next {
+                        emulator.spawn_invocation(invocation, false);
+                    }
+                    return;
+                }
+            }
+        });
+    }
+
+    /// `/_chime-local/faults` (GET, PUT) and `/_chime-local/health`: for tests and tools, unsigned.
+    fn control(&self, method: &Method, path: &str, body: &[u8]) -> Response {
+        match (method.as_str(), path) {
+            ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
+            ("GET", "/_chime-local/faults") => axum::Json(self.faults()).into_response(),
+            ("PUT", "/_chime-local/faults") => {
+                let parsed = serde_json::from_slice::<Faults>(body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| self.set_faults(f));
+                match parsed {
+                    Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                    Err(e) => ApiError::bad_request(format!("fault rules: {e}")).into_response(),
+                }
+            }
+            _ => ApiError::not_found(format!("no chime-local control endpoint {method} {path}"))
+                .into_response(),
+        }
+    }
+}
+
+/// Absent members are left out rather than sent as `null`.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+/// A running chime-local; dropping it does not stop it, `stop` does.
+pub struct Running {
+    pub endpoint: String,
+    pub addr: SocketAddr,
+    pub emulator: Arc<Emulator>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting requests and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server ends (for `serve`, which runs until interrupted).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+}
+
+/// Starts chime-local on `addr` (port 0 picks a free one) and returns once it accepts requests.
+pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartError> {
+    let emulator = Arc::new(Emulator::new(config)?);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|error| StartError::Bind { addr, error })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|error| StartError::Bind { addr, error })?;
+    let endpoint = format!("http://{addr}");
+    emulator.connect_invokers(&endpoint).await;
+    let app = axum::Router::new()
+        .fallback(entry)
+        .with_state(Arc::clone(&emulator));
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(error = %error, "chime-local stopped");
+        }
+    });
+    Ok(Running {
+        endpoint,
+        addr,
+        emulator,
+        shutdown: Some(shutdown),
+        task,
+    })
+}
+
+async fn entry(
+    State(emulator): State<Arc<Emulator>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    emulator.handle(&method, &uri, &headers, &body).await
+}

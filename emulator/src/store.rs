@@ -1,0 +1,341 @@
+//! The emulator's state. Everything in Chime SDK Messaging belongs to one app instance (its users,
+//! admins, channels and flows all carry the instance ARN as their prefix), so there is one lock per app
+//! instance: requests on different instances never wait on each other, and no lock is held across an
+//! await (processor invocations run after the lock is released).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Epoch seconds with millisecond precision, as the service reports times.
+pub fn now() -> f64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (since.as_millis() as f64) / 1000.0
+}
+
+/// Epoch seconds as ISO-8601 with milliseconds (`2026-11-25T19:08:10.123Z`), as processor events carry them.
+pub fn iso8601(seconds: f64) -> String {
+    let nanos = (seconds * 1000.0).round() as i128 * 1_000_000;
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+        return String::new();
+    };
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(&format).unwrap_or_default()
+}
+
+/// A random lowercase hex id of `len` characters.
+pub fn random_hex(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// A UUID-shaped random id (what the service uses for instance, channel and flow ids).
+pub fn random_uuid() -> String {
+    let hex = random_hex(32);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// The app instance ARN an ARN belongs to (`…:app-instance/ID` up to the next `/`).
+pub fn instance_of(arn: &str) -> Option<&str> {
+    let at = arn.find(":app-instance/")? + ":app-instance/".len();
+    let end = arn[at..].find('/').map_or(arn.len(), |i| at + i);
+    (end > at).then(|| &arn[..end])
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub arn: String,
+    pub name: String,
+    pub metadata: Option<String>,
+    pub expiration: Option<Value>,
+    pub created: f64,
+    pub updated: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub arn: String,
+    pub name: String,
+    /// The processors as sent (the model's shape), kept sorted by ExecutionOrder.
+    pub processors: Vec<Value>,
+    pub created: f64,
+    pub updated: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elastic {
+    pub maximum_sub_channels: i64,
+    pub target_per_sub_channel: i64,
+    pub minimum_percentage: i64,
+}
+
+impl Elastic {
+    /// Below this many members a sub-channel is merged away: ceil(percentage × target / 100).
+    pub fn minimum_members(&self) -> usize {
+        ((self.minimum_percentage * self.target_per_sub_channel + 99) / 100) as usize
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub kind: String,
+    pub invited_by: String,
+    pub sub_channel: Option<String>,
+    pub created: f64,
+    pub updated: f64,
+    pub read_marker: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Moderator {
+    pub created_by: String,
+    pub created: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Sent,
+    Pending,
+    Failed,
+    Denied,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Sent => "SENT",
+            Status::Pending => "PENDING",
+            Status::Failed => "FAILED",
+            Status::Denied => "DENIED",
+        }
+    }
+}
+
+/// What a message says: the part a processor sees and may rewrite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub content: String,
+    pub metadata: Option<String>,
+    pub content_type: Option<String>,
+    pub attributes: Option<Value>,
+    pub push: Option<Value>,
+}
+
+/// A message waiting for its flow: which processor holds it, under which CallbackId, with which body.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub callback_id: String,
+    /// Index into the flow's processors (sorted by ExecutionOrder).
+    pub processor: usize,
+    pub processors: Vec<Value>,
+    /// The body travelling through the flow (a new message's, or an edit's).
+    pub body: Body,
+    pub is_edit: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: String,
+    pub sub_channel: Option<String>,
+    pub body: Body,
+    pub sender: String,
+    pub persistence: String,
+    pub kind: String,
+    pub target: Option<Value>,
+    pub created: f64,
+    pub updated: f64,
+    pub last_edited: Option<f64>,
+    pub redacted: bool,
+    pub deleted: bool,
+    pub status: Status,
+    pub detail: Option<String>,
+    pub pending: Option<Pending>,
+    /// CallbackIds already answered for this message, so a repeat is refused as non-pending.
+    pub used_callbacks: Vec<String>,
+}
+
+impl Message {
+    /// Whether lists and reads show it: stored, not deleted, not dropped by a flow.
+    pub fn visible(&self) -> bool {
+        self.persistence == "PERSISTENT"
+            && !self.deleted
+            && !matches!(self.status, Status::Denied | Status::Failed)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub arn: String,
+    pub name: String,
+    pub mode: String,
+    pub privacy: String,
+    pub metadata: Option<String>,
+    pub expiration: Option<Value>,
+    pub created_by: String,
+    pub created: f64,
+    pub updated: f64,
+    pub last_message: Option<f64>,
+    pub elastic: Option<Elastic>,
+    pub flow: Option<String>,
+    pub moderators: BTreeMap<String, Moderator>,
+    pub members: BTreeMap<String, Membership>,
+    /// Elastic channels: sub-channel id → member count is derived from `members`; this keeps the ids
+    /// that exist (a sub-channel can be empty right after it opens).
+    pub sub_channels: Vec<String>,
+    pub next_sub_channel: u64,
+    pub messages: Vec<Message>,
+}
+
+impl Channel {
+    pub fn sub_channel_counts(&self) -> Vec<(String, usize)> {
+        self.sub_channels
+            .iter()
+            .map(|id| {
+                let count = self
+                    .members
+                    .values()
+                    .filter(|m| m.sub_channel.as_deref() == Some(id))
+                    .count();
+                (id.clone(), count)
+            })
+            .collect()
+    }
+
+    pub fn message_mut(&mut self, id: &str) -> Option<&mut Message> {
+        self.messages.iter_mut().find(|m| m.id == id && !m.deleted)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub arn: String,
+    pub name: String,
+    pub metadata: Option<String>,
+    pub created: f64,
+    pub updated: f64,
+    pub users: BTreeMap<String, User>,
+    pub admins: BTreeMap<String, f64>,
+    pub channels: BTreeMap<String, Channel>,
+    pub flows: BTreeMap<String, Flow>,
+}
+
+impl Instance {
+    pub fn display_name(&self, arn: &str) -> String {
+        self.users
+            .get(arn)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn channel(&self, arn: &str) -> Result<&Channel, ApiError> {
+        self.channels
+            .get(arn)
+            .ok_or_else(|| ApiError::not_found(format!("channel {arn} not found")))
+    }
+
+    pub fn channel_mut(&mut self, arn: &str) -> Result<&mut Channel, ApiError> {
+        self.channels
+            .get_mut(arn)
+            .ok_or_else(|| ApiError::not_found(format!("channel {arn} not found")))
+    }
+}
+
+/// All app instances, each behind its own lock.
+#[derive(Debug)]
+pub struct Store {
+    pub region: String,
+    pub account: String,
+    instances: RwLock<HashMap<String, Arc<Mutex<Instance>>>>,
+}
+
+impl Store {
+    pub fn new(region: &str, account: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            account: account.to_owned(),
+            instances: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn insert(&self, instance: Instance) {
+        let mut all = self.instances.write().unwrap_or_else(|e| e.into_inner());
+        all.insert(instance.arn.clone(), Arc::new(Mutex::new(instance)));
+    }
+
+    pub fn remove(&self, arn: &str) -> bool {
+        let mut all = self.instances.write().unwrap_or_else(|e| e.into_inner());
+        all.remove(arn).is_some()
+    }
+
+    /// Every instance, in ARN order (each locked briefly by the caller).
+    pub fn all(&self) -> Vec<Arc<Mutex<Instance>>> {
+        let all = self.instances.read().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<_> = all.iter().collect();
+        list.sort_by(|a, b| a.0.cmp(b.0));
+        list.into_iter().map(|(_, v)| Arc::clone(v)).collect()
+    }
+
+    /// The instance an ARN (of the instance, a user, a channel or a flow) belongs to.
+    pub fn instance(&self, arn: &str) -> Result<Arc<Mutex<Instance>>, ApiError> {
+        let key = instance_of(arn)
+            .ok_or_else(|| ApiError::bad_request(format!("{arn} is not an app-instance ARN")))?;
+        let all = self.instances.read().unwrap_or_else(|e| e.into_inner());
+        all.get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(format!("app instance {key} not found")))
+    }
+}
+
+/// Locks an instance; a panic in another request never poisons the emulator for good.
+pub fn lock(instance: &Mutex<Instance>) -> MutexGuard<'_, Instance> {
+    instance.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_instance_of_any_arn() {
+        let instance = "arn:aws:chime:us-east-1:123456789012:app-instance/abc";
+        assert_eq!(instance_of(instance), Some(instance));
+        assert_eq!(
+            instance_of(&format!("{instance}/channel/c1")),
+            Some(instance)
+        );
+        assert_eq!(instance_of(&format!("{instance}/user/u1")), Some(instance));
+        assert_eq!(instance_of("arn:aws:chime:us-east-1:1:app-instance/"), None);
+        assert_eq!(instance_of("arn:aws:lambda:us-east-1:1:function:f"), None);
+    }
+
+    #[test]
+    fn iso8601_keeps_milliseconds() {
+        assert_eq!(iso8601(1764097690.123), "2025-11-25T19:08:10.123Z");
+    }
+
+    #[test]
+    fn minimum_members_rounds_up() {
+        let elastic = Elastic {
+            maximum_sub_channels: 5,
+            target_per_sub_channel: 3,
+            minimum_percentage: 40,
+        };
+        assert_eq!(elastic.minimum_members(), 2);
+    }
+}
