@@ -88,6 +88,25 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The error as the operation's model allows it, so that SDKs raise a typed error. Chime answers
+    /// a missing resource with Forbidden where NotFound is not modelled (as the real service does,
+    /// e.g. aws/aws-sdk-net#1571); other unmodelled codes become BadRequest. `modeled` holds codes
+    /// without the `Exception` suffix.
+    pub fn as_modeled(mut self, modeled: &[String]) -> Self {
+        let known = |code: Code| modeled.iter().any(|m| m == code.name());
+        if self.status.is_some() || known(self.code) || modeled.is_empty() {
+            return self;
+        }
+        self.code = match self.code {
+            Code::NotFound if known(Code::Forbidden) => Code::Forbidden,
+            Code::NotFound | Code::Conflict | Code::ResourceLimitExceeded => Code::BadRequest,
+            other => other,
+        };
+        self
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or(self.code.status());
@@ -97,5 +116,27 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert("x-amzn-errortype", value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmodelled_codes_become_modelled_ones() {
+        let modeled = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let missing = ApiError::not_found("channel x not found");
+        let mapped = missing
+            .clone()
+            .as_modeled(&modeled(&["BadRequest", "Forbidden"]));
+        assert_eq!(
+            (mapped.code, mapped.message.as_str()),
+            (Code::Forbidden, "channel x not found")
+        );
+        let kept = missing.as_modeled(&modeled(&["BadRequest", "NotFound"]));
+        assert_eq!(kept.code, Code::NotFound);
+        let conflict = ApiError::conflict("c").as_modeled(&modeled(&["BadRequest"]));
+        assert_eq!(conflict.code, Code::BadRequest);
     }
 }

@@ -26,6 +26,8 @@ struct RawModel {
 struct RawOperation {
     http: RawHttp,
     input: Option<ShapeRef>,
+    #[serde(default)]
+    errors: Vec<ShapeRef>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +87,8 @@ pub struct Operation {
     pub literal_query: Vec<(String, String)>,
     pub status: u16,
     pub input: Option<String>,
+    /// The error codes the model lists (`BadRequest`, `Forbidden`…), the only ones SDKs type.
+    pub errors: Vec<String>,
 }
 
 /// Both services' operations and shapes, with every pattern compiled once.
@@ -137,6 +141,11 @@ impl Model {
                         .collect(),
                     status: op.http.response_code.unwrap_or(200),
                     input: op.input.map(|r| r.shape),
+                    errors: op
+                        .errors
+                        .iter()
+                        .map(|e| e.shape.trim_end_matches("Exception").to_owned())
+                        .collect(),
                 });
             }
             for (name, shape) in raw.shapes {

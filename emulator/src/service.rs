@@ -224,7 +224,7 @@ impl Emulator {
                 let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
                 (Some(name), Ok((status, reply.body.map(without_nulls))))
             }
-            Err(e) => (Some(name), Err(e)),
+            Err(e) => (Some(name), Err(e.as_modeled(&op.errors))),
         }
     }
 

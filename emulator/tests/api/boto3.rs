@@ -1,0 +1,71 @@
+//! boto3 (botocore's own SigV4, serialisation and error parsing) against chime-local with signature
+//! verification on. CI installs boto3 and sets CHIME_LOCAL_REQUIRE_BOTO3=1 so this never goes unrun
+//! there; elsewhere, without boto3, it says so and passes.
+
+use std::process::Command;
+
+use chime_local::Config;
+use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::sigv4::LocalCredentials;
+
+use crate::common::start_with;
+
+fn boto3_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test]
+async fn boto3_sends_and_lists() {
+    if !boto3_available() {
+        assert!(
+            std::env::var_os("CHIME_LOCAL_REQUIRE_BOTO3").is_none(),
+            "CHIME_LOCAL_REQUIRE_BOTO3 is set but `python3 -c 'import boto3'` fails: pip install boto3"
+        );
+        eprintln!("boto3 is not installed: `pip install boto3` to run this test");
+        return;
+    }
+    let config = Config {
+        verify_signatures: Some(LocalCredentials {
+            access_key_id: LOCAL_ACCESS_KEY_ID.into(),
+            secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
+        }),
+        ..Config::default()
+    };
+    let running = start_with(config).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/boto3_send_list.py");
+    let endpoint = running.endpoint.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([
+                script,
+                &endpoint,
+                LOCAL_ACCESS_KEY_ID,
+                LOCAL_SECRET_ACCESS_KEY,
+            ])
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    running.stop().await;
+    assert!(
+        output.status.success(),
+        "boto3 script failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "SENT");
+    assert_eq!(
+        report["contents"],
+        serde_json::json!(["hello from boto3 👋"])
+    );
+    assert_eq!(report["sender"], "Py Thon");
+    assert_eq!(report["created_is_datetime"], true);
+    assert_eq!(
+        report["typed_error"],
+        "Content: 4097 bytes, a STANDARD message holds at most 4096"
+    );
+}

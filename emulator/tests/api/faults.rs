@@ -1,0 +1,239 @@
+//! Fault injection: throttling and errors arrive as the SDK's typed errors, latency is added, and
+//! duplicate processor deliveries are absorbed (the second callback is refused as non-pending and the
+//! processor treats that as already done).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_chimesdkmessaging::types::{
+    ChannelMessageStatus, ChannelMode, ChannelPrivacy, FallbackAction, InvocationType,
+    LambdaConfiguration, Processor, ProcessorConfiguration,
+};
+use chime_local::Config;
+use chime_local::faults::{FaultRule, Faults};
+
+use crate::common::{LambdaStub, World, raw};
+
+fn rules(pairs: &[(&str, FaultRule)]) -> Faults {
+    Faults(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+#[tokio::test]
+async fn throttling_errors_and_latency_per_operation() {
+    let world = World::new(1).await;
+    let channel = world
+        .channel(
+            "f",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
+        .await;
+    let throttled = FaultRule {
+        throttle_rate: 1.0,
+        ..FaultRule::default()
+    };
+    world
+        .running
+        .emulator
+        .set_faults(rules(&[("ListChannelMessages", throttled)]))
+        .unwrap();
+    let list = || {
+        world
+            .chime
+            .list_channel_messages()
+            .channel_arn(&channel)
+            .chime_bearer(&world.users[0])
+            .send()
+    };
+    let error = list().await.unwrap_err();
+    assert!(
+        error
+            .as_service_error()
+            .unwrap()
+            .is_throttled_client_exception()
+    );
+    // Other operations are untouched.
+    world.send(&channel, &world.users[0], "still works").await;
+
+    // The same through the control endpoint, as a tool outside the process would do it.
+    let put = raw(
+        &world.running.endpoint,
+        "PUT",
+        "/_chime-local/faults",
+        None,
+        r#"{"ListChannelMessages": {"error_rate": 1.0}}"#,
+    )
+    .await;
+    assert_eq!(put.status, 204);
+    let error = list().await.unwrap_err();
+    assert!(
+        error
+            .as_service_error()
+            .unwrap()
+            .is_service_failure_exception()
+    );
+    let bad = raw(
+        &world.running.endpoint,
+        "PUT",
+        "/_chime-local/faults",
+        None,
+        r#"{"*": {"error_rate": 3}}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("*.error_rate: 3 is not within 0–1"),
+        "{}",
+        bad.body
+    );
+
+    let slow = FaultRule {
+        latency_ms: 150,
+        ..FaultRule::default()
+    };
+    world
+        .running
+        .emulator
+        .set_faults(rules(&[("*", slow)]))
+        .unwrap();
+    let started = Instant::now();
+    list().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    world.stop().await;
+}
+
+fn pipeline_flow() -> Processor {
+    Processor::builder()
+        .name("pipeline")
+        .execution_order(1)
+        .fallback_action(FallbackAction::Abort)
+        .configuration(
+            ProcessorConfiguration::builder()
+                .lambda(
+                    LambdaConfiguration::builder()
+                        .resource_arn(
+                            "arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline",
+                        )
+                        .invocation_type(InvocationType::Async)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
+    let duplicate = FaultRule {
+        duplicate_rate: 1.0,
+        ..FaultRule::default()
+    };
+    // Through a stub Lambda: the same CallbackId arrives twice.
+    let stub = LambdaStub::start().await;
+    let config = Config {
+        lambda_endpoint: Some(stub.endpoint.clone()),
+        in_process_functions: false,
+        faults: rules(&[("SendChannelMessage", duplicate.clone())]),
+        ..Config::default()
+    };
+    let world = World::with_config(config, 1).await;
+    let flow = world
+        .chime
+        .create_channel_flow()
+        .app_instance_arn(&world.instance)
+        .name("f")
+        .processors(pipeline_flow())
+        .send()
+        .await
+        .unwrap()
+        .channel_flow_arn
+        .unwrap();
+    let channel = world
+        .channel(
+            "d",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
+        .await;
+    world
+        .chime
+        .associate_channel_flow()
+        .channel_arn(&channel)
+        .channel_flow_arn(&flow)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .unwrap();
+    world.send(&channel, &world.users[0], "twice").await;
+    let seen = stub.wait_for(2).await;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].event["CallbackId"], seen[1].event["CallbackId"]);
+    world.stop().await;
+    stub.stop();
+
+    // In-process: the pipeline answers both; the message is SENT once, with the redaction applied.
+    let config = Config {
+        faults: rules(&[("SendChannelMessage", duplicate)]),
+        ..Config::default()
+    };
+    let world = World::with_config(config, 1).await;
+    let flow = world
+        .chime
+        .create_channel_flow()
+        .app_instance_arn(&world.instance)
+        .name("f")
+        .processors(pipeline_flow())
+        .send()
+        .await
+        .unwrap()
+        .channel_flow_arn
+        .unwrap();
+    let channel = world
+        .channel(
+            "d",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
+        .await;
+    world
+        .chime
+        .associate_channel_flow()
+        .channel_arn(&channel)
+        .channel_flow_arn(&flow)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .unwrap();
+    let (id, _) = world
+        .send(&channel, &world.users[0], "mail x@example.com")
+        .await;
+    assert_eq!(
+        world.settled(&channel, &world.users[0], &id, None).await,
+        ChannelMessageStatus::Sent
+    );
+    // Give the duplicate time to arrive and be refused; the message stays as the first callback left it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let message = world
+        .chime
+        .get_channel_message()
+        .channel_arn(&channel)
+        .message_id(&id)
+        .chime_bearer(&world.users[0])
+        .send()
+        .await
+        .unwrap()
+        .channel_message
+        .unwrap();
+    assert_eq!(message.content(), Some("mail [EMAIL]"));
+    world.stop().await;
+}

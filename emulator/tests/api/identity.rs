@@ -1,0 +1,201 @@
+//! Chime SDK Identity: app instances, users and admins.
+
+use crate::common::{World, code};
+
+#[tokio::test]
+async fn app_instances_are_created_described_listed_by_page_updated_and_deleted() {
+    let world = World::new(0).await;
+    let ident = &world.ident;
+    for i in 0..4 {
+        ident
+            .create_app_instance()
+            .name(format!("extra-{i}"))
+            .metadata("m")
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = ident
+        .list_app_instances()
+        .max_results(3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.app_instances().len(), 3);
+    let token = first.next_token().expect("a second page");
+    let second = ident
+        .list_app_instances()
+        .max_results(3)
+        .next_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.app_instances().len(), 2);
+    assert_eq!(second.next_token(), None);
+    // The SDK's own paginator walks the same pages.
+    let all: Vec<_> = ident
+        .list_app_instances()
+        .max_results(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|page| page.app_instances().to_vec())
+        .collect::<Vec<_>>();
+    assert_eq!(all.len(), 5);
+
+    let described = ident
+        .describe_app_instance()
+        .app_instance_arn(&world.instance)
+        .send()
+        .await
+        .unwrap();
+    let instance = described.app_instance().unwrap();
+    assert_eq!(instance.name(), Some("tests"));
+    assert!(instance.created_timestamp().is_some());
+    ident
+        .update_app_instance()
+        .app_instance_arn(&world.instance)
+        .name("renamed")
+        .metadata("{}")
+        .send()
+        .await
+        .unwrap();
+    let extra = all
+        .iter()
+        .find(|s| s.name() == Some("extra-0"))
+        .and_then(|s| s.app_instance_arn())
+        .unwrap()
+        .to_owned();
+    ident
+        .delete_app_instance()
+        .app_instance_arn(&extra)
+        .send()
+        .await
+        .unwrap();
+    let gone = ident
+        .describe_app_instance()
+        .app_instance_arn(&extra)
+        .send()
+        .await
+        .unwrap_err();
+    // DescribeAppInstance does not model NotFound: the service answers Forbidden.
+    assert!(gone.as_service_error().unwrap().is_forbidden_exception());
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn users_and_admins_with_their_errors() {
+    let world = World::new(3).await;
+    let ident = &world.ident;
+    let user = ident
+        .describe_app_instance_user()
+        .app_instance_user_arn(&world.users[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.app_instance_user().unwrap().name(), Some("user0"));
+    let twice = ident
+        .create_app_instance_user()
+        .app_instance_arn(&world.instance)
+        .app_instance_user_id("user0")
+        .name("again")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(twice.as_service_error().unwrap().is_conflict_exception());
+    let (error, message) = code(
+        &ident
+            .create_app_instance_user()
+            .app_instance_arn(&world.instance)
+            .app_instance_user_id("")
+            .name("x")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(error, "BadRequestException");
+    assert_eq!(message, "AppInstanceUserId: 0 characters, must be 1–64");
+
+    let users = ident
+        .list_app_instance_users()
+        .app_instance_arn(&world.instance)
+        .max_results(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|page| page.app_instance_users().to_vec())
+        .collect::<Vec<_>>();
+    assert_eq!(users.len(), 4, "three users and the admin");
+    ident
+        .update_app_instance_user()
+        .app_instance_user_arn(&world.users[1])
+        .name("renamed")
+        .metadata("m")
+        .send()
+        .await
+        .unwrap();
+
+    ident
+        .create_app_instance_admin()
+        .app_instance_arn(&world.instance)
+        .app_instance_admin_arn(&world.users[2])
+        .send()
+        .await
+        .unwrap();
+    let admin = ident
+        .describe_app_instance_admin()
+        .app_instance_arn(&world.instance)
+        .app_instance_admin_arn(&world.users[2])
+        .send()
+        .await
+        .unwrap();
+    let admin = admin.app_instance_admin().unwrap();
+    assert_eq!(admin.admin().unwrap().name(), Some("user2"));
+    let admins = ident
+        .list_app_instance_admins()
+        .app_instance_arn(&world.instance)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admins.app_instance_admins().len(), 2);
+    ident
+        .delete_app_instance_admin()
+        .app_instance_arn(&world.instance)
+        .app_instance_admin_arn(&world.users[2])
+        .send()
+        .await
+        .unwrap();
+    let not_admin = ident
+        .describe_app_instance_admin()
+        .app_instance_arn(&world.instance)
+        .app_instance_admin_arn(&world.users[2])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        not_admin
+            .as_service_error()
+            .unwrap()
+            .is_forbidden_exception()
+    );
+    ident
+        .delete_app_instance_user()
+        .app_instance_user_arn(&world.users[0])
+        .send()
+        .await
+        .unwrap();
+    let gone = ident
+        .delete_app_instance_user()
+        .app_instance_user_arn(&world.users[0])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(gone.as_service_error().unwrap().is_forbidden_exception());
+    world.stop().await;
+}

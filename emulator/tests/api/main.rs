@@ -1,0 +1,14 @@
+//! chime-local through the real AWS SDKs (and raw HTTP where the wire itself is under test), on
+//! 127.0.0.1. Every test starts its own service on a free port and stops it.
+
+mod common;
+
+mod boto3;
+mod channels;
+mod elastic;
+mod faults;
+mod flows;
+mod identity;
+mod memberships;
+mod messages;
+mod wire;
