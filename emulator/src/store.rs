@@ -146,7 +146,8 @@ pub struct Pending {
     pub processors: Vec<Value>,
     /// The body travelling through the flow (a new message's, or an edit's).
     pub body: Body,
-    pub is_edit: bool,
+    /// When this is an edit: the time of the edit (the event's LastEditedTimestamp).
+    pub edited_at: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -176,6 +177,12 @@ impl Message {
         self.persistence == "PERSISTENT"
             && !self.deleted
             && !matches!(self.status, Status::Denied | Status::Failed)
+    }
+
+    /// Whether others see it: SENT, or SENT before and now PENDING for an edit (its old text shows
+    /// until the flow decides). A new message in its flow is seen by its sender only.
+    pub fn shown(&self) -> bool {
+        self.status == Status::Sent || self.pending.as_ref().is_some_and(|p| p.edited_at.is_some())
     }
 }
 

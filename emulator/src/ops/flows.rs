@@ -214,6 +214,11 @@ pub fn processor_event(
     let channel = instance.channels.get(channel_arn)?;
     let m = channel.messages.iter().find(|m| m.id == message_id)?;
     let body = m.pending.as_ref().map_or(&m.body, |p| &p.body);
+    let edited = m
+        .pending
+        .as_ref()
+        .and_then(|p| p.edited_at)
+        .or(m.last_edited);
     Some(json!({
         "EventType": "CHANNEL_MESSAGE_EVENT",
         "CallbackId": callback_id,
@@ -224,7 +229,7 @@ pub fn processor_event(
             "Sender": {"Arn": m.sender, "Name": instance.display_name(&m.sender)},
             "Persistence": m.persistence, "Type": m.kind,
             "CreatedTimestamp": iso8601(m.created),
-            "LastEditedTimestamp": m.last_edited.map(iso8601),
+            "LastEditedTimestamp": edited.map(iso8601),
             "SubChannelId": m.sub_channel, "Target": m.target,
         }
     }))
@@ -254,13 +259,13 @@ pub fn start_flow(
     if message.kind != "STANDARD" || processors.is_empty() {
         return Ok(Vec::new());
     }
-    let is_edit = edit.is_some();
+    let edited_at = edit.is_some().then(now);
     message.pending = Some(Pending {
         callback_id: random_hex(CALLBACK_ID_LEN),
         processor: 0,
         processors,
         body: edit.unwrap_or_else(|| message.body.clone()),
-        is_edit,
+        edited_at,
     });
     message.status = Status::Pending;
     message.detail = None;
@@ -328,7 +333,7 @@ fn advance(
             message.status = Status::Denied;
             return Ok(Vec::new());
         }
-        Verdict::Abort(detail) if pending.is_edit => {
+        Verdict::Abort(detail) if pending.edited_at.is_some() => {
             // The edit is dropped; the message keeps what it said before.
             message.status = Status::Sent;
             message.detail = Some(detail);
@@ -356,8 +361,8 @@ fn advance(
     message.body = pending.body;
     message.status = Status::Sent;
     message.updated = at;
-    if pending.is_edit {
-        message.last_edited = Some(at);
+    if let Some(edited) = pending.edited_at {
+        message.last_edited = Some(edited);
     }
     channel.last_message = Some(at);
     Ok(Vec::new())

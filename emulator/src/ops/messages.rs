@@ -150,7 +150,7 @@ fn readable<'c>(
         .iter()
         .find(|m| m.id == id && m.visible())
         .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
-        .filter(|m| m.status != Status::Pending || m.sender == bearer)
+        .filter(|m| m.shown() || m.sender == bearer)
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
 }
 
@@ -203,24 +203,24 @@ pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         let not_before = input.float("NotBefore");
         let not_after = input.float("NotAfter");
         let descending = input.str("SortOrder") != Some("ASCENDING");
+        // Keyed by creation time, then by position (messages of the same millisecond keep their order).
         let mut items: Vec<(String, Value)> = channel
             .messages
             .iter()
-            .filter(|m| m.visible() && m.status == Status::Sent)
-            .filter(|m| m.sub_channel == sub)
-            .filter(|m| not_before.is_none_or(|t| m.created >= t))
-            .filter(|m| not_after.is_none_or(|t| m.created <= t))
-            .map(|m| {
-                let millis = (m.created * 1000.0) as u64;
-                let order = if descending {
-                    u64::MAX - millis
+            .enumerate()
+            .filter(|(_, m)| m.visible() && m.shown())
+            .filter(|(_, m)| m.sub_channel == sub)
+            .filter(|(_, m)| not_before.is_none_or(|t| m.created >= t))
+            .filter(|(_, m)| not_after.is_none_or(|t| m.created <= t))
+            .map(|(position, m)| {
+                let (millis, position) = ((m.created * 1000.0) as u64, position as u64);
+                let (millis, position) = if descending {
+                    (u64::MAX - millis, u64::MAX - position)
                 } else {
-                    millis
+                    (millis, position)
                 };
-                (
-                    format!("{order:020}{}", m.id),
-                    message_json(instance, arn, m),
-                )
+                let key = format!("{millis:020}{position:020}");
+                (key, message_json(instance, arn, m))
             })
             .collect();
         items.sort_by(|a, b| a.0.cmp(&b.0));

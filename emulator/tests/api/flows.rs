@@ -664,3 +664,105 @@ async fn an_unreachable_lambda_endpoint_counts_as_not_invoked() {
     );
     world.stop().await;
 }
+
+#[tokio::test]
+async fn an_edit_waits_for_the_flow_while_the_old_text_stays_readable() {
+    let stub = LambdaStub::start().await;
+    let world = World::with_config(stub_config(&stub), 2).await;
+    let arn = flow(&world, vec![processor("p", "fn", 1, FallbackAction::Abort)]).await;
+    let channel = channel_with_flow(&world, &arn).await;
+    let alice = &world.users[0];
+    let callback = |callback_id: &str, id: &str, content: &str| {
+        world
+            .chime
+            .channel_flow_callback()
+            .channel_arn(&channel)
+            .callback_id(callback_id)
+            .channel_message(
+                CallbackMessage::builder()
+                    .message_id(id)
+                    .content(content)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    let contents = || async {
+        world
+            .chime
+            .list_channel_messages()
+            .channel_arn(&channel)
+            .chime_bearer(&world.users[1])
+            .send()
+            .await
+            .unwrap()
+            .channel_messages()
+            .iter()
+            .map(|m| m.content().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (id, _) = world.send(&channel, alice, "v1").await;
+    // Until its flow decides, a new message is seen by its sender only.
+    assert!(contents().await.is_empty());
+    let event = stub.wait_for(1).await[0].event.clone();
+    callback(event["CallbackId"].as_str().unwrap(), &id, "v1")
+        .await
+        .unwrap();
+    assert_eq!(
+        world.settled(&channel, alice, &id, None).await,
+        ChannelMessageStatus::Sent
+    );
+
+    world
+        .chime
+        .update_channel_message()
+        .channel_arn(&channel)
+        .message_id(&id)
+        .chime_bearer(alice)
+        .content("v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        world.settled_quickly(&channel, alice, &id).await,
+        ChannelMessageStatus::Pending
+    );
+    assert_eq!(contents().await, ["v1"]);
+    let edit = stub.wait_for(2).await[1].event.clone();
+    assert_eq!(edit["ChannelMessage"]["Content"], "v2");
+    let edited_at = edit["ChannelMessage"]["LastEditedTimestamp"]
+        .as_str()
+        .unwrap();
+    assert!(
+        edited_at.ends_with('Z') && edited_at.contains('T'),
+        "{edited_at}"
+    );
+    assert!(
+        chime_flow::ProcessorEvent::from_value(&edit)
+            .unwrap()
+            .channel_message
+            .is_edit()
+    );
+    // Editing again while the flow holds the edit is a conflict.
+    let again = world
+        .chime
+        .update_channel_message()
+        .channel_arn(&channel)
+        .message_id(&id)
+        .chime_bearer(alice)
+        .content("v3")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(code(&again).1.contains("still being processed"));
+    callback(edit["CallbackId"].as_str().unwrap(), &id, "v2 (checked)")
+        .await
+        .unwrap();
+    assert_eq!(
+        world.settled(&channel, alice, &id, None).await,
+        ChannelMessageStatus::Sent
+    );
+    assert_eq!(contents().await, ["v2 (checked)"]);
+    world.stop().await;
+    stub.stop();
+}
