@@ -222,7 +222,7 @@ impl Emulator {
                     self.spawn_invocation(invocation, faults.duplicate(&name));
                 }
                 let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
-                (Some(name), Ok((status, reply.body.map(without_nulls))))
+                (Some(name), Ok((status, reply.body.map(ops::without_nulls))))
             }
             Err(e) => (Some(name), Err(e.as_modeled(&op.errors))),
         }
@@ -280,20 +280,6 @@ impl Emulator {
             _ => ApiError::not_found(format!("no chime-local control endpoint {method} {path}"))
                 .into_response(),
         }
-    }
-}
-
-/// Absent members are left out rather than sent as `null`.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::access::{self, Role};
 use super::channels::{summary, with_channel};
 use super::page::page;
-use super::{Input, Reply};
+use super::{Input, Reply, without_nulls};
 use crate::error::ApiError;
 use crate::flow::Invocation;
 use crate::store::{
@@ -219,7 +219,7 @@ pub fn processor_event(
         .as_ref()
         .and_then(|p| p.edited_at)
         .or(m.last_edited);
-    Some(json!({
+    Some(without_nulls(json!({
         "EventType": "CHANNEL_MESSAGE_EVENT",
         "CallbackId": callback_id,
         "ChannelMessage": {
@@ -232,7 +232,7 @@ pub fn processor_event(
             "LastEditedTimestamp": edited.map(iso8601),
             "SubChannelId": m.sub_channel, "Target": m.target,
         }
-    }))
+    })))
 }
 
 /// Puts a message (or, with `edit`, an edit of it) into the channel's flow when it has one and the

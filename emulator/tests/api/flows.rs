@@ -482,6 +482,15 @@ async fn processors_run_in_execution_order_and_each_callback_counts_once() {
     assert_eq!(event["ChannelMessage"]["Sender"]["Arn"], alice.as_str());
     assert_eq!(event["ChannelMessage"]["Persistence"], "PERSISTENT");
     assert_eq!(event["ChannelMessage"]["Type"], "STANDARD");
+    let fields = event["ChannelMessage"].as_object().unwrap();
+    assert!(
+        fields.values().all(|v| !v.is_null()),
+        "absent fields are left out: {event}"
+    );
+    assert!(
+        !fields.contains_key("SubChannelId"),
+        "a regular channel has no sub-channels"
+    );
     // The event parses with the processors' own parser.
     let parsed = chime_flow::ProcessorEvent::from_value(event).unwrap();
     assert_eq!(parsed.callback_id, first_id);

@@ -64,6 +64,8 @@ async fn main() -> ExitCode {
     };
     let mut failures = 0;
     for path in &args {
+        // A repeat delivery (same CallbackId) sends nothing: only a new request is this event's.
+        let before = processor.sender().requests().len();
         let outcome = match std::fs::read(path) {
             Err(e) => Err(format!("cannot read: {e}")),
             Ok(bytes) => match event::parse_json(&bytes) {
@@ -74,7 +76,10 @@ async fn main() -> ExitCode {
         match outcome {
             Ok(handled) => {
                 let sent = processor.sender().requests();
-                let callback = sent.last().map(|r| r.to_wire_json());
+                let callback = sent
+                    .get(before..)
+                    .and_then(|new| new.last())
+                    .map(|r| r.to_wire_json());
                 let report =
                     serde_json::json!({"event": path, "result": handled, "callback": callback});
                 println!(

@@ -6,7 +6,8 @@
 //! and Greek look-alikes mapped to Latin. Per word: leetspeak mapped when the word has letters (`h3ll0`,
 //! `@ss`, `$hit`, `sh!t`; pure numbers stay numbers), `l` and `1` read as `i`, and runs of a letter
 //! collapsed with their lengths kept (so `baaad` finds `bad` but `as` does not find `ass`). Runs of
-//! single letters split by separators join into one word (`b.a.d`, `b a d`). Characters of scripts
+//! single letters split by separators join into one word (`b.a.d`, `b a d`) while the
+//! gap keeps its kind, so `a b.a.d` reads `a bad`. Characters of scripts
 //! written without spaces (Han, kana, Thai) are words of their own, so terms in them match inside runs.
 //!
 //! The stream is `" w1 w2 … "`: a term `" t "` found in it is a whole-word match.
@@ -194,6 +195,69 @@ struct WordBuf {
     end: usize,
 }
 
+/// What separates two single letters: whitespace (with or without marks), or marks only (`.` `-` `_`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    Space,
+    Mark,
+}
+
+/// Single letters held to be joined (`b.a.d` → `bad`). A run keeps one kind of gap: where it changes,
+/// the run splits, so `a b.a.d` reads as `a` + `bad` and `b.a.d a` as `bad` + `a`. A run of two that meets
+/// another gap gives its second letter to the new run (`a b.a.d`); a longer run keeps it (`b.a.d a`).
+#[derive(Default)]
+struct Singles {
+    /// The held letters with their original byte ranges.
+    letters: Vec<(char, (usize, usize))>,
+    /// The gap between the held letters, once two are held.
+    run_gap: Option<Gap>,
+    /// The first separator seen since the last held letter.
+    gap: Option<Gap>,
+}
+
+impl Singles {
+    /// A gap with any whitespace in it is a space (`b. a. d`, `bad, bad`), else a mark.
+    fn saw_separator(&mut self, c: char) {
+        if self.letters.is_empty() {
+            return;
+        }
+        if c.is_whitespace() {
+            self.gap = Some(Gap::Space);
+        } else if self.gap.is_none() {
+            self.gap = Some(Gap::Mark);
+        }
+    }
+
+    fn push(&mut self, letter: char, range: (usize, usize), out: &mut Normalized) {
+        let gap = self.gap.take();
+        match self.letters.len() {
+            0 => {}
+            1 => self.run_gap = gap,
+            _ if gap == self.run_gap => {}
+            2 => {
+                // `a b.a.d`: the first letter stands alone, the second starts the new run.
+                let (first, first_range) = self.letters.remove(0);
+                emit_word([first], first_range, out);
+                self.run_gap = gap;
+            }
+            _ => self.flush(out),
+        }
+        self.letters.push((letter, range));
+    }
+
+    /// Emits the held letters: joined as one word when two or more, else as they are.
+    #[inline]
+    fn flush(&mut self, out: &mut Normalized) {
+        if let (Some(first), Some(last)) = (self.letters.first(), self.letters.last()) {
+            let range = (first.1.0, last.1.1);
+            emit_word(self.letters.iter().map(|&(c, _)| c), range, out);
+            self.letters.clear();
+        }
+        self.run_gap = None;
+        self.gap = None;
+    }
+}
+
 /// Normalises `text` into `out` (cleared first; reuse it to avoid allocations).
 pub fn normalize(text: &str, out: &mut Normalized) {
     normalize_with(text, out, true);
@@ -210,17 +274,18 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
     out.stream.reserve(text.len() + 2);
     out.stream.push(b' ');
     let mut word = WordBuf::default();
-    let mut singles = WordBuf::default();
+    let mut singles = Singles::default();
     let mut offset = 0;
     while let Some(c) = text[offset..].chars().next() {
         if ascii_words && word.chars.is_empty() {
             // Between words, an ASCII separator does nothing (no word to finish; held singles wait).
             if c.is_ascii() && classify(c) == Class::Separator {
+                singles.saw_separator(c);
                 offset += 1;
                 continue;
             }
             if let Some(end) = plain_ascii_word(text.as_bytes(), offset) {
-                flush_singles(&mut singles, out);
+                singles.flush(out);
                 let folded = text[offset..end]
                     .bytes()
                     .map(|b| char::from(b.to_ascii_lowercase()));
@@ -231,10 +296,13 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
         }
         let end = offset + c.len_utf8();
         fold(c, &mut |f| match classify(f) {
-            Class::Separator => finish_word(&mut word, &mut singles, out),
+            Class::Separator => {
+                finish_word(&mut word, &mut singles, out);
+                singles.saw_separator(f);
+            }
             Class::Standalone => {
                 finish_word(&mut word, &mut singles, out);
-                flush_singles(&mut singles, out);
+                singles.flush(out);
                 emit_word([f], (offset, end), out);
             }
             class => {
@@ -248,7 +316,7 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
         offset = end;
     }
     finish_word(&mut word, &mut singles, out);
-    flush_singles(&mut singles, out);
+    singles.flush(out);
 }
 
 /// The end of a word starting at `start` that the general path would only lowercase: two or more
@@ -268,7 +336,7 @@ fn plain_ascii_word(bytes: &[u8], start: usize) -> Option<usize> {
 
 /// Ends the current word: trims `!` at its edges (punctuation there), maps leetspeak when it has
 /// letters, and either emits it or, when one character long, holds it to join with other singles.
-fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) {
+fn finish_word(word: &mut WordBuf, singles: &mut Singles, out: &mut Normalized) {
     if word.chars.is_empty() {
         return;
     }
@@ -290,32 +358,13 @@ fn finish_word(word: &mut WordBuf, singles: &mut WordBuf, out: &mut Normalized) 
     }
     match chars.len() {
         0 => {}
-        1 => {
-            if singles.chars.is_empty() {
-                singles.start = word.start;
-            }
-            singles.chars.push(chars[0]);
-            singles.end = word.end;
-        }
+        1 => singles.push(chars[0].0, (word.start, word.end), out),
         _ => {
-            flush_singles(singles, out);
+            singles.flush(out);
             emit_word(chars.iter().map(|&(c, _)| c), (word.start, word.end), out);
         }
     }
     chars.clear();
-}
-
-/// Emits held single letters: joined as one word when two or more (`b a d`), else as they are.
-#[inline]
-fn flush_singles(singles: &mut WordBuf, out: &mut Normalized) {
-    if !singles.chars.is_empty() {
-        emit_word(
-            singles.chars.iter().map(|&(c, _)| c),
-            (singles.start, singles.end),
-            out,
-        );
-        singles.chars.clear();
-    }
 }
 
 /// Appends one word (already folded) to the stream: skeleton letters, repeats collapsed into runs.
@@ -403,6 +452,22 @@ mod tests {
             assert_eq!(stream(evasion), " bad ", "{evasion}");
         }
         assert_eq!(stream("h3ll0 w0rld"), " heio worid ");
+    }
+
+    #[test]
+    fn a_change_of_gap_splits_single_letters() {
+        assert_eq!(stream("a b.a.d"), " a bad ");
+        assert_eq!(stream("you are a b.a.d one"), " you are a bad one ");
+        assert_eq!(stream("b.a.d a"), " bad a ");
+        assert_eq!(stream("I b-a-d"), " i bad ");
+        assert_eq!(stream("b. a. d"), " bad ");
+        assert_eq!(stream("b a d"), " bad ");
+        assert_eq!(
+            stream("b.a-d"),
+            " bad ",
+            "marks of different kinds still join"
+        );
+        assert_eq!(stream("so a b.a.d, b.a.d day"), " so a bad bad day ");
     }
 
     #[test]
