@@ -74,7 +74,9 @@ fn status_json(message: &Message) -> Value {
 /// How a message is listed (GetChannelMessage adds ChannelArn, Persistence and SubChannelId).
 fn message_json(instance: &Instance, channel_arn: &str, m: &Message) -> Value {
     json!({
-        "ChannelArn": channel_arn, "MessageId": m.id, "Content": m.body.content,
+        "ChannelArn": channel_arn, "MessageId": m.id,
+        // A redacted message answers without content (the service returns null).
+        "Content": (!m.redacted).then_some(&m.body.content),
         "Metadata": m.body.metadata, "ContentType": m.body.content_type,
         "MessageAttributes": m.body.attributes, "Type": m.kind, "Persistence": m.persistence,
         "CreatedTimestamp": m.created, "LastUpdatedTimestamp": m.updated,

@@ -345,7 +345,8 @@ async fn edit_redact_and_delete_follow_their_rules() {
         .unwrap();
     let message = get().await.unwrap().channel_message.unwrap();
     assert!(message.redacted());
-    assert_eq!(message.content().unwrap_or_default(), "");
+    assert_eq!(message.content(), None);
+    assert_eq!(message.metadata(), None);
     let edit_redacted = chime
         .update_channel_message()
         .channel_arn(&channel)
