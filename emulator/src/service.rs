@@ -205,6 +205,7 @@ impl Emulator {
             Injected::None => {}
         }
         let result = (|| {
+            let handler = ops::handler(&name).ok_or_else(|| ApiError::not_implemented(&name))?;
             let input = bind(&self.model, op, &labels, &query, headers, body)?;
             let input = Value::Object(input);
             if let Some(shape) = &op.input {
@@ -213,7 +214,6 @@ impl Emulator {
             let Value::Object(input) = input else {
                 return Err(ApiError::bad_request("the input is not an object"));
             };
-            let handler = ops::handler(&name).ok_or_else(|| ApiError::not_implemented(&name))?;
             handler(&self.store, &Input(input))
         })();
         match result {

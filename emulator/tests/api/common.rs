@@ -188,12 +188,7 @@ impl World {
     }
 
     /// The status right now, without waiting.
-    pub async fn settled_quickly(
-        &self,
-        channel: &str,
-        bearer: &str,
-        id: &str,
-    ) -> ChannelMessageStatus {
+    pub async fn status_now(&self, channel: &str, bearer: &str, id: &str) -> ChannelMessageStatus {
         self.chime
             .get_channel_message_status()
             .channel_arn(channel)

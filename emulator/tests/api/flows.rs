@@ -514,7 +514,7 @@ async fn processors_run_in_execution_order_and_each_callback_counts_once() {
     assert_eq!(answered.callback_id(), Some(first_id.as_str()));
     // Still pending: the second processor has it now, with the first one's output.
     assert_eq!(
-        world.settled_quickly(&channel, alice, &id).await,
+        world.status_now(&channel, alice, &id).await,
         ChannelMessageStatus::Pending
     );
     let seen = stub.wait_for(2).await;
@@ -733,7 +733,7 @@ async fn an_edit_waits_for_the_flow_while_the_old_text_stays_readable() {
         .await
         .unwrap();
     assert_eq!(
-        world.settled_quickly(&channel, alice, &id).await,
+        world.status_now(&channel, alice, &id).await,
         ChannelMessageStatus::Pending
     );
     assert_eq!(contents().await, ["v1"]);
