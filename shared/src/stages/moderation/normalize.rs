@@ -217,10 +217,14 @@ struct Singles {
 
 impl Singles {
     /// A gap with any whitespace in it is a space (`b. a. d`, `bad, bad`), else a mark.
+    #[inline(always)]
     fn saw_separator(&mut self, c: char) {
-        if self.letters.is_empty() {
-            return;
+        if !self.letters.is_empty() {
+            self.note_gap(c);
         }
+    }
+
+    fn note_gap(&mut self, c: char) {
         if c.is_whitespace() {
             self.gap = Some(Gap::Space);
         } else if self.gap.is_none() {
@@ -245,9 +249,16 @@ impl Singles {
         self.letters.push((letter, range));
     }
 
-    /// Emits the held letters: joined as one word when two or more, else as they are.
-    #[inline]
+    /// Emits the held letters: joined as one word when two or more, else as they are. (Called
+    /// before every word: the usual case, nothing held, stays inline.)
+    #[inline(always)]
     fn flush(&mut self, out: &mut Normalized) {
+        if !self.letters.is_empty() {
+            self.flush_held(out);
+        }
+    }
+
+    fn flush_held(&mut self, out: &mut Normalized) {
         if let (Some(first), Some(last)) = (self.letters.first(), self.letters.last()) {
             let range = (first.1.0, last.1.1);
             emit_word(self.letters.iter().map(|&(c, _)| c), range, out);
@@ -286,10 +297,7 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
             }
             if let Some(end) = plain_ascii_word(text.as_bytes(), offset) {
                 singles.flush(out);
-                let folded = text[offset..end]
-                    .bytes()
-                    .map(|b| char::from(b.to_ascii_lowercase()));
-                emit_word(folded, (offset, end), out);
+                emit_ascii_word(&text.as_bytes()[offset..end], (offset, end), out);
                 offset = end;
                 continue;
             }
@@ -365,6 +373,36 @@ fn finish_word(word: &mut WordBuf, singles: &mut Singles, out: &mut Normalized) 
         }
     }
     chars.clear();
+}
+
+/// [`emit_word`] for a plain ASCII word (letters only), byte by byte: lowercase, `l` as `i`, runs
+/// collapsed. The proptest comparing both paths holds it to the same output.
+fn emit_ascii_word(word: &[u8], original: (usize, usize), out: &mut Normalized) {
+    out.words.push(WordSpan {
+        stream_start: out.stream.len(),
+        original,
+    });
+    out.stream.reserve(word.len() + 1);
+    let (mut previous, mut run_start, mut run) = (0u8, 0, 1u8);
+    for &byte in word {
+        let c = match byte.to_ascii_lowercase() {
+            b'l' => b'i',
+            c => c,
+        };
+        if c == previous {
+            run = run.saturating_add(1);
+            continue;
+        }
+        if run > 1 {
+            out.repeats.push((run_start, run));
+        }
+        (previous, run_start, run) = (c, out.stream.len(), 1);
+        out.stream.push(c);
+    }
+    if run > 1 {
+        out.repeats.push((run_start, run));
+    }
+    out.stream.push(b' ');
 }
 
 /// Appends one word (already folded) to the stream: skeleton letters, repeats collapsed into runs.
