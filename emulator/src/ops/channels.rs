@@ -132,84 +132,101 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     Ok(Reply::body(json!({ "ChannelArn": arn })))
 }
 
-/// Locks the channel's instance and checks the bearer; `f` gets the instance, the channel ARN and
-/// the bearer.
+/// What the bearer must be for an operation on a channel.
+pub enum Need {
+    /// Anyone for a PUBLIC channel, a member or more for a PRIVATE one; the action names a refusal.
+    Reader(&'static str),
+    /// At least this role.
+    AtLeast(Role, &'static str),
+    /// The handler decides: its rule depends on what it acts on (its own message, itself).
+    Own,
+}
+
+/// Locks the channel's instance, checks the bearer is a user of it and meets `need`; `f` gets the
+/// instance, the channel ARN, the bearer and the bearer's role on the channel.
 pub fn with_channel<T>(
     store: &Store,
     input: &Input,
-    f: impl FnOnce(&mut Instance, &str, &str) -> Result<T, ApiError>,
+    need: Need,
+    f: impl FnOnce(&mut Instance, &str, &str, Role) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     let channel_arn = input.req("ChannelArn")?;
     let instance = store.instance(channel_arn)?;
     let mut instance = lock(&instance);
     let bearer = access::bearer(&instance, input)?.to_owned();
-    instance.channel(channel_arn)?;
-    f(&mut instance, channel_arn, &bearer)
+    let channel = instance.channel(channel_arn)?;
+    let role = match need {
+        Need::Reader(action) => access::require_reader(&instance, channel, &bearer, action)?,
+        Need::AtLeast(least, action) => {
+            access::require(&instance, channel, &bearer, least, action)?
+        }
+        Need::Own => access::role(&instance, channel, &bearer),
+    };
+    f(&mut instance, channel_arn, &bearer, role)
 }
 
 pub fn describe_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require_reader(instance, channel, bearer, "describe this channel")?;
-        let elastic = channel.elastic.map(|e| {
-            json!({"MaximumSubChannels": e.maximum_sub_channels,
+    with_channel(
+        store,
+        input,
+        Need::Reader("describe this channel"),
+        |instance, arn, _, _| {
+            let channel = instance.channel(arn)?;
+            let elastic = channel.elastic.map(|e| {
+                json!({"MaximumSubChannels": e.maximum_sub_channels,
                 "TargetMembershipsPerSubChannel": e.target_per_sub_channel,
                 "MinimumMembershipPercentage": e.minimum_percentage})
-        });
-        Ok(Reply::body(json!({"Channel": {
-            "ChannelArn": channel.arn, "Name": channel.name, "Mode": channel.mode,
-            "Privacy": channel.privacy, "Metadata": channel.metadata,
-            "CreatedBy": identity(&channel.created_by, &instance.display_name(&channel.created_by)),
-            "CreatedTimestamp": channel.created, "LastUpdatedTimestamp": channel.updated,
-            "LastMessageTimestamp": channel.last_message, "ChannelFlowArn": channel.flow,
-            "ElasticChannelConfiguration": elastic, "ExpirationSettings": channel.expiration,
-        }})))
-    })
+            });
+            Ok(Reply::body(json!({"Channel": {
+                "ChannelArn": channel.arn, "Name": channel.name, "Mode": channel.mode,
+                "Privacy": channel.privacy, "Metadata": channel.metadata,
+                "CreatedBy": identity(&channel.created_by, &instance.display_name(&channel.created_by)),
+                "CreatedTimestamp": channel.created, "LastUpdatedTimestamp": channel.updated,
+                "LastMessageTimestamp": channel.last_message, "ChannelFlowArn": channel.flow,
+                "ElasticChannelConfiguration": elastic, "ExpirationSettings": channel.expiration,
+            }})))
+        },
+    )
 }
 
 pub fn update_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "update this channel",
-        )?;
-        if channel.elastic.is_some() && input.str("Mode").is_some_and(|m| m != "RESTRICTED") {
-            return Err(ApiError::bad_request(
-                "Mode: an elastic channel stays RESTRICTED",
-            ));
-        }
-        let channel = instance.channel_mut(arn)?;
-        if let Some(name) = input.str("Name") {
-            channel.name = name.to_owned();
-        }
-        if let Some(mode) = input.str("Mode") {
-            channel.mode = mode.to_owned();
-        }
-        if let Some(metadata) = input.str("Metadata") {
-            channel.metadata = Some(metadata.to_owned());
-        }
-        channel.updated = now();
-        Ok(Reply::body(json!({ "ChannelArn": arn })))
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "update this channel"),
+        |instance, arn, _, _| {
+            let channel = instance.channel(arn)?;
+            if channel.elastic.is_some() && input.str("Mode").is_some_and(|m| m != "RESTRICTED") {
+                return Err(ApiError::bad_request(
+                    "Mode: an elastic channel stays RESTRICTED",
+                ));
+            }
+            let channel = instance.channel_mut(arn)?;
+            if let Some(name) = input.str("Name") {
+                channel.name = name.to_owned();
+            }
+            if let Some(mode) = input.str("Mode") {
+                channel.mode = mode.to_owned();
+            }
+            if let Some(metadata) = input.str("Metadata") {
+                channel.metadata = Some(metadata.to_owned());
+            }
+            channel.updated = now();
+            Ok(Reply::body(json!({ "ChannelArn": arn })))
+        },
+    )
 }
 
 pub fn delete_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "delete this channel",
-        )?;
-        instance.channels.remove(arn);
-        Ok(Reply::empty())
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "delete this channel"),
+        |instance, arn, _, _| {
+            instance.channels.remove(arn);
+            Ok(Reply::empty())
+        },
+    )
 }
 
 pub fn list_channels(store: &Store, input: &Input) -> Result<Reply, ApiError> {
@@ -238,118 +255,125 @@ pub fn list_channels(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 }
 
 pub fn create_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let moderator = input.req("ChannelModeratorArn")?;
-        let channel = instance.channel(arn)?;
-        access::require(instance, channel, bearer, Role::Moderator, "add moderators")?;
-        if !instance.users.contains_key(moderator) {
-            return Err(ApiError::not_found(format!(
-                "app instance user {moderator} not found"
-            )));
-        }
-        if channel.moderators.contains_key(moderator) {
-            return Err(ApiError::conflict(format!(
-                "{moderator} already moderates this channel"
-            )));
-        }
-        let name = instance.display_name(moderator);
-        let channel = instance.channel_mut(arn)?;
-        channel.moderators.insert(
-            moderator.to_owned(),
-            Moderator {
-                created_by: bearer.to_owned(),
-                created: now(),
-            },
-        );
-        Ok(Reply::body(json!({"ChannelArn": arn,
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "add moderators"),
+        |instance, arn, bearer, _| {
+            let moderator = input.req("ChannelModeratorArn")?;
+            let channel = instance.channel(arn)?;
+            if !instance.users.contains_key(moderator) {
+                return Err(ApiError::not_found(format!(
+                    "app instance user {moderator} not found"
+                )));
+            }
+            if channel.moderators.contains_key(moderator) {
+                return Err(ApiError::conflict(format!(
+                    "{moderator} already moderates this channel"
+                )));
+            }
+            let name = instance.display_name(moderator);
+            let channel = instance.channel_mut(arn)?;
+            channel.moderators.insert(
+                moderator.to_owned(),
+                Moderator {
+                    created_by: bearer.to_owned(),
+                    created: now(),
+                },
+            );
+            Ok(Reply::body(json!({"ChannelArn": arn,
             "ChannelModerator": identity(moderator, &name)})))
-    })
+        },
+    )
 }
 
 pub fn describe_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let moderator = input.req("ChannelModeratorArn")?;
-        let channel = instance.channel(arn)?;
-        access::require_reader(instance, channel, bearer, "describe moderators")?;
-        let entry = channel.moderators.get(moderator).ok_or_else(|| {
-            ApiError::not_found(format!("{moderator} does not moderate this channel"))
-        })?;
-        Ok(Reply::body(json!({"ChannelModerator": {
-            "ChannelArn": arn,
-            "Moderator": identity(moderator, &instance.display_name(moderator)),
-            "CreatedBy": identity(&entry.created_by, &instance.display_name(&entry.created_by)),
-            "CreatedTimestamp": entry.created,
-        }})))
-    })
+    with_channel(
+        store,
+        input,
+        Need::Reader("describe moderators"),
+        |instance, arn, _, _| {
+            let moderator = input.req("ChannelModeratorArn")?;
+            let channel = instance.channel(arn)?;
+            let entry = channel.moderators.get(moderator).ok_or_else(|| {
+                ApiError::not_found(format!("{moderator} does not moderate this channel"))
+            })?;
+            Ok(Reply::body(json!({"ChannelModerator": {
+                "ChannelArn": arn,
+                "Moderator": identity(moderator, &instance.display_name(moderator)),
+                "CreatedBy": identity(&entry.created_by, &instance.display_name(&entry.created_by)),
+                "CreatedTimestamp": entry.created,
+            }})))
+        },
+    )
 }
 
 pub fn delete_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let moderator = input.req("ChannelModeratorArn")?;
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "remove moderators",
-        )?;
-        let channel = instance.channel_mut(arn)?;
-        if channel.moderators.remove(moderator).is_none() {
-            return Err(ApiError::not_found(format!(
-                "{moderator} does not moderate this channel"
-            )));
-        }
-        Ok(Reply::empty())
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "remove moderators"),
+        |instance, arn, _, _| {
+            let moderator = input.req("ChannelModeratorArn")?;
+            let channel = instance.channel_mut(arn)?;
+            if channel.moderators.remove(moderator).is_none() {
+                return Err(ApiError::not_found(format!(
+                    "{moderator} does not moderate this channel"
+                )));
+            }
+            Ok(Reply::empty())
+        },
+    )
 }
 
 pub fn list_moderators(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require_reader(instance, channel, bearer, "list moderators")?;
-        let items = channel
-            .moderators
-            .keys()
-            .map(|m| {
-                let entry = json!({"Moderator": identity(m, &instance.display_name(m))});
-                (m.clone(), entry)
-            })
-            .collect();
-        let (items, token) = page(items, input)?;
-        Ok(Reply::body(
-            json!({"ChannelArn": arn, "ChannelModerators": items,
+    with_channel(
+        store,
+        input,
+        Need::Reader("list moderators"),
+        |instance, arn, _, _| {
+            let channel = instance.channel(arn)?;
+            let items = channel
+                .moderators
+                .keys()
+                .map(|m| {
+                    let entry = json!({"Moderator": identity(m, &instance.display_name(m))});
+                    (m.clone(), entry)
+                })
+                .collect();
+            let (items, token) = page(items, input)?;
+            Ok(Reply::body(
+                json!({"ChannelArn": arn, "ChannelModerators": items,
             "NextToken": token}),
-        ))
-    })
+            ))
+        },
+    )
 }
 
 pub fn list_sub_channels(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "list sub-channels",
-        )?;
-        if channel.elastic.is_none() {
-            return Err(ApiError::bad_request(format!(
-                "channel {arn} is not elastic: it has no sub-channels"
-            )));
-        }
-        // Keys padded so that sub-channel 10 sorts after 9.
-        let items = channel
-            .sub_channel_counts()
-            .into_iter()
-            .map(|(id, count)| {
-                let key = format!("{:0>20}", id);
-                (key, json!({"SubChannelId": id, "MembershipCount": count}))
-            })
-            .collect();
-        let (items, token) = page(items, input)?;
-        Ok(Reply::body(json!({"ChannelArn": arn, "SubChannels": items,
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "list sub-channels"),
+        |instance, arn, _, _| {
+            let channel = instance.channel(arn)?;
+            if channel.elastic.is_none() {
+                return Err(ApiError::bad_request(format!(
+                    "channel {arn} is not elastic: it has no sub-channels"
+                )));
+            }
+            // Keys padded so that sub-channel 10 sorts after 9.
+            let items = channel
+                .sub_channel_counts()
+                .into_iter()
+                .map(|(id, count)| {
+                    let key = format!("{:0>20}", id);
+                    (key, json!({"SubChannelId": id, "MembershipCount": count}))
+                })
+                .collect();
+            let (items, token) = page(items, input)?;
+            Ok(Reply::body(json!({"ChannelArn": arn, "SubChannels": items,
             "NextToken": token})))
-    })
+        },
+    )
 }

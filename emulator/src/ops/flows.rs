@@ -9,8 +9,8 @@
 
 use serde_json::{Value, json};
 
-use super::access::{self, Role};
-use super::channels::{summary, with_channel};
+use super::access::Role;
+use super::channels::{Need, summary, with_channel};
 use super::page::page;
 use super::{Input, Reply, without_nulls};
 use crate::error::ApiError;
@@ -138,50 +138,46 @@ pub fn list_flows(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 }
 
 pub fn associate(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let flow = input.req("ChannelFlowArn")?;
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "associate a channel flow",
-        )?;
-        if !instance.flows.contains_key(flow) {
-            return Err(ApiError::not_found(format!(
-                "channel flow {flow} not found"
-            )));
-        }
-        if let Some(current) = &channel.flow {
-            return Err(ApiError::conflict(format!(
-                "the channel already has the flow {current}"
-            )));
-        }
-        instance.channel_mut(arn)?.flow = Some(flow.to_owned());
-        Ok(Reply::empty())
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "associate a channel flow"),
+        |instance, arn, _, _| {
+            let flow = input.req("ChannelFlowArn")?;
+            let channel = instance.channel(arn)?;
+            if !instance.flows.contains_key(flow) {
+                return Err(ApiError::not_found(format!(
+                    "channel flow {flow} not found"
+                )));
+            }
+            if let Some(current) = &channel.flow {
+                return Err(ApiError::conflict(format!(
+                    "the channel already has the flow {current}"
+                )));
+            }
+            instance.channel_mut(arn)?.flow = Some(flow.to_owned());
+            Ok(Reply::empty())
+        },
+    )
 }
 
 pub fn disassociate(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let flow = input.req("ChannelFlowArn")?;
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "disassociate a channel flow",
-        )?;
-        if channel.flow.as_deref() != Some(flow) {
-            return Err(ApiError::not_found(format!(
-                "channel flow {flow} is not associated with this channel"
-            )));
-        }
-        instance.channel_mut(arn)?.flow = None;
-        Ok(Reply::empty())
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "disassociate a channel flow"),
+        |instance, arn, _, _| {
+            let flow = input.req("ChannelFlowArn")?;
+            let channel = instance.channel(arn)?;
+            if channel.flow.as_deref() != Some(flow) {
+                return Err(ApiError::not_found(format!(
+                    "channel flow {flow} is not associated with this channel"
+                )));
+            }
+            instance.channel_mut(arn)?.flow = None;
+            Ok(Reply::empty())
+        },
+    )
 }
 
 pub fn list_associated(store: &Store, input: &Input) -> Result<Reply, ApiError> {

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::access::{self, Role};
-use super::channels::{summary, with_channel};
+use super::channels::{Need, summary, with_channel};
 use super::elastic;
 use super::page::page;
 use super::{Input, Reply, identity};
@@ -16,14 +16,13 @@ const MAX_ELASTIC_MEMBERS: usize = 1_000_000;
 
 /// May `bearer` add members of this `kind` (and, on elastic channels, choose their sub-channel)?
 fn check_adder(
-    instance: &Instance,
     channel: &Channel,
     bearer: &str,
+    role: Role,
     kind: &str,
     sub_channel: Option<&str>,
     members: &[String],
 ) -> Result<(), ApiError> {
-    let role = access::role(instance, channel, bearer);
     let joining_self = members.len() == 1 && members[0] == bearer;
     let allowed = match role {
         Role::Admin | Role::Moderator => true,
@@ -113,15 +112,15 @@ fn add_member(
 }
 
 pub fn create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, role| {
         let member = input.req("MemberArn")?.to_owned();
         let kind = input.req("Type")?;
         let sub_channel = input.str("SubChannelId");
         let channel = instance.channel(arn)?;
         check_adder(
-            instance,
             channel,
             bearer,
+            role,
             kind,
             sub_channel,
             std::slice::from_ref(&member),
@@ -133,7 +132,7 @@ pub fn create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
 }
 
 pub fn batch_create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, role| {
         let members: Vec<String> = input
             .get("MemberArns")
             .and_then(Value::as_array)
@@ -146,7 +145,7 @@ pub fn batch_create_membership(store: &Store, input: &Input) -> Result<Reply, Ap
         let kind = input.str("Type").unwrap_or("DEFAULT");
         let sub_channel = input.str("SubChannelId");
         let channel = instance.channel(arn)?;
-        check_adder(instance, channel, bearer, kind, sub_channel, &members)?;
+        check_adder(channel, bearer, role, kind, sub_channel, &members)?;
         let mut added = Vec::new();
         let mut errors = Vec::new();
         for member in &members {
@@ -189,22 +188,26 @@ fn membership_of<'c>(
 }
 
 pub fn describe_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let member = input.req("MemberArn")?;
-        let channel = instance.channel(arn)?;
-        access::require_reader(instance, channel, bearer, "describe memberships")?;
-        let m = membership_of(channel, member, input.str("SubChannelId"))?;
-        Ok(Reply::body(json!({"ChannelMembership": {
-            "ChannelArn": arn, "Type": m.kind, "SubChannelId": m.sub_channel,
-            "Member": identity(member, &instance.display_name(member)),
-            "InvitedBy": identity(&m.invited_by, &instance.display_name(&m.invited_by)),
-            "CreatedTimestamp": m.created, "LastUpdatedTimestamp": m.updated,
-        }})))
-    })
+    with_channel(
+        store,
+        input,
+        Need::Reader("describe memberships"),
+        |instance, arn, _, _| {
+            let member = input.req("MemberArn")?;
+            let channel = instance.channel(arn)?;
+            let m = membership_of(channel, member, input.str("SubChannelId"))?;
+            Ok(Reply::body(json!({"ChannelMembership": {
+                "ChannelArn": arn, "Type": m.kind, "SubChannelId": m.sub_channel,
+                "Member": identity(member, &instance.display_name(member)),
+                "InvitedBy": identity(&m.invited_by, &instance.display_name(&m.invited_by)),
+                "CreatedTimestamp": m.created, "LastUpdatedTimestamp": m.updated,
+            }})))
+        },
+    )
 }
 
 pub fn delete_membership(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, _| {
         let member = input.req("MemberArn")?;
         let channel = instance.channel(arn)?;
         if member != bearer {
@@ -229,40 +232,44 @@ pub fn delete_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
 }
 
 pub fn list_memberships(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        let role = access::require_reader(instance, channel, bearer, "list memberships")?;
-        let kind = input.str("Type").unwrap_or("DEFAULT");
-        if kind == "HIDDEN" && role < Role::Moderator {
-            return Err(ApiError::forbidden(
-                "only a moderator or an AppInstanceAdmin may list HIDDEN members",
-            ));
-        }
-        let sub_channel = input.str("SubChannelId");
-        if let Some(id) = sub_channel {
-            if channel.elastic.is_none() {
-                return Err(ApiError::bad_request(
-                    "SubChannelId: only elastic channels have sub-channels",
+    with_channel(
+        store,
+        input,
+        Need::Reader("list memberships"),
+        |instance, arn, _, role| {
+            let channel = instance.channel(arn)?;
+            let kind = input.str("Type").unwrap_or("DEFAULT");
+            if kind == "HIDDEN" && role < Role::Moderator {
+                return Err(ApiError::forbidden(
+                    "only a moderator or an AppInstanceAdmin may list HIDDEN members",
                 ));
             }
-            elastic::check_explicit(channel, id)?;
-        }
-        let items = channel
-            .members
-            .iter()
-            .filter(|(_, m)| m.kind == kind)
-            .filter(|(_, m)| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
-            .map(|(who, _)| {
-                let entry = json!({"Member": identity(who, &instance.display_name(who))});
-                (who.clone(), entry)
-            })
-            .collect();
-        let (items, token) = page(items, input)?;
-        Ok(Reply::body(
-            json!({"ChannelArn": arn, "ChannelMemberships": items,
+            let sub_channel = input.str("SubChannelId");
+            if let Some(id) = sub_channel {
+                if channel.elastic.is_none() {
+                    return Err(ApiError::bad_request(
+                        "SubChannelId: only elastic channels have sub-channels",
+                    ));
+                }
+                elastic::check_explicit(channel, id)?;
+            }
+            let items = channel
+                .members
+                .iter()
+                .filter(|(_, m)| m.kind == kind)
+                .filter(|(_, m)| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
+                .map(|(who, _)| {
+                    let entry = json!({"Member": identity(who, &instance.display_name(who))});
+                    (who.clone(), entry)
+                })
+                .collect();
+            let (items, token) = page(items, input)?;
+            Ok(Reply::body(
+                json!({"ChannelArn": arn, "ChannelMemberships": items,
             "NextToken": token}),
-        ))
-    })
+            ))
+        },
+    )
 }
 
 fn user_summary(channel: &Channel, m: &Membership) -> Value {
@@ -284,7 +291,7 @@ fn check_self_or_admin(instance: &Instance, bearer: &str, user: &str) -> Result<
 }
 
 pub fn describe_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, _| {
         let user = input.req("AppInstanceUserArn")?;
         check_self_or_admin(instance, bearer, user)?;
         let channel = instance.channel(arn)?;
@@ -318,7 +325,7 @@ pub fn list_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 }
 
 pub fn update_read_marker(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, _| {
         let channel = instance.channel_mut(arn)?;
         if channel.elastic.is_some() {
             return Err(ApiError::bad_request(

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::access::{self, Role};
-use super::channels::with_channel;
+use super::access::Role;
+use super::channels::{Need, with_channel};
 use super::flows::start_flow;
 use super::page::page;
 use super::{Input, Reply, identity};
@@ -87,56 +87,60 @@ fn message_json(instance: &Instance, channel_arn: &str, m: &Message) -> Value {
 }
 
 pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require(instance, channel, bearer, Role::Member, "send messages")?;
-        let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
-        let kind = input.req("Type")?.to_owned();
-        let content = input.req("Content")?.to_owned();
-        check_size(&kind, &content)?;
-        let at = now();
-        let message = Message {
-            id: random_hex(32),
-            sub_channel: sub.clone(),
-            body: Body {
-                content,
-                metadata: input.str("Metadata").map(str::to_owned),
-                content_type: input.str("ContentType").map(str::to_owned),
-                attributes: input.get("MessageAttributes").cloned(),
-                push: input.get("PushNotification").cloned(),
-            },
-            sender: bearer.to_owned(),
-            persistence: input.req("Persistence")?.to_owned(),
-            kind,
-            target: input.get("Target").cloned(),
-            created: at,
-            updated: at,
-            last_edited: None,
-            redacted: false,
-            deleted: false,
-            status: Status::Sent,
-            detail: None,
-            pending: None,
-            used_callbacks: Vec::new(),
-        };
-        let id = message.id.clone();
-        let channel = instance.channel_mut(arn)?;
-        channel.messages.push(message);
-        let invocations = start_flow(instance, arn, &id, None)?;
-        let channel = instance.channel_mut(arn)?;
-        let message = channel
-            .message_mut(&id)
-            .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
-        let status = status_json(message);
-        if message.status == Status::Sent {
-            channel.last_message = Some(at);
-        }
-        Ok(Reply {
-            body: Some(json!({"ChannelArn": arn, "MessageId": id, "Status": status,
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Member, "send messages"),
+        |instance, arn, bearer, _| {
+            let channel = instance.channel(arn)?;
+            let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
+            let kind = input.req("Type")?.to_owned();
+            let content = input.req("Content")?.to_owned();
+            check_size(&kind, &content)?;
+            let at = now();
+            let message = Message {
+                id: random_hex(32),
+                sub_channel: sub.clone(),
+                body: Body {
+                    content,
+                    metadata: input.str("Metadata").map(str::to_owned),
+                    content_type: input.str("ContentType").map(str::to_owned),
+                    attributes: input.get("MessageAttributes").cloned(),
+                    push: input.get("PushNotification").cloned(),
+                },
+                sender: bearer.to_owned(),
+                persistence: input.req("Persistence")?.to_owned(),
+                kind,
+                target: input.get("Target").cloned(),
+                created: at,
+                updated: at,
+                last_edited: None,
+                redacted: false,
+                deleted: false,
+                status: Status::Sent,
+                detail: None,
+                pending: None,
+                used_callbacks: Vec::new(),
+            };
+            let id = message.id.clone();
+            let channel = instance.channel_mut(arn)?;
+            channel.messages.push(message);
+            let invocations = start_flow(instance, arn, &id, None)?;
+            let channel = instance.channel_mut(arn)?;
+            let message = channel
+                .message_mut(&id)
+                .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
+            let status = status_json(message);
+            if message.status == Status::Sent {
+                channel.last_message = Some(at);
+            }
+            Ok(Reply {
+                body: Some(json!({"ChannelArn": arn, "MessageId": id, "Status": status,
                 "SubChannelId": sub})),
-            invocations,
-        })
-    })
+                invocations,
+            })
+        },
+    )
 }
 
 /// The message as the bearer may see it: in their sub-channel, stored and not dropped; a PENDING
@@ -157,79 +161,85 @@ fn readable<'c>(
 }
 
 pub fn get(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require_reader(instance, channel, bearer, "read messages")?;
-        let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), false)?;
-        let message = readable(channel, bearer, input.req("MessageId")?, sub.as_deref())?;
-        Ok(Reply::body(
-            json!({"ChannelMessage": message_json(instance, arn, message)}),
-        ))
-    })
+    with_channel(
+        store,
+        input,
+        Need::Reader("read messages"),
+        |instance, arn, bearer, _| {
+            let channel = instance.channel(arn)?;
+            let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), false)?;
+            let message = readable(channel, bearer, input.req("MessageId")?, sub.as_deref())?;
+            Ok(Reply::body(
+                json!({"ChannelMessage": message_json(instance, arn, message)}),
+            ))
+        },
+    )
 }
 
 pub fn status(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let id = input.req("MessageId")?;
-        let channel = instance.channel(arn)?;
-        let role = access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Member,
-            "read message status",
-        )?;
-        let message = channel
-            .messages
-            .iter()
-            .find(|m| m.id == id && !m.deleted)
-            .filter(|m| {
-                input.str("SubChannelId").is_none()
-                    || m.sub_channel.as_deref() == input.str("SubChannelId")
-            })
-            .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
-        if message.sender != bearer && role < Role::Moderator {
-            return Err(ApiError::forbidden(
-                "only the sender, a moderator or an AppInstanceAdmin may read a message's status",
-            ));
-        }
-        Ok(Reply::body(json!({ "Status": status_json(message) })))
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Member, "read message status"),
+        |instance, arn, bearer, role| {
+            let id = input.req("MessageId")?;
+            let channel = instance.channel(arn)?;
+            let message = channel
+                .messages
+                .iter()
+                .find(|m| m.id == id && !m.deleted)
+                .filter(|m| {
+                    input.str("SubChannelId").is_none()
+                        || m.sub_channel.as_deref() == input.str("SubChannelId")
+                })
+                .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
+            if message.sender != bearer && role < Role::Moderator {
+                return Err(ApiError::forbidden(
+                    "only the sender, a moderator or an AppInstanceAdmin may read a message's status",
+                ));
+            }
+            Ok(Reply::body(json!({ "Status": status_json(message) })))
+        },
+    )
 }
 
 pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let channel = instance.channel(arn)?;
-        access::require_reader(instance, channel, bearer, "list messages")?;
-        let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
-        let not_before = input.float("NotBefore");
-        let not_after = input.float("NotAfter");
-        let descending = input.str("SortOrder") != Some("ASCENDING");
-        // Keyed by creation time, then by position (messages of the same millisecond keep their order).
-        let mut items: Vec<(String, Value)> = channel
-            .messages
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.visible() && m.shown())
-            .filter(|(_, m)| m.sub_channel == sub)
-            .filter(|(_, m)| not_before.is_none_or(|t| m.created >= t))
-            .filter(|(_, m)| not_after.is_none_or(|t| m.created <= t))
-            .map(|(position, m)| {
-                let (millis, position) = ((m.created * 1000.0) as u64, position as u64);
-                let (millis, position) = if descending {
-                    (u64::MAX - millis, u64::MAX - position)
-                } else {
-                    (millis, position)
-                };
-                let key = format!("{millis:020}{position:020}");
-                (key, message_json(instance, arn, m))
-            })
-            .collect();
-        items.sort_by(|a, b| a.0.cmp(&b.0));
-        let (items, token) = page(items, input)?;
-        Ok(Reply::body(json!({"ChannelArn": arn, "SubChannelId": sub,
+    with_channel(
+        store,
+        input,
+        Need::Reader("list messages"),
+        |instance, arn, bearer, _| {
+            let channel = instance.channel(arn)?;
+            let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
+            let not_before = input.float("NotBefore");
+            let not_after = input.float("NotAfter");
+            let descending = input.str("SortOrder") != Some("ASCENDING");
+            // Keyed by creation time, then by position (messages of the same millisecond keep their order).
+            let mut items: Vec<(String, Value)> = channel
+                .messages
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.visible() && m.shown())
+                .filter(|(_, m)| m.sub_channel == sub)
+                .filter(|(_, m)| not_before.is_none_or(|t| m.created >= t))
+                .filter(|(_, m)| not_after.is_none_or(|t| m.created <= t))
+                .map(|(position, m)| {
+                    let (millis, position) = ((m.created * 1000.0) as u64, position as u64);
+                    let (millis, position) = if descending {
+                        (u64::MAX - millis, u64::MAX - position)
+                    } else {
+                        (millis, position)
+                    };
+                    let key = format!("{millis:020}{position:020}");
+                    (key, message_json(instance, arn, m))
+                })
+                .collect();
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            let (items, token) = page(items, input)?;
+            Ok(Reply::body(json!({"ChannelArn": arn, "SubChannelId": sub,
             "ChannelMessages": items, "NextToken": token})))
-    })
+        },
+    )
 }
 
 /// The bearer's message by id, for edits: own, visible, not redacted.
@@ -260,7 +270,7 @@ fn own_message<'c>(
 }
 
 pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, _| {
         let id = input.req("MessageId")?.to_owned();
         let channel = instance.channel(arn)?;
         let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
@@ -301,10 +311,9 @@ pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 }
 
 pub fn redact(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
+    with_channel(store, input, Need::Own, |instance, arn, bearer, role| {
         let id = input.req("MessageId")?;
         let channel = instance.channel(arn)?;
-        let role = access::role(instance, channel, bearer);
         let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
         let channel = instance.channel_mut(arn)?;
         let message = channel
@@ -334,23 +343,20 @@ pub fn redact(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 }
 
 pub fn delete(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, |instance, arn, bearer| {
-        let id = input.req("MessageId")?;
-        let channel = instance.channel(arn)?;
-        access::require(
-            instance,
-            channel,
-            bearer,
-            Role::Moderator,
-            "delete messages",
-        )?;
-        let sub = input.str("SubChannelId");
-        let channel = instance.channel_mut(arn)?;
-        let message = channel
-            .message_mut(id)
-            .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
-            .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
-        message.deleted = true;
-        Ok(Reply::empty())
-    })
+    with_channel(
+        store,
+        input,
+        Need::AtLeast(Role::Moderator, "delete messages"),
+        |instance, arn, _, _| {
+            let id = input.req("MessageId")?;
+            let sub = input.str("SubChannelId");
+            let channel = instance.channel_mut(arn)?;
+            let message = channel
+                .message_mut(id)
+                .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
+                .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
+            message.deleted = true;
+            Ok(Reply::empty())
+        },
+    )
 }
