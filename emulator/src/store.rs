@@ -102,6 +102,19 @@ pub struct Membership {
     pub read_marker: Option<f64>,
 }
 
+impl Membership {
+    pub fn new(kind: &str, invited_by: &str, sub_channel: Option<String>, at: f64) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            invited_by: invited_by.to_owned(),
+            sub_channel,
+            created: at,
+            updated: at,
+            read_marker: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Moderator {
     pub created_by: String,
@@ -210,6 +223,29 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// A RESTRICTED, PRIVATE channel with nobody in it and no flow.
+    pub fn new(arn: &str, name: &str, created_by: &str, at: f64) -> Self {
+        Self {
+            arn: arn.to_owned(),
+            name: name.to_owned(),
+            mode: "RESTRICTED".into(),
+            privacy: "PRIVATE".into(),
+            metadata: None,
+            expiration: None,
+            created_by: created_by.to_owned(),
+            created: at,
+            updated: at,
+            last_message: None,
+            elastic: None,
+            flow: None,
+            moderators: BTreeMap::new(),
+            members: BTreeMap::new(),
+            sub_channels: Vec::new(),
+            next_sub_channel: 1,
+            messages: Vec::new(),
+        }
+    }
+
     pub fn sub_channel_counts(&self) -> Vec<(String, usize)> {
         self.sub_channels
             .iter()

@@ -1,7 +1,5 @@
 //! Channels and their moderators.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::access::{self, Role};
@@ -86,47 +84,32 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         return Err(ApiError::conflict(format!("channel {id} already exists")));
     }
     let at = now();
-    let membership = |invited_by: &str| Membership {
-        kind: "DEFAULT".into(),
-        invited_by: invited_by.to_owned(),
-        sub_channel: None,
-        created: at,
-        updated: at,
-        read_marker: None,
-    };
     let moderator = || Moderator {
         created_by: creator.clone(),
         created: at,
     };
     let mut channel = Channel {
-        arn: arn.clone(),
-        name: input.req("Name")?.to_owned(),
         mode,
         privacy,
         metadata: input.str("Metadata").map(str::to_owned),
         expiration: input.get("ExpirationSettings").cloned(),
-        created_by: creator.clone(),
-        created: at,
-        updated: at,
-        last_message: None,
         elastic,
-        flow: None,
-        moderators: BTreeMap::new(),
-        members: BTreeMap::new(),
-        sub_channels: Vec::new(),
-        next_sub_channel: 1,
-        messages: Vec::new(),
+        ..Channel::new(&arn, input.req("Name")?, &creator, at)
     };
     // The creator moderates; on a regular channel moderators are members too, while an elastic
     // channel keeps moderators out of its sub-channels.
     for arn in std::iter::once(&creator).chain(&moderators) {
         channel.moderators.insert(arn.clone(), moderator());
         if elastic.is_none() {
-            channel.members.insert(arn.clone(), membership(&creator));
+            channel
+                .members
+                .insert(arn.clone(), Membership::new("DEFAULT", &creator, None, at));
         }
     }
     for arn in &members {
-        channel.members.insert(arn.clone(), membership(&creator));
+        channel
+            .members
+            .insert(arn.clone(), Membership::new("DEFAULT", &creator, None, at));
     }
     instance.channels.insert(arn.clone(), channel);
     Ok(Reply::body(json!({ "ChannelArn": arn })))

@@ -69,43 +69,15 @@ pub fn merge_if_small(channel: &mut Channel, elastic: Elastic, id: &str) -> bool
 mod tests {
     use super::*;
     use crate::store::Membership;
-    use std::collections::BTreeMap;
 
     fn channel() -> Channel {
-        Channel {
-            arn: "c".into(),
-            name: "c".into(),
-            mode: "RESTRICTED".into(),
-            privacy: "PRIVATE".into(),
-            metadata: None,
-            expiration: None,
-            created_by: "u".into(),
-            created: 0.0,
-            updated: 0.0,
-            last_message: None,
-            elastic: None,
-            flow: None,
-            moderators: BTreeMap::new(),
-            members: BTreeMap::new(),
-            sub_channels: Vec::new(),
-            next_sub_channel: 1,
-            messages: Vec::new(),
-        }
+        Channel::new("c", "c", "u", 0.0)
     }
 
     fn join(channel: &mut Channel, elastic: Elastic, who: &str) -> String {
         let sub = place(channel, elastic);
-        channel.members.insert(
-            who.into(),
-            Membership {
-                kind: "DEFAULT".into(),
-                invited_by: "u".into(),
-                sub_channel: Some(sub.clone()),
-                created: 0.0,
-                updated: 0.0,
-                read_marker: None,
-            },
-        );
+        let membership = Membership::new("DEFAULT", "u", Some(sub.clone()), 0.0);
+        channel.members.insert(who.into(), membership);
         sub
     }
 

@@ -96,18 +96,8 @@ fn add_member(
         (Some(config), None) => Some(elastic::place(channel, config)),
         (None, _) => None,
     };
-    let at = now();
-    channel.members.insert(
-        member.to_owned(),
-        Membership {
-            kind: kind.to_owned(),
-            invited_by: bearer.to_owned(),
-            sub_channel: sub.clone(),
-            created: at,
-            updated: at,
-            read_marker: None,
-        },
-    );
+    let membership = Membership::new(kind, bearer, sub.clone(), now());
+    channel.members.insert(member.to_owned(), membership);
     Ok(sub)
 }
 
