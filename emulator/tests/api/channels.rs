@@ -2,7 +2,7 @@
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
 
-use crate::common::{World, code};
+use crate::common::{World, all_pages, code};
 
 #[tokio::test]
 async fn channels_are_created_described_updated_listed_and_deleted() {
@@ -84,19 +84,15 @@ async fn channels_are_created_described_updated_listed_and_deleted() {
         .unwrap();
 
     // A user sees PUBLIC channels only; the admin sees all, page by page.
-    let public = chime
-        .list_channels()
-        .app_instance_arn(&world.instance)
-        .chime_bearer(&world.users[2])
-        .max_results(4)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .iter()
-        .flat_map(|page| page.channels().to_vec())
-        .collect::<Vec<_>>();
+    let public = all_pages!(
+        chime
+            .list_channels()
+            .app_instance_arn(&world.instance)
+            .chime_bearer(&world.users[2])
+            .max_results(4)
+            .into_paginator(),
+        channels
+    );
     assert_eq!(public.len(), 6);
     let page = chime
         .list_channels()

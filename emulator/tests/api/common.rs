@@ -15,10 +15,26 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use messaging::types::{
     ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType, ChannelMode,
-    ChannelPrivacy,
+    ChannelPrivacy, FallbackAction, InvocationType, LambdaConfiguration, Processor,
+    ProcessorConfiguration,
 };
 
 pub const REGION: &str = "us-east-1";
+
+/// Every item of every page of a list, walked by the SDK's own paginator (which follows NextToken).
+macro_rules! all_pages {
+    ($paginator:expr, $items:ident) => {
+        $paginator
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .unwrap()
+            .iter()
+            .flat_map(|page| page.$items().to_vec())
+            .collect::<Vec<_>>()
+    };
+}
+pub(crate) use all_pages;
 
 pub async fn start_with(config: Config) -> Running {
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -342,4 +358,58 @@ impl LambdaStub {
             let _ = shutdown.send(());
         }
     }
+}
+
+/// One processor of a flow: the Lambda function `function` (by name), in `order`.
+pub fn processor(name: &str, function: &str, order: i32, fallback: FallbackAction) -> Processor {
+    let lambda = LambdaConfiguration::builder()
+        .resource_arn(format!(
+            "arn:aws:lambda:us-east-1:000000000000:function:{function}"
+        ))
+        .invocation_type(InvocationType::Async)
+        .build()
+        .unwrap();
+    Processor::builder()
+        .name(name)
+        .execution_order(order)
+        .fallback_action(fallback)
+        .configuration(ProcessorConfiguration::builder().lambda(lambda).build())
+        .build()
+        .unwrap()
+}
+
+pub async fn flow(world: &World, processors: Vec<Processor>) -> String {
+    world
+        .chime
+        .create_channel_flow()
+        .app_instance_arn(&world.instance)
+        .name("flow")
+        .set_processors(Some(processors))
+        .send()
+        .await
+        .unwrap()
+        .channel_flow_arn
+        .unwrap()
+}
+
+/// A channel (created by the admin, with the users as members) and the flow associated.
+pub async fn channel_with_flow(world: &World, flow: &str) -> String {
+    let channel = world
+        .channel(
+            "flowing",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
+        .await;
+    world
+        .chime
+        .associate_channel_flow()
+        .channel_arn(&channel)
+        .channel_flow_arn(flow)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .unwrap();
+    channel
 }

@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_chimesdkmessaging::types::{
-    ChannelMessageStatus, ChannelMode, ChannelPrivacy, FallbackAction, InvocationType,
-    LambdaConfiguration, Processor, ProcessorConfiguration,
+    ChannelMessageStatus, ChannelMode, ChannelPrivacy, FallbackAction,
 };
 use chime_local::Config;
 use chime_local::faults::{FaultRule, Faults};
 
-use crate::common::{LambdaStub, World, raw};
+use crate::common::{LambdaStub, World, channel_with_flow, flow, processor, raw};
 
 fn rules(pairs: &[(&str, FaultRule)]) -> Faults {
     Faults(
@@ -108,28 +107,6 @@ async fn throttling_errors_and_latency_per_operation() {
     world.stop().await;
 }
 
-fn pipeline_flow() -> Processor {
-    Processor::builder()
-        .name("pipeline")
-        .execution_order(1)
-        .fallback_action(FallbackAction::Abort)
-        .configuration(
-            ProcessorConfiguration::builder()
-                .lambda(
-                    LambdaConfiguration::builder()
-                        .resource_arn(
-                            "arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline",
-                        )
-                        .invocation_type(InvocationType::Async)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
     let duplicate = FaultRule {
@@ -145,34 +122,9 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let flow = world
-        .chime
-        .create_channel_flow()
-        .app_instance_arn(&world.instance)
-        .name("f")
-        .processors(pipeline_flow())
-        .send()
-        .await
-        .unwrap()
-        .channel_flow_arn
-        .unwrap();
-    let channel = world
-        .channel(
-            "d",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
-    world
-        .chime
-        .associate_channel_flow()
-        .channel_arn(&channel)
-        .channel_flow_arn(&flow)
-        .chime_bearer(&world.admin)
-        .send()
-        .await
-        .unwrap();
+    let pipeline = processor("pipeline", "flow-pipeline", 1, FallbackAction::Abort);
+    let flow_arn = flow(&world, vec![pipeline]).await;
+    let channel = channel_with_flow(&world, &flow_arn).await;
     world.send(&channel, &world.users[0], "twice").await;
     let seen = stub.wait_for(2).await;
     assert_eq!(seen.len(), 2);
@@ -186,34 +138,9 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let flow = world
-        .chime
-        .create_channel_flow()
-        .app_instance_arn(&world.instance)
-        .name("f")
-        .processors(pipeline_flow())
-        .send()
-        .await
-        .unwrap()
-        .channel_flow_arn
-        .unwrap();
-    let channel = world
-        .channel(
-            "d",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
-    world
-        .chime
-        .associate_channel_flow()
-        .channel_arn(&channel)
-        .channel_flow_arn(&flow)
-        .chime_bearer(&world.admin)
-        .send()
-        .await
-        .unwrap();
+    let pipeline = processor("pipeline", "flow-pipeline", 1, FallbackAction::Abort);
+    let flow_arn = flow(&world, vec![pipeline]).await;
+    let channel = channel_with_flow(&world, &flow_arn).await;
     let (id, _) = world
         .send(&channel, &world.users[0], "mail x@example.com")
         .await;

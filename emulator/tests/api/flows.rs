@@ -9,60 +9,7 @@ use aws_sdk_chimesdkmessaging::types::{
 };
 use chime_local::Config;
 
-use crate::common::{LambdaStub, World, code};
-
-fn processor(name: &str, function: &str, order: i32, fallback: FallbackAction) -> Processor {
-    let lambda = LambdaConfiguration::builder()
-        .resource_arn(format!(
-            "arn:aws:lambda:us-east-1:000000000000:function:{function}"
-        ))
-        .invocation_type(InvocationType::Async)
-        .build()
-        .unwrap();
-    Processor::builder()
-        .name(name)
-        .execution_order(order)
-        .fallback_action(fallback)
-        .configuration(ProcessorConfiguration::builder().lambda(lambda).build())
-        .build()
-        .unwrap()
-}
-
-async fn flow(world: &World, processors: Vec<Processor>) -> String {
-    world
-        .chime
-        .create_channel_flow()
-        .app_instance_arn(&world.instance)
-        .name("flow")
-        .set_processors(Some(processors))
-        .send()
-        .await
-        .unwrap()
-        .channel_flow_arn
-        .unwrap()
-}
-
-/// A channel (created by the admin, with the users as members) and the flow associated.
-async fn channel_with_flow(world: &World, flow: &str) -> String {
-    let channel = world
-        .channel(
-            "flowing",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
-    world
-        .chime
-        .associate_channel_flow()
-        .channel_arn(&channel)
-        .channel_flow_arn(flow)
-        .chime_bearer(&world.admin)
-        .send()
-        .await
-        .unwrap();
-    channel
-}
+use crate::common::{LambdaStub, World, channel_with_flow, code, flow, processor};
 
 #[tokio::test]
 async fn flows_are_managed_and_associated() {

@@ -1,6 +1,6 @@
 //! Chime SDK Identity: app instances, users and admins.
 
-use crate::common::{World, code};
+use crate::common::{World, all_pages, code};
 
 #[tokio::test]
 async fn app_instances_are_created_described_listed_by_page_updated_and_deleted() {
@@ -33,17 +33,10 @@ async fn app_instances_are_created_described_listed_by_page_updated_and_deleted(
     assert_eq!(second.app_instances().len(), 2);
     assert_eq!(second.next_token(), None);
     // The SDK's own paginator walks the same pages.
-    let all: Vec<_> = ident
-        .list_app_instances()
-        .max_results(2)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .iter()
-        .flat_map(|page| page.app_instances().to_vec())
-        .collect::<Vec<_>>();
+    let all: Vec<_> = all_pages!(
+        ident.list_app_instances().max_results(2).into_paginator(),
+        app_instances
+    );
     assert_eq!(all.len(), 5);
 
     let described = ident
@@ -119,18 +112,14 @@ async fn users_and_admins_with_their_errors() {
     assert_eq!(error, "BadRequestException");
     assert_eq!(message, "AppInstanceUserId: 0 characters, must be 1–64");
 
-    let users = ident
-        .list_app_instance_users()
-        .app_instance_arn(&world.instance)
-        .max_results(2)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .iter()
-        .flat_map(|page| page.app_instance_users().to_vec())
-        .collect::<Vec<_>>();
+    let users = all_pages!(
+        ident
+            .list_app_instance_users()
+            .app_instance_arn(&world.instance)
+            .max_results(2)
+            .into_paginator(),
+        app_instance_users
+    );
     assert_eq!(users.len(), 4, "three users and the admin");
     ident
         .update_app_instance_user()

@@ -3,7 +3,7 @@
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMembershipType, ChannelMode, ChannelPrivacy};
 
-use crate::common::{World, code};
+use crate::common::{World, all_pages, code};
 
 #[tokio::test]
 async fn who_may_add_members_depends_on_mode_and_privacy() {
@@ -243,19 +243,15 @@ async fn batches_report_errors_per_member_and_pages_list_them() {
         .await
         .unwrap();
     assert_eq!(first.channel_memberships().len(), 50, "the default page");
-    let everyone = chime
-        .list_channel_memberships()
-        .channel_arn(&channel)
-        .chime_bearer(&world.admin)
-        .max_results(7)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .iter()
-        .flat_map(|page| page.channel_memberships().to_vec())
-        .collect::<Vec<_>>();
+    let everyone = all_pages!(
+        chime
+            .list_channel_memberships()
+            .channel_arn(&channel)
+            .chime_bearer(&world.admin)
+            .max_results(7)
+            .into_paginator(),
+        channel_memberships
+    );
     let mut arns: Vec<&str> = everyone
         .iter()
         .filter_map(|m| m.member().and_then(|m| m.arn()))
@@ -290,18 +286,14 @@ async fn a_user_reads_their_own_memberships_and_read_markers() {
         .send()
         .await
         .unwrap();
-    let mine = chime
-        .list_channel_memberships_for_app_instance_user()
-        .chime_bearer(&world.users[0])
-        .max_results(2)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .iter()
-        .flat_map(|page| page.channel_memberships().to_vec())
-        .collect::<Vec<_>>();
+    let mine = all_pages!(
+        chime
+            .list_channel_memberships_for_app_instance_user()
+            .chime_bearer(&world.users[0])
+            .max_results(2)
+            .into_paginator(),
+        channel_memberships
+    );
     assert_eq!(mine.len(), 3);
     let one = chime
         .describe_channel_membership_for_app_instance_user()

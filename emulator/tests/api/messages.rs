@@ -9,7 +9,7 @@ use aws_sdk_chimesdkmessaging::types::{
     ChannelPrivacy, MessageAttributeValue, SortOrder,
 };
 
-use crate::common::{World, code};
+use crate::common::{World, all_pages, code};
 
 #[tokio::test]
 async fn messages_round_trip_with_metadata_and_attributes() {
@@ -206,19 +206,15 @@ async fn lists_are_ordered_windowed_and_paged_and_skip_non_persistent_messages()
             .collect::<Vec<_>>()
     };
     // Newest first by default, walked by the SDK's paginator two at a time.
-    let all = chime
-        .list_channel_messages()
-        .channel_arn(&channel)
-        .chime_bearer(&world.admin)
-        .max_results(2)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .iter()
-        .flat_map(|page| page.channel_messages().to_vec())
-        .collect::<Vec<_>>();
+    let all = all_pages!(
+        chime
+            .list_channel_messages()
+            .channel_arn(&channel)
+            .chime_bearer(&world.admin)
+            .max_results(2)
+            .into_paginator(),
+        channel_messages
+    );
     assert_eq!(
         contents(&all),
         [
