@@ -115,8 +115,9 @@ impl Membership {
     }
 }
 
+/// Who made someone a moderator, or banned them, and when.
 #[derive(Debug, Clone)]
-pub struct Moderator {
+pub struct Grant {
     pub created_by: String,
     pub created: f64,
 }
@@ -213,7 +214,9 @@ pub struct Channel {
     pub last_message: Option<f64>,
     pub elastic: Option<Elastic>,
     pub flow: Option<String>,
-    pub moderators: BTreeMap<String, Moderator>,
+    pub moderators: BTreeMap<String, Grant>,
+    /// Banned users: never members while the ban stands.
+    pub bans: BTreeMap<String, Grant>,
     pub members: BTreeMap<String, Membership>,
     /// Elastic channels: sub-channel id → member count is derived from `members`; this keeps the ids
     /// that exist (a sub-channel can be empty right after it opens).
@@ -239,6 +242,7 @@ impl Channel {
             elastic: None,
             flow: None,
             moderators: BTreeMap::new(),
+            bans: BTreeMap::new(),
             members: BTreeMap::new(),
             sub_channels: Vec::new(),
             next_sub_channel: 1,

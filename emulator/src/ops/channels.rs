@@ -6,9 +6,7 @@ use super::access::{self, Role};
 use super::page::page;
 use super::{Input, Reply, identity};
 use crate::error::ApiError;
-use crate::store::{
-    Channel, Elastic, Instance, Membership, Moderator, Store, lock, now, random_uuid,
-};
+use crate::store::{Channel, Elastic, Grant, Instance, Membership, Store, lock, now, random_uuid};
 
 /// CreateChannel takes at most this many MemberArns and ModeratorArns.
 const MAX_INITIAL_ARNS: usize = 10;
@@ -84,7 +82,7 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         return Err(ApiError::conflict(format!("channel {id} already exists")));
     }
     let at = now();
-    let moderator = || Moderator {
+    let moderator = || Grant {
         created_by: creator.clone(),
         created: at,
     };
@@ -259,7 +257,7 @@ pub fn create_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError>
             let channel = instance.channel_mut(arn)?;
             channel.moderators.insert(
                 moderator.to_owned(),
-                Moderator {
+                Grant {
                     created_by: bearer.to_owned(),
                     created: now(),
                 },

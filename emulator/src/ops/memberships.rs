@@ -76,6 +76,11 @@ fn add_member(
         )));
     }
     let channel = instance.channel_mut(channel_arn)?;
+    if channel.bans.contains_key(member) {
+        return Err(ApiError::forbidden(format!(
+            "{member} is banned from this channel; DeleteChannelBan first"
+        )));
+    }
     if channel.members.contains_key(member) {
         return Err(ApiError::conflict(format!(
             "{member} is already a member of this channel"
@@ -165,6 +170,14 @@ fn batch_code(code: Code) -> &'static str {
     }
 }
 
+/// Takes `member` out of the channel; on an elastic channel its sub-channel may then merge away.
+pub(super) fn remove_member(channel: &mut Channel, member: &str) {
+    let sub = channel.members.remove(member).and_then(|m| m.sub_channel);
+    if let (Some(config), Some(sub)) = (channel.elastic, sub) {
+        elastic::merge_if_small(channel, config, &sub);
+    }
+}
+
 fn membership_of<'c>(
     channel: &'c Channel,
     member: &str,
@@ -209,14 +222,8 @@ pub fn delete_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
                 "remove other members",
             )?;
         }
-        let sub = membership_of(channel, member, input.str("SubChannelId"))?
-            .sub_channel
-            .clone();
-        let channel = instance.channel_mut(arn)?;
-        channel.members.remove(member);
-        if let (Some(config), Some(sub)) = (channel.elastic, sub) {
-            elastic::merge_if_small(channel, config, &sub);
-        }
+        membership_of(channel, member, input.str("SubChannelId"))?;
+        remove_member(instance.channel_mut(arn)?, member);
         Ok(Reply::empty())
     })
 }

@@ -2,6 +2,7 @@
 //! here, so each handler only reads what it needs and applies the service's rules.
 
 mod access;
+mod bans;
 mod channels;
 mod elastic;
 mod flows;
@@ -110,6 +111,18 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("DeleteChannelModerator", channels::delete_moderator),
     ("ListChannelModerators", channels::list_moderators),
     ("ListSubChannels", channels::list_sub_channels),
+    ("CreateChannelBan", bans::create_ban),
+    ("DescribeChannelBan", bans::describe_ban),
+    ("DeleteChannelBan", bans::delete_ban),
+    ("ListChannelBans", bans::list_bans),
+    (
+        "ListChannelsModeratedByAppInstanceUser",
+        bans::list_moderated,
+    ),
+    (
+        "DescribeChannelModeratedByAppInstanceUser",
+        bans::describe_moderated,
+    ),
     ("CreateChannelMembership", memberships::create_membership),
     (
         "BatchCreateChannelMembership",

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bans;
 mod boto3;
 mod channels;
 mod elastic;

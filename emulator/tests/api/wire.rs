@@ -123,20 +123,20 @@ async fn errors_statuses_and_routes_on_the_wire() {
             .body
             .contains("chime-local does not implement the operation GetMessagingSessionEndpoint")
     );
-    let ban = world
+    let preferences = world
         .chime
-        .create_channel_ban()
+        .get_channel_membership_preferences()
         .channel_arn(&channel)
         .member_arn(&world.users[0])
-        .chime_bearer(&world.admin)
+        .chime_bearer(&world.users[0])
         .send()
         .await
         .unwrap_err();
-    let (error, message) = code(&ban);
+    let (error, message) = code(&preferences);
     assert_eq!(error, "ServiceFailureException");
     assert_eq!(
         message,
-        "chime-local does not implement the operation CreateChannelBan"
+        "chime-local does not implement the operation GetChannelMembershipPreferences"
     );
     world.stop().await;
 }

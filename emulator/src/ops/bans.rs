@@ -1,0 +1,135 @@
+//! Channel bans (a banned user is removed and cannot be added back until the ban is deleted) and the
+//! views of the channels a user moderates.
+
+use serde_json::json;
+
+use super::access::Role;
+use super::channels::{Need, summary, with_channel};
+use super::memberships::remove_member;
+use super::page::page;
+use super::{Input, Reply, identity};
+use crate::error::ApiError;
+use crate::store::{Grant, Instance, Store, lock, now};
+
+pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let need = Need::AtLeast(Role::Moderator, "ban members");
+    with_channel(store, input, need, |instance, arn, bearer, _| {
+        let member = input.req("MemberArn")?;
+        if !instance.users.contains_key(member) {
+            return Err(ApiError::not_found(format!(
+                "app instance user {member} not found"
+            )));
+        }
+        let name = instance.display_name(member);
+        let channel = instance.channel_mut(arn)?;
+        if channel.bans.contains_key(member) {
+            return Err(ApiError::conflict(format!("{member} is already banned")));
+        }
+        let ban = Grant {
+            created_by: bearer.to_owned(),
+            created: now(),
+        };
+        channel.bans.insert(member.to_owned(), ban);
+        // A member who is banned is removed at once.
+        remove_member(channel, member);
+        Ok(Reply::body(
+            json!({"ChannelArn": arn, "Member": identity(member, &name)}),
+        ))
+    })
+}
+
+pub fn describe_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let need = Need::AtLeast(Role::Moderator, "read bans");
+    with_channel(store, input, need, |instance, arn, _, _| {
+        let member = input.req("MemberArn")?;
+        let ban = instance
+            .channel(arn)?
+            .bans
+            .get(member)
+            .ok_or_else(|| ApiError::not_found(format!("{member} is not banned")))?;
+        Ok(Reply::body(json!({"ChannelBan": {
+            "ChannelArn": arn,
+            "Member": identity(member, &instance.display_name(member)),
+            "CreatedBy": identity(&ban.created_by, &instance.display_name(&ban.created_by)),
+            "CreatedTimestamp": ban.created,
+        }})))
+    })
+}
+
+pub fn delete_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let need = Need::AtLeast(Role::Moderator, "lift bans");
+    with_channel(store, input, need, |instance, arn, _, _| {
+        let member = input.req("MemberArn")?;
+        if instance.channel_mut(arn)?.bans.remove(member).is_none() {
+            return Err(ApiError::not_found(format!("{member} is not banned")));
+        }
+        Ok(Reply::empty())
+    })
+}
+
+pub fn list_bans(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let need = Need::AtLeast(Role::Moderator, "read bans");
+    with_channel(store, input, need, |instance, arn, _, _| {
+        let items = instance
+            .channel(arn)?
+            .bans
+            .keys()
+            .map(|m| {
+                let entry = json!({"Member": identity(m, &instance.display_name(m))});
+                (m.clone(), entry)
+            })
+            .collect();
+        let (items, token) = page(items, input)?;
+        Ok(Reply::body(
+            json!({"ChannelArn": arn, "ChannelBans": items, "NextToken": token}),
+        ))
+    })
+}
+
+/// The user whose moderated channels are read: the bearer's own, or anyone's for an admin.
+fn moderator_of<'a>(instance: &Instance, input: &'a Input) -> Result<&'a str, ApiError> {
+    let bearer = input.bearer()?;
+    let user = input.str("AppInstanceUserArn").unwrap_or(bearer);
+    if !instance.users.contains_key(bearer) {
+        return Err(ApiError::forbidden(format!(
+            "the bearer {bearer} is not a user of the app instance {}",
+            instance.arn
+        )));
+    }
+    if user != bearer && !instance.admins.contains_key(bearer) {
+        return Err(ApiError::forbidden(format!(
+            "{bearer} may not read the channels {user} moderates"
+        )));
+    }
+    Ok(user)
+}
+
+pub fn list_moderated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    let bearer = input.bearer()?;
+    let instance = store.instance(input.str("AppInstanceUserArn").unwrap_or(bearer))?;
+    let instance = lock(&instance);
+    let user = moderator_of(&instance, input)?;
+    let items = instance
+        .channels
+        .values()
+        .filter(|c| c.moderators.contains_key(user))
+        .map(|c| (c.arn.clone(), json!({ "ChannelSummary": summary(c) })))
+        .collect();
+    let (items, token) = page(items, input)?;
+    Ok(Reply::body(json!({"Channels": items, "NextToken": token})))
+}
+
+pub fn describe_moderated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
+    with_channel(store, input, Need::Own, |instance, arn, _, _| {
+        let user = moderator_of(instance, input)?;
+        let channel = instance.channel(arn)?;
+        if !channel.moderators.contains_key(user) {
+            return Err(ApiError::not_found(format!(
+                "{user} does not moderate this channel"
+            )));
+        }
+        Ok(Reply::body(
+            json!({"Channel": {"ChannelSummary": summary(channel)}}),
+        ))
+    })
+}
