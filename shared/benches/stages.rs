@@ -57,7 +57,19 @@ fn benches(c: &mut Criterion) {
         b.iter(|| Redaction::new(RedactionConfig::default(), None).expect("builds"))
     });
 
+    // Steady state: the fast term automaton, which a processor builds in the background at start-up
+    // and uses from then on (its own build is measured below).
     let moderation = Arc::new(Moderation::new(&config).expect("builds"));
+    moderation.build_fast_automaton_now();
+    c.bench_function("build/moderation-5000-terms-plus-fast-automaton", |b| {
+        b.iter(|| {
+            let built = Moderation::new(black_box(&config)).expect("builds");
+            built.build_fast_automaton_now();
+            built
+        })
+    });
+    // Until the fast automaton is there (the first milliseconds), the one built at start serves.
+    let start_up = Moderation::new(&config).expect("builds");
     let redaction =
         Redaction::new(RedactionConfig::default(), Some(Arc::clone(&moderation))).expect("builds");
     let enrichment = Enrichment::default();
@@ -87,6 +99,9 @@ fn benches(c: &mut Criterion) {
         });
         c.bench_function(&format!("pipeline/{label}"), |b| {
             b.iter(|| pipeline.decide(black_box(&pair[next()])))
+        });
+        c.bench_function(&format!("moderation-before-fast-automaton/{label}"), |b| {
+            b.iter(|| start_up.decide(black_box(&pair[next()])))
         });
     }
 }

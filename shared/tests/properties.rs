@@ -11,6 +11,12 @@ use std::sync::{Arc, LazyLock};
 static MODERATION: LazyLock<Arc<Moderation>> = LazyLock::new(|| {
     Arc::new(Moderation::new(&ModerationConfig::builtin()).expect("built-in lists compile"))
 });
+/// The same lists with the fast (DFA) term automaton, which must find exactly the same.
+static FAST: LazyLock<Moderation> = LazyLock::new(|| {
+    let fast = Moderation::new(&ModerationConfig::builtin()).expect("built-in lists compile");
+    fast.build_fast_automaton_now();
+    fast
+});
 static DETECTORS: LazyLock<Detectors> =
     LazyLock::new(|| Detectors::new(&Kind::ALL).expect("detectors compile"));
 static REDACTIONS: LazyLock<Vec<Redaction>> = LazyLock::new(|| {
@@ -47,6 +53,23 @@ fn pieces() -> impl Strategy<Value = String> {
     prop::collection::vec(value, 0..8).prop_map(|parts| parts.join(" "))
 }
 
+/// Text built from listed terms, their evasions and innocent look-alikes, with random filler.
+fn evasive() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("shit".to_owned()),
+        Just("$h!t".to_owned()),
+        Just("s.h.i.t".to_owned()),
+        Just("fuuuck".to_owned()),
+        Just("b1tch".to_owned()),
+        Just("kill yourself".to_owned()),
+        Just("shiitake".to_owned()),
+        Just("classic".to_owned()),
+        Just("a".to_owned()),
+        any::<String>(),
+    ];
+    prop::collection::vec(piece, 0..10).prop_map(|parts| parts.join(" "))
+}
+
 proptest! {
     // 256 cases unless PROPTEST_CASES says otherwise; .ci/run fixes PROPTEST_RNG_SEED so CI is repeatable.
     #![proptest_config(ProptestConfig::default())]
@@ -59,6 +82,12 @@ proptest! {
         if let Some((out, _)) = redaction.redact(&text) {
             prop_assert!(std::str::from_utf8(out.as_bytes()).is_ok());
         }
+    }
+
+    #[test]
+    fn both_term_automata_find_the_same(text in evasive()) {
+        prop_assert!(FAST.fast_automaton_ready());
+        prop_assert_eq!(MODERATION.scan(&text), FAST.scan(&text));
     }
 
     #[test]

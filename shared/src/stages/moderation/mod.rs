@@ -260,9 +260,25 @@ impl Moderation {
         })
     }
 
+    /// Built for a processor: the term automaton built at start serves at once, and a faster one is
+    /// built on a background thread and takes over when ready (see [`TermMatcher`]).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let config = ModerationConfig::from_env(env)?;
-        Self::new(&config).map_err(|e| ConfigError::new("DENY_TERMS/DENY_REGEXES", e.to_string()))
+        let moderation = Self::new(&config)
+            .map_err(|e| ConfigError::new("DENY_TERMS/DENY_REGEXES", e.to_string()))?;
+        moderation.terms.build_fast_in_background();
+        Ok(moderation)
+    }
+
+    /// Builds the faster term automaton now instead of in the background (benchmarks measure the
+    /// steady state with it; tests compare both). Matches are the same either way.
+    pub fn build_fast_automaton_now(&self) {
+        self.terms.build_fast_now();
+    }
+
+    /// Whether the faster term automaton serves searches yet.
+    pub fn fast_automaton_ready(&self) -> bool {
+        self.terms.fast_ready()
     }
 
     /// Every rule hit in `text`, with original byte ranges (used by redaction to mask them).
@@ -466,5 +482,22 @@ mod tests {
         let text = "Ünïcode CAFÉ!";
         let hit = moderation.scan(text).pop().unwrap();
         assert_eq!(&text[hit.range.0..hit.range.1], "CAFÉ");
+    }
+
+    #[test]
+    fn a_processor_gets_the_fast_automaton_in_the_background() {
+        let moderation = Moderation::from_env(&Env::from_pairs([])).unwrap();
+        // The start-up automaton answers at once, the fast one soon after (bounded wait: 5 s).
+        let before = moderation.judge("this is shit");
+        assert!(before.is_some());
+        for _ in 0..500 {
+            if moderation.fast_automaton_ready() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(moderation.fast_automaton_ready());
+        let after = moderation.judge("this is shit!");
+        assert_eq!(after.map(|h| h.rule_id), before.map(|h| h.rule_id));
     }
 }

@@ -1,8 +1,9 @@
 //! Whole-word term matching over the normalised stream with one aho-corasick automaton.
 
 use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::normalize::{Normalized, normalize};
 
@@ -26,7 +27,13 @@ pub struct TermHit {
 /// never count.
 #[derive(Debug, Clone)]
 pub struct TermMatcher {
+    /// Built at start (a contiguous NFA: quick to build).
     automaton: Option<AhoCorasick>,
+    /// The same automaton as a DFA: about twice as fast to search and four times as slow to build
+    /// (~10 ms for 5,000 terms), so it is built off the start-up path and used once it is there.
+    fast: Arc<OnceLock<AhoCorasick>>,
+    /// The automaton's patterns, kept to build `fast`.
+    patterns: Arc<Vec<Vec<u8>>>,
     compiled: Vec<Compiled>,
     /// Automaton pattern index → term index (terms that normalise to nothing are left out).
     pattern_terms: Vec<usize>,
@@ -79,11 +86,7 @@ impl TermMatcher {
             None
         } else {
             Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    // Every pattern starts with the boundary space, so a start-byte prefilter would
-                    // stop at every word: pure overhead.
-                    .prefilter(false)
+                builder(AhoCorasickKind::ContiguousNFA)
                     .build(&patterns)
                     .map_err(|e| TermError::Build(e.to_string()))?,
             )
@@ -98,15 +101,45 @@ impl TermMatcher {
             .collect();
         Ok(Self {
             automaton,
+            fast: Arc::new(OnceLock::new()),
+            patterns: Arc::new(patterns),
             compiled,
             pattern_terms,
             allow,
         })
     }
 
+    /// Builds the fast automaton now (for benchmarks and tests; a processor uses
+    /// [`TermMatcher::build_fast_in_background`]). Both find exactly the same matches.
+    pub fn build_fast_now(&self) {
+        if self.automaton.is_some() && self.fast.get().is_none() {
+            build_fast(&self.patterns, &self.fast);
+        }
+    }
+
+    /// Builds the fast automaton on a thread of its own; until it is there, the one built at start
+    /// serves. Clones share the result.
+    pub fn build_fast_in_background(&self) {
+        if self.automaton.is_none() || self.fast.get().is_some() {
+            return;
+        }
+        let (patterns, fast) = (Arc::clone(&self.patterns), Arc::clone(&self.fast));
+        let spawned = std::thread::Builder::new()
+            .name("moderation-dfa".into())
+            .spawn(move || build_fast(&patterns, &fast));
+        if let Err(error) = spawned {
+            tracing::warn!(error = %error, "no thread for the fast automaton; the start-up one serves");
+        }
+    }
+
+    /// Whether the fast automaton serves searches.
+    pub fn fast_ready(&self) -> bool {
+        self.fast.get().is_some()
+    }
+
     /// Every listed term found in the normalised text, allow-listed words excepted.
     pub fn find(&self, norm: &Normalized, mut on_hit: impl FnMut(TermHit)) {
-        let Some(automaton) = &self.automaton else {
+        let Some(automaton) = self.fast.get().or(self.automaton.as_ref()) else {
             return;
         };
         for found in automaton.find_overlapping_iter(norm.stream.as_slice()) {
@@ -136,6 +169,27 @@ impl TermMatcher {
     }
 }
 
+fn builder(kind: AhoCorasickKind) -> AhoCorasickBuilder {
+    let mut builder = AhoCorasickBuilder::new();
+    builder
+        .match_kind(MatchKind::Standard)
+        // Every pattern starts with the boundary space, so a start-byte prefilter would stop at
+        // every word: pure overhead.
+        .prefilter(false)
+        .kind(Some(kind));
+    builder
+}
+
+fn build_fast(patterns: &[Vec<u8>], fast: &OnceLock<AhoCorasick>) {
+    match builder(AhoCorasickKind::DFA).build(patterns) {
+        Ok(dfa) => {
+            let _ = fast.set(dfa);
+        }
+        // Too large for a DFA (the crate's limits): the start-up automaton keeps serving.
+        Err(error) => tracing::warn!(error = %error, "fast automaton not built"),
+    }
+}
+
 /// The end of the word that contains byte `at` (a prefix match may stop inside a word).
 fn word_end(stream: &[u8], at: usize) -> usize {
     stream[at..]
@@ -156,6 +210,12 @@ mod tests {
         normalize(text, &mut norm);
         let mut out = Vec::new();
         matcher.find(&norm, |hit| out.push(hit.term));
+        // Every case also holds for the fast automaton.
+        matcher.build_fast_now();
+        assert!(matcher.fast_ready());
+        let mut fast = Vec::new();
+        matcher.find(&norm, |hit| fast.push(hit.term));
+        assert_eq!(fast, out, "the fast automaton disagrees on {text:?}");
         out
     }
 
