@@ -71,9 +71,10 @@ fn status_json(message: &Message) -> Value {
     json!({"Value": message.status.name(), "Detail": message.detail})
 }
 
-/// How a message is listed (GetChannelMessage adds ChannelArn, Persistence and SubChannelId).
-fn message_json(instance: &Instance, channel_arn: &str, m: &Message) -> Value {
-    json!({
+/// A message as GetChannelMessage answers it; ListChannelMessages leaves out the members its
+/// summary shape does not have (ChannelArn, Persistence, SubChannelId).
+fn message_json(instance: &Instance, channel_arn: &str, m: &Message, full: bool) -> Value {
+    let mut json = json!({
         "ChannelArn": channel_arn, "MessageId": m.id,
         // A redacted message answers without content (the service returns null).
         "Content": (!m.redacted).then_some(&m.body.content),
@@ -83,7 +84,13 @@ fn message_json(instance: &Instance, channel_arn: &str, m: &Message) -> Value {
         "LastEditedTimestamp": m.last_edited, "Redacted": m.redacted,
         "Sender": identity(&m.sender, &instance.display_name(&m.sender)),
         "Status": status_json(m), "SubChannelId": m.sub_channel, "Target": m.target,
-    })
+    });
+    if !full && let Some(fields) = json.as_object_mut() {
+        for member in ["ChannelArn", "Persistence", "SubChannelId"] {
+            fields.remove(member);
+        }
+    }
+    json
 }
 
 pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
@@ -170,7 +177,7 @@ pub fn get(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), false)?;
             let message = readable(channel, bearer, input.req("MessageId")?, sub.as_deref())?;
             Ok(Reply::body(
-                json!({"ChannelMessage": message_json(instance, arn, message)}),
+                json!({"ChannelMessage": message_json(instance, arn, message, true)}),
             ))
         },
     )
@@ -231,7 +238,7 @@ pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                         (millis, position)
                     };
                     let key = format!("{millis:020}{position:020}");
-                    (key, message_json(instance, arn, m))
+                    (key, message_json(instance, arn, m, false))
                 })
                 .collect();
             items.sort_by(|a, b| a.0.cmp(&b.0));
