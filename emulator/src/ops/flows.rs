@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::access::Role;
 use super::channels::{Need, summary, with_channel};
+use super::messages::check_size;
 use super::page::page;
 use super::{Input, Reply, without_nulls};
 use crate::error::ApiError;
@@ -402,6 +403,11 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             .pending
             .as_ref()
             .map_or_else(|| message.body.clone(), |p| p.body.clone());
+        if let Some(content) = field("Content") {
+            // A processor may rewrite, not outgrow, what a message can hold.
+            check_size(&message.kind, &content)
+                .map_err(|e| ApiError::bad_request(format!("ChannelMessage.{}", e.message)))?;
+        }
         Verdict::Keep(Some(Body {
             content: field("Content").unwrap_or(current.content),
             metadata: field("Metadata").or(current.metadata),

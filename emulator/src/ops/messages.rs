@@ -52,7 +52,7 @@ fn acting_sub_channel(
     }
 }
 
-fn check_size(kind: &str, content: &str) -> Result<(), ApiError> {
+pub(super) fn check_size(kind: &str, content: &str) -> Result<(), ApiError> {
     let max = if kind == "CONTROL" {
         CONTROL_MAX_BYTES
     } else {

@@ -477,6 +477,13 @@ async fn processors_run_in_execution_order_and_each_callback_counts_once() {
     assert!(message.contains("non-pending"), "{message}");
     let wrong = callback("x".repeat(40), "forged").await.unwrap_err();
     assert!(code(&wrong).1.contains("is not the one pending"));
+    let too_long = callback(second_id.clone(), &"x".repeat(4097))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&too_long).1,
+        "ChannelMessage.Content: 4097 bytes, a STANDARD message holds at most 4096"
+    );
     let short = callback("short".into(), "x").await.unwrap_err();
     assert_eq!(code(&short).1, "CallbackId: 5 characters, must be 32–64");
 
