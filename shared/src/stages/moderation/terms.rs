@@ -180,7 +180,19 @@ fn builder(kind: AhoCorasickKind) -> AhoCorasickBuilder {
     builder
 }
 
+/// Above this many patterns the DFA is not built: its memory grows with the list (3.4 MB for 5,000
+/// terms), and a Lambda's memory is small.
+const FAST_AUTOMATON_MAX_PATTERNS: usize = 20_000;
+
 fn build_fast(patterns: &[Vec<u8>], fast: &OnceLock<AhoCorasick>) {
+    if patterns.len() > FAST_AUTOMATON_MAX_PATTERNS {
+        tracing::info!(
+            patterns = patterns.len(),
+            limit = FAST_AUTOMATON_MAX_PATTERNS,
+            "term list too long for the fast automaton; the start-up one serves"
+        );
+        return;
+    }
     match builder(AhoCorasickKind::DFA).build(patterns) {
         Ok(dfa) => {
             let _ = fast.set(dfa);
