@@ -72,3 +72,21 @@ pub fn require_reader(
     }
     require(instance, channel, who, Role::Member, action)
 }
+
+/// The user a per-user view is about: `AppInstanceUserArn`, or the bearer when it is absent. The
+/// bearer must be a user of the instance and may look at another user's `what` only as an
+/// AppInstanceAdmin.
+pub fn viewed_user<'a>(
+    instance: &Instance,
+    input: &'a Input,
+    what: &str,
+) -> Result<&'a str, ApiError> {
+    let bearer = bearer(instance, input)?;
+    let user = input.str("AppInstanceUserArn").unwrap_or(bearer);
+    if user != bearer && !instance.admins.contains_key(bearer) {
+        return Err(ApiError::forbidden(format!(
+            "{bearer} may not read the {what} of {user}"
+        )));
+    }
+    Ok(user)
+}

@@ -3,13 +3,13 @@
 
 use serde_json::json;
 
-use super::access::Role;
+use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
 use super::memberships::remove_member;
 use super::page::page;
-use super::{Input, Reply, identity};
+use super::{Input, Reply, identity, viewed_arn};
 use crate::error::ApiError;
-use crate::store::{Grant, Instance, Store, lock, now};
+use crate::store::{Grant, Store, lock, now};
 
 pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let need = Need::AtLeast(Role::Moderator, "ban members");
@@ -86,29 +86,10 @@ pub fn list_bans(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     })
 }
 
-/// The user whose moderated channels are read: the bearer's own, or anyone's for an admin.
-fn moderator_of<'a>(instance: &Instance, input: &'a Input) -> Result<&'a str, ApiError> {
-    let bearer = input.bearer()?;
-    let user = input.str("AppInstanceUserArn").unwrap_or(bearer);
-    if !instance.users.contains_key(bearer) {
-        return Err(ApiError::forbidden(format!(
-            "the bearer {bearer} is not a user of the app instance {}",
-            instance.arn
-        )));
-    }
-    if user != bearer && !instance.admins.contains_key(bearer) {
-        return Err(ApiError::forbidden(format!(
-            "{bearer} may not read the channels {user} moderates"
-        )));
-    }
-    Ok(user)
-}
-
 pub fn list_moderated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let bearer = input.bearer()?;
-    let instance = store.instance(input.str("AppInstanceUserArn").unwrap_or(bearer))?;
+    let instance = store.instance(viewed_arn(input)?)?;
     let instance = lock(&instance);
-    let user = moderator_of(&instance, input)?;
+    let user = access::viewed_user(&instance, input, "moderated channels")?;
     let items = instance
         .channels
         .values()
@@ -121,7 +102,7 @@ pub fn list_moderated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 
 pub fn describe_moderated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     with_channel(store, input, Need::Own, |instance, arn, _, _| {
-        let user = moderator_of(instance, input)?;
+        let user = access::viewed_user(instance, input, "moderated channels")?;
         let channel = instance.channel(arn)?;
         if !channel.moderators.contains_key(user) {
             return Err(ApiError::not_found(format!(

@@ -6,7 +6,7 @@ use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
 use super::elastic;
 use super::page::page;
-use super::{Input, Reply, identity};
+use super::{Input, Reply, identity, viewed_arn};
 use crate::error::{ApiError, Code};
 use crate::store::{Channel, Instance, Membership, Store, lock, now};
 
@@ -277,20 +277,9 @@ fn user_summary(channel: &Channel, m: &Membership) -> Value {
     })
 }
 
-/// A user's own memberships are theirs to read, and an AppInstanceAdmin's.
-fn check_self_or_admin(instance: &Instance, bearer: &str, user: &str) -> Result<(), ApiError> {
-    if bearer != user && !instance.admins.contains_key(bearer) {
-        return Err(ApiError::forbidden(format!(
-            "{bearer} may not read the memberships of {user}"
-        )));
-    }
-    Ok(())
-}
-
 pub fn describe_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(store, input, Need::Own, |instance, arn, bearer, _| {
-        let user = input.req("AppInstanceUserArn")?;
-        check_self_or_admin(instance, bearer, user)?;
+    with_channel(store, input, Need::Own, |instance, arn, _, _| {
+        let user = access::viewed_user(instance, input, "memberships")?;
         let channel = instance.channel(arn)?;
         let m = membership_of(channel, user, None)?;
         Ok(Reply::body(
@@ -300,12 +289,9 @@ pub fn describe_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError
 }
 
 pub fn list_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let bearer = input.bearer()?;
-    let user = input.str("AppInstanceUserArn").unwrap_or(bearer);
-    let instance = store.instance(user)?;
+    let instance = store.instance(viewed_arn(input)?)?;
     let instance = lock(&instance);
-    access::bearer(&instance, input)?;
-    check_self_or_admin(&instance, bearer, user)?;
+    let user = access::viewed_user(&instance, input, "memberships")?;
     let items = instance
         .channels
         .values()

@@ -45,6 +45,14 @@ impl Input {
     }
 }
 
+/// The ARN that locates a per-user view's app instance: the user asked about, else the bearer.
+pub fn viewed_arn(input: &Input) -> Result<&str, ApiError> {
+    match input.str("AppInstanceUserArn") {
+        Some(user) => Ok(user),
+        None => input.bearer(),
+    }
+}
+
 /// What a handler answers: the body, and the processor invocations to start once its lock is released.
 #[derive(Debug, Default)]
 pub struct Reply {
