@@ -15,8 +15,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use messaging::types::{
     ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType, ChannelMode,
-    ChannelPrivacy, FallbackAction, InvocationType, LambdaConfiguration, Processor,
-    ProcessorConfiguration,
+    ChannelPrivacy, ElasticChannelConfiguration, FallbackAction, InvocationType,
+    LambdaConfiguration, Processor, ProcessorConfiguration,
 };
 
 pub const REGION: &str = "us-east-1";
@@ -146,6 +146,28 @@ impl World {
             .privacy(privacy)
             .mode(mode)
             .set_member_arns((!members.is_empty()).then(|| members.to_vec()))
+            .send()
+            .await
+            .expect("CreateChannel")
+            .channel_arn
+            .expect("an ARN")
+    }
+
+    /// An elastic channel created by the admin (who moderates it), with no members yet.
+    pub async fn elastic_channel(&self, max: i32, target: i32, percent: i32) -> String {
+        let elastic = ElasticChannelConfiguration::builder()
+            .maximum_sub_channels(max)
+            .target_memberships_per_sub_channel(target)
+            .minimum_membership_percentage(percent)
+            .build()
+            .expect("a complete configuration");
+        self.chime
+            .create_channel()
+            .app_instance_arn(&self.instance)
+            .name("elastic")
+            .chime_bearer(&self.admin)
+            .mode(ChannelMode::Restricted)
+            .elastic_channel_configuration(elastic)
             .send()
             .await
             .expect("CreateChannel")
@@ -358,6 +380,11 @@ impl LambdaStub {
             let _ = shutdown.send(());
         }
     }
+}
+
+/// The built-in pipeline as a flow's only processor (chime-local runs it in-process).
+pub fn pipeline_processor() -> Processor {
+    processor("pipeline", "flow-pipeline", 1, FallbackAction::Abort)
 }
 
 /// One processor of a flow: the Lambda function `function` (by name), in `order`.

@@ -17,22 +17,6 @@ fn config(max: i32, target: i32, percent: i32) -> ElasticChannelConfiguration {
         .unwrap()
 }
 
-async fn elastic_channel(world: &World, elastic: ElasticChannelConfiguration) -> String {
-    world
-        .chime
-        .create_channel()
-        .app_instance_arn(&world.instance)
-        .name("elastic")
-        .chime_bearer(&world.admin)
-        .mode(ChannelMode::Restricted)
-        .elastic_channel_configuration(elastic)
-        .send()
-        .await
-        .unwrap()
-        .channel_arn
-        .unwrap()
-}
-
 async fn counts(world: &World, channel: &str) -> Vec<(String, i32)> {
     world
         .chime
@@ -116,7 +100,7 @@ async fn creation_is_validated() {
 async fn members_fill_sub_channels_to_the_target_then_balance_and_small_ones_merge() {
     let world = World::new(13).await;
     let chime = &world.chime;
-    let channel = elastic_channel(&world, config(3, 4, 40)).await;
+    let channel = world.elastic_channel(3, 4, 40).await;
     let described = chime
         .describe_channel()
         .channel_arn(&channel)
@@ -246,7 +230,7 @@ async fn members_fill_sub_channels_to_the_target_then_balance_and_small_ones_mer
 async fn messages_live_in_their_sub_channel() {
     let world = World::new(4).await;
     let chime = &world.chime;
-    let channel = elastic_channel(&world, config(2, 2, 10)).await;
+    let channel = world.elastic_channel(2, 2, 10).await;
     chime
         .batch_create_channel_membership()
         .channel_arn(&channel)

@@ -5,13 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_chimesdkmessaging::types::{
-    ChannelMessageStatus, ChannelMode, ChannelPrivacy, FallbackAction,
-};
+use aws_sdk_chimesdkmessaging::types::{ChannelMessageStatus, ChannelMode, ChannelPrivacy};
 use chime_local::Config;
 use chime_local::faults::{FaultRule, Faults};
 
-use crate::common::{LambdaStub, World, channel_with_flow, flow, processor, raw};
+use crate::common::{LambdaStub, World, channel_with_flow, flow, pipeline_processor, raw};
 
 fn rules(pairs: &[(&str, FaultRule)]) -> Faults {
     Faults(
@@ -122,8 +120,7 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let pipeline = processor("pipeline", "flow-pipeline", 1, FallbackAction::Abort);
-    let flow_arn = flow(&world, vec![pipeline]).await;
+    let flow_arn = flow(&world, vec![pipeline_processor()]).await;
     let channel = channel_with_flow(&world, &flow_arn).await;
     world.send(&channel, &world.users[0], "twice").await;
     let seen = stub.wait_for(2).await;
@@ -138,8 +135,7 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let pipeline = processor("pipeline", "flow-pipeline", 1, FallbackAction::Abort);
-    let flow_arn = flow(&world, vec![pipeline]).await;
+    let flow_arn = flow(&world, vec![pipeline_processor()]).await;
     let channel = channel_with_flow(&world, &flow_arn).await;
     let (id, _) = world
         .send(&channel, &world.users[0], "mail x@example.com")

@@ -4,12 +4,13 @@
 
 use aws_sdk_chimesdkmessaging::types::{
     ChannelMessageCallback as CallbackMessage, ChannelMessageStatus, ChannelMode, ChannelPrivacy,
-    ElasticChannelConfiguration, FallbackAction, InvocationType, LambdaConfiguration, Processor,
-    ProcessorConfiguration,
+    FallbackAction, InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
 };
 use chime_local::Config;
 
-use crate::common::{LambdaStub, World, channel_with_flow, code, flow, processor};
+use crate::common::{
+    LambdaStub, World, channel_with_flow, code, flow, pipeline_processor, processor,
+};
 
 #[tokio::test]
 async fn flows_are_managed_and_associated() {
@@ -195,16 +196,7 @@ async fn flows_are_managed_and_associated() {
 #[tokio::test]
 async fn the_pipeline_passes_updates_and_denies() {
     let world = World::new(2).await;
-    let arn = flow(
-        &world,
-        vec![processor(
-            "pipeline",
-            "flow-pipeline",
-            1,
-            FallbackAction::Abort,
-        )],
-    )
-    .await;
+    let arn = flow(&world, vec![pipeline_processor()]).await;
     let channel = channel_with_flow(&world, &arn).await;
     let alice = &world.users[0];
     let read = |id: String| {
@@ -313,35 +305,9 @@ async fn the_pipeline_passes_updates_and_denies() {
 #[tokio::test]
 async fn the_pipeline_works_on_an_elastic_channel() {
     let world = World::new(3).await;
-    let arn = flow(
-        &world,
-        vec![processor(
-            "pipeline",
-            "flow-pipeline",
-            1,
-            FallbackAction::Abort,
-        )],
-    )
-    .await;
-    let elastic = ElasticChannelConfiguration::builder()
-        .maximum_sub_channels(2)
-        .target_memberships_per_sub_channel(2)
-        .minimum_membership_percentage(10)
-        .build()
-        .unwrap();
+    let arn = flow(&world, vec![pipeline_processor()]).await;
     let chime = &world.chime;
-    let channel = chime
-        .create_channel()
-        .app_instance_arn(&world.instance)
-        .name("big")
-        .chime_bearer(&world.admin)
-        .mode(ChannelMode::Restricted)
-        .elastic_channel_configuration(elastic)
-        .send()
-        .await
-        .unwrap()
-        .channel_arn
-        .unwrap();
+    let channel = world.elastic_channel(2, 2, 10).await;
     chime
         .batch_create_channel_membership()
         .channel_arn(&channel)
