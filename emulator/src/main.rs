@@ -85,13 +85,7 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let (key, secret) = match &args.config.verify_signatures {
-        Some(c) => (c.access_key_id.clone(), c.secret_access_key.clone()),
-        None => (
-            LOCAL_ACCESS_KEY_ID.to_owned(),
-            LOCAL_SECRET_ACCESS_KEY.to_owned(),
-        ),
-    };
+    let (key, secret) = args.config.client_credentials();
     let region = args.config.region.clone();
     let running = start(args.config, SocketAddr::new(args.host, args.port))
         .await

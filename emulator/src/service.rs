@@ -43,6 +43,18 @@ pub struct Config {
     pub faults: Faults,
 }
 
+impl Config {
+    /// The access key id and secret a client signs with to be accepted: the verified ones when
+    /// signatures are checked, else chime-local's own (what `serve` prints and in-process
+    /// processors use).
+    pub fn client_credentials(&self) -> (String, String) {
+        match &self.verify_signatures {
+            Some(c) => (c.access_key_id.clone(), c.secret_access_key.clone()),
+            None => (LOCAL_ACCESS_KEY_ID.into(), LOCAL_SECRET_ACCESS_KEY.into()),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -93,17 +105,9 @@ impl Emulator {
             .clone()
     }
 
-    /// The credentials in-process processors sign their callbacks with.
-    fn processor_credentials(&self) -> (String, String) {
-        match &self.config.verify_signatures {
-            Some(c) => (c.access_key_id.clone(), c.secret_access_key.clone()),
-            None => (LOCAL_ACCESS_KEY_ID.into(), LOCAL_SECRET_ACCESS_KEY.into()),
-        }
-    }
-
     /// Connects the invokers once the endpoint is known.
     async fn connect_invokers(&self, endpoint: &str) {
-        let (key, secret) = self.processor_credentials();
+        let (key, secret) = self.config.client_credentials();
         let in_process = if self.config.in_process_functions {
             let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .endpoint_url(endpoint)
