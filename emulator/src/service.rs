@@ -87,10 +87,6 @@ impl Emulator {
         })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Replaces the fault rules (tests switch them on and off between calls).
     pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
         faults.check()?;

@@ -202,7 +202,7 @@ pub fn list_associated(store: &Store, input: &Input) -> Result<Reply, ApiError> 
 }
 
 /// The processor event for a message and the body travelling through its flow.
-pub fn processor_event(
+fn processor_event(
     instance: &Instance,
     channel_arn: &str,
     message_id: &str,

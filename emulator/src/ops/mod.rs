@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::flow::Invocation;
 use crate::store::Store;
 
-pub use flows::{apply_invocation_failure, processor_event};
+pub use flows::apply_invocation_failure;
 
 /// A validated input object with typed accessors.
 pub struct Input(pub Map<String, Value>);
