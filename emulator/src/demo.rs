@@ -50,7 +50,8 @@ pub struct Row {
     pub status: String,
     pub content: String,
     pub attributes: String,
-    pub millis: u128,
+    /// Send → settled, when the row was timed (the demo); `show` only reads.
+    pub millis: Option<u128>,
 }
 
 /// SDK clients for an endpoint, signed with chime-local's credentials.
@@ -141,34 +142,55 @@ const CONVERSATION: &[Script<'static>] = &[
     },
 ];
 
-/// Runs the whole demo and returns the printed report.
+/// Runs the whole demo on a fresh in-process chime-local and returns the printed report.
 pub async fn run() -> Result<String, DemoError> {
+    run_on(Config::default(), ([127, 0, 0, 1], 0).into()).await
+}
+
+/// Runs the demo on a chime-local started with `config` on `addr`: with a Lambda endpoint and no
+/// in-process functions, every message goes through the real function binary (`cargo lambda watch`).
+pub async fn run_on(config: Config, addr: SocketAddr) -> Result<String, DemoError> {
     let started = Instant::now();
-    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let config = Config::default();
     let region = config.region.clone();
     let account = config.account.clone();
+    // A function run by `cargo lambda watch` may be compiled on its first invocation.
+    let patience = if config.in_process_functions {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(300)
+    };
     let running = start(config, addr).await.step("start chime-local")?;
-    let result = conversation(&running.endpoint, &region, &account).await;
+    let result = conversation(&running.endpoint, &region, &account, patience).await;
     running.stop().await;
-    let (rows, sub_channels) = result?;
+    let report = result?;
     let mut out = String::new();
-    let _ = writeln!(out, "{}", table(&rows));
-    let _ = writeln!(out, "elastic channel town-hall: {sub_channels}");
+    let _ = writeln!(out, "{}", table(&report.rows));
+    let _ = writeln!(out, "elastic channel town-hall: {}", report.sub_channels);
     let _ = writeln!(
         out,
         "{} messages through the flow-pipeline processor in {} ms (service start to stop)",
-        rows.len(),
+        report.rows.len(),
         started.elapsed().as_millis()
     );
     Ok(out)
 }
 
-async fn conversation(
+/// What the scripted conversation produced: a row per message, and the elastic channel's spread.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub sub_channels: String,
+}
+
+/// The scripted conversation against the chime-local at `endpoint`: an app instance, users, a flow
+/// whose processor is `flow-pipeline`, a regular and an elastic channel, the messages and an edit.
+/// Each message is awaited until its flow decides, at most `patience`.
+pub async fn conversation(
     endpoint: &str,
     region: &str,
     account: &str,
-) -> Result<(Vec<Row>, String), DemoError> {
+    patience: Duration,
+) -> Result<Report, DemoError> {
     let (chime, ident) = clients(endpoint, region).await;
     let instance = ident
         .create_app_instance()
@@ -326,6 +348,7 @@ async fn conversation(
             sub,
             line.label,
             started,
+            patience,
         )
         .await?;
         rows.push(row);
@@ -343,12 +366,15 @@ async fn conversation(
             .await
             .step("UpdateChannelMessage")?;
         let row = settle(
-            &chime, &general, "general", &sender, &id, None, "edit", started,
+            &chime, &general, "general", &sender, &id, None, "edit", started, patience,
         )
         .await?;
         rows.push(row);
     }
-    Ok((rows, sub_summary))
+    Ok(Report {
+        rows,
+        sub_channels: sub_summary,
+    })
 }
 
 /// Waits (bounded) until the flow has decided, then reads what the channel shows.
@@ -362,29 +388,57 @@ async fn settle(
     sub: Option<String>,
     label: &str,
     started: Instant,
+    patience: Duration,
 ) -> Result<Row, DemoError> {
-    let mut status = ChannelMessageStatus::Pending;
-    for _ in 0..500 {
-        let answer = chime
-            .get_channel_message_status()
-            .channel_arn(channel)
-            .message_id(id)
-            .chime_bearer(sender)
-            .set_sub_channel_id(sub.clone())
-            .send()
-            .await
-            .step("GetChannelMessageStatus")?;
-        status = answer
-            .status()
-            .and_then(|s| s.value())
-            .cloned()
-            .unwrap_or(ChannelMessageStatus::Pending);
+    while started.elapsed() < patience {
+        let status = message_status(chime, channel, sender, id, sub.clone()).await?;
         if status != ChannelMessageStatus::Pending {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let millis = started.elapsed().as_millis();
+    let row = read_message(chime, channel, channel_name, sender, id, sub, label).await?;
+    Ok(Row {
+        millis: Some(millis),
+        ..row
+    })
+}
+
+async fn message_status(
+    chime: &messaging::Client,
+    channel: &str,
+    sender: &str,
+    id: &str,
+    sub: Option<String>,
+) -> Result<ChannelMessageStatus, DemoError> {
+    let answer = chime
+        .get_channel_message_status()
+        .channel_arn(channel)
+        .message_id(id)
+        .chime_bearer(sender)
+        .set_sub_channel_id(sub)
+        .send()
+        .await
+        .step("GetChannelMessageStatus")?;
+    Ok(answer
+        .status()
+        .and_then(|s| s.value())
+        .cloned()
+        .unwrap_or(ChannelMessageStatus::Pending))
+}
+
+/// A message's status now and, when SENT, its content and attributes, read as its sender.
+pub async fn read_message(
+    chime: &messaging::Client,
+    channel: &str,
+    channel_name: &str,
+    sender: &str,
+    id: &str,
+    sub: Option<String>,
+    label: &str,
+) -> Result<Row, DemoError> {
+    let status = message_status(chime, channel, sender, id, sub.clone()).await?;
     let (content, attributes) = if status == ChannelMessageStatus::Sent {
         let message = chime
             .get_channel_message()
@@ -423,7 +477,7 @@ async fn settle(
         status: status.as_str().to_owned(),
         content,
         attributes,
-        millis,
+        millis: None,
     })
 }
 
@@ -450,7 +504,7 @@ pub fn table(rows: &[Row]) -> String {
                 r.status.clone(),
                 r.content.clone(),
                 r.attributes.clone(),
-                r.millis.to_string(),
+                r.millis.map_or_else(|| "-".to_owned(), |m| m.to_string()),
             ]
         })
         .collect();

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod flow;
 pub mod model;
 pub mod ops;
+pub mod sample_events;
 pub mod service;
 pub mod sigv4;
 pub mod store;

@@ -1,5 +1,6 @@
 //! `chime-local demo` runs the scripted conversation through the flow pipeline and prints the result;
-//! `chime-local serve` runs the service for the AWS SDKs, the AWS CLI, boto3 and `cargo lambda`.
+//! `chime-local serve` runs the service for the AWS SDKs, the AWS CLI, boto3 and `cargo lambda`;
+//! `chime-local seed` / `show` stage the sample events in a running chime-local and read them back.
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -7,12 +8,19 @@ use std::process::ExitCode;
 use chime_local::faults::Faults;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use chime_local::sigv4::LocalCredentials;
-use chime_local::{Config, demo, start};
+use chime_local::{Config, demo, sample_events, start};
 
 const USAGE: &str = "\
-usage: chime-local demo
+usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
        chime-local serve [--host 127.0.0.1] [--port 8000] [--lambda-endpoint URL]
                          [--no-in-process] [--verify-signatures] [--faults JSON]
+       chime-local seed [--endpoint URL] EVENT.json|DIR...
+       chime-local show [--endpoint URL] EVENT.json|DIR...
+
+demo: the scripted conversation through the flow-pipeline processor, in-process; with
+      --lambda-endpoint (e.g. http://127.0.0.1:9000, `cargo lambda watch`) through the real
+      function binary instead, chime-local listening on 127.0.0.1:PORT (default 8000, where the
+      workspace's cargo lambda configuration points the functions)
 
 serve options:
   --lambda-endpoint URL  invoke processors that are not built in through the Lambda Invoke API
@@ -22,7 +30,34 @@ serve options:
   --verify-signatures    check SigV4 signatures against CHIME_LOCAL_ACCESS_KEY_ID and
                          CHIME_LOCAL_SECRET_ACCESS_KEY (default: the credentials printed at start)
   --faults JSON          fault rules, e.g. '{\"SendChannelMessage\": {\"throttle_rate\": 0.2}}'
-                         (also settable at run time: PUT /_chime-local/faults)";
+                         (also settable at run time: PUT /_chime-local/faults)
+
+seed: stage each processor event in a running chime-local (default endpoint
+      http://127.0.0.1:8000): its app instance, sender and channel (elastic when the event
+      names a SubChannelId) and a PENDING message waiting for the event's CallbackId, so that
+      `cargo lambda invoke FUNCTION --data-file EVENT.json` calls back into chime-local.
+      Seeding again puts the message back to PENDING. A directory's unusable events are skipped.
+show: what became of each event's message (status, content, attributes), read as its sender";
+
+/// `--endpoint URL` (default chime-local's default address) and the event paths.
+fn parse_events_args(args: &[String]) -> Result<(String, Vec<String>), String> {
+    let mut endpoint = "http://127.0.0.1:8000".to_owned();
+    let mut paths = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--endpoint" => {
+                endpoint = args
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| "--endpoint needs a value".to_owned())?;
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag:?}")),
+            path => paths.push(path.to_owned()),
+        }
+    }
+    Ok((endpoint, paths))
+}
 
 #[derive(Debug)]
 struct ServeArgs {
@@ -84,6 +119,42 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
     Ok(serve)
 }
 
+/// `demo [--lambda-endpoint URL] [--port N]`: in-process on a free port, or through a Lambda endpoint
+/// with chime-local on 127.0.0.1:PORT.
+fn parse_demo(args: &[String]) -> Result<(Config, SocketAddr), String> {
+    let mut config = Config::default();
+    let mut port = None;
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--lambda-endpoint" => {
+                config.lambda_endpoint = Some(value("--lambda-endpoint")?);
+                config.in_process_functions = false;
+            }
+            "--port" => {
+                let text = value("--port")?;
+                port = Some(
+                    text.parse::<u16>()
+                        .map_err(|_| format!("--port: {text:?} is not a port number"))?,
+                );
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    let default_port = if config.lambda_endpoint.is_some() {
+        8000
+    } else {
+        0
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(default_port)));
+    Ok((config, addr))
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let (key, secret) = args.config.client_credentials();
     let region = args.config.region.clone();
@@ -117,14 +188,27 @@ fn main() -> ExitCode {
         }
     };
     let result = match args.first().map(String::as_str) {
-        Some("demo") => runtime
-            .block_on(demo::run())
-            .map(|report| print!("{report}"))
-            .map_err(|e| e.to_string()),
+        Some("demo") => parse_demo(&args[1..]).and_then(|(config, addr)| {
+            runtime
+                .block_on(demo::run_on(config, addr))
+                .map(|report| print!("{report}"))
+                .map_err(|e| e.to_string())
+        }),
         Some("serve") => {
             chime_flow::telemetry::init_from_env();
             parse_serve(&args[1..]).and_then(|a| runtime.block_on(serve(a)))
         }
+        Some("seed") => parse_events_args(&args[1..]).and_then(|(endpoint, paths)| {
+            runtime
+                .block_on(sample_events::seed(&endpoint, &paths))
+                .map(|report| println!("{report}"))
+        }),
+        Some("show") => parse_events_args(&args[1..]).and_then(|(endpoint, paths)| {
+            let region = Config::default().region;
+            runtime
+                .block_on(sample_events::show(&endpoint, &region, &paths))
+                .map(|report| println!("{report}"))
+        }),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())

@@ -263,7 +263,8 @@ impl Emulator {
         });
     }
 
-    /// `/_chime-local/faults` (GET, PUT) and `/_chime-local/health`: for tests and tools, unsigned.
+    /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, and `POST /_chime-local/events`
+    /// (stage a processor event, see `ops::stage_event`): for tests and tools, unsigned.
     fn control(&self, method: &Method, path: &str, body: &[u8]) -> Response {
         match (method.as_str(), path) {
             ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
@@ -275,6 +276,15 @@ impl Emulator {
                 match parsed {
                     Ok(()) => StatusCode::NO_CONTENT.into_response(),
                     Err(e) => ApiError::bad_request(format!("fault rules: {e}")).into_response(),
+                }
+            }
+            ("POST", "/_chime-local/events") => {
+                let staged = serde_json::from_slice::<Value>(body)
+                    .map_err(|e| ApiError::bad_request(format!("processor event: {e}")))
+                    .and_then(|event| ops::stage_event(&self.store, &event));
+                match staged {
+                    Ok(summary) => axum::Json(ops::without_nulls(summary)).into_response(),
+                    Err(e) => e.into_response(),
                 }
             }
             _ => ApiError::not_found(format!("no chime-local control endpoint {method} {path}"))

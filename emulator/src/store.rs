@@ -68,6 +68,19 @@ pub struct User {
     pub updated: f64,
 }
 
+impl User {
+    pub fn new(arn: &str, name: &str, at: f64) -> Self {
+        Self {
+            arn: arn.to_owned(),
+            name: name.to_owned(),
+            metadata: None,
+            expiration: None,
+            created: at,
+            updated: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub arn: String,
@@ -283,6 +296,21 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// An app instance with nothing in it yet.
+    pub fn new(arn: &str, name: &str, metadata: Option<String>, at: f64) -> Self {
+        Self {
+            arn: arn.to_owned(),
+            name: name.to_owned(),
+            metadata,
+            created: at,
+            updated: at,
+            users: BTreeMap::new(),
+            admins: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            flows: BTreeMap::new(),
+        }
+    }
+
     pub fn display_name(&self, arn: &str) -> String {
         self.users
             .get(arn)

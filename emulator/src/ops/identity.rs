@@ -1,7 +1,5 @@
 //! Chime SDK Identity, enough to set up messaging: app instances, their users and their admins.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::page::page;
@@ -17,17 +15,12 @@ pub fn create_app_instance(store: &Store, input: &Input) -> Result<Reply, ApiErr
         random_uuid()
     );
     let at = now();
-    store.insert(Instance {
-        arn: arn.clone(),
-        name: input.req("Name")?.to_owned(),
-        metadata: input.str("Metadata").map(str::to_owned),
-        created: at,
-        updated: at,
-        users: BTreeMap::new(),
-        admins: BTreeMap::new(),
-        channels: BTreeMap::new(),
-        flows: BTreeMap::new(),
-    });
+    store.insert(Instance::new(
+        &arn,
+        input.req("Name")?,
+        input.str("Metadata").map(str::to_owned),
+        at,
+    ));
     Ok(Reply::body(json!({ "AppInstanceArn": arn })))
 }
 
@@ -94,12 +87,9 @@ pub fn create_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     instance.users.insert(
         arn.clone(),
         User {
-            arn: arn.clone(),
-            name: input.req("Name")?.to_owned(),
             metadata: input.str("Metadata").map(str::to_owned),
             expiration: input.get("ExpirationSettings").cloned(),
-            created: at,
-            updated: at,
+            ..User::new(&arn, input.req("Name")?, at)
         },
     );
     Ok(Reply::body(json!({ "AppInstanceUserArn": arn })))

@@ -10,6 +10,7 @@ mod identity;
 mod memberships;
 mod messages;
 mod page;
+mod staged;
 
 use serde_json::{Map, Value, json};
 
@@ -18,6 +19,7 @@ use crate::flow::Invocation;
 use crate::store::Store;
 
 pub use flows::apply_invocation_failure;
+pub use staged::stage_event;
 
 /// A validated input object with typed accessors.
 pub struct Input(pub Map<String, Value>);

@@ -12,4 +12,5 @@ mod flows;
 mod identity;
 mod memberships;
 mod messages;
+mod staged;
 mod wire;
