@@ -52,11 +52,7 @@ pub fn random_uuid() -> String {
 }
 
 /// The app instance ARN an ARN belongs to (`…:app-instance/ID` up to the next `/`).
-pub fn instance_of(arn: &str) -> Option<&str> {
-    let at = arn.find(":app-instance/")? + ":app-instance/".len();
-    let end = arn[at..].find('/').map_or(arn.len(), |i| at + i);
-    (end > at).then(|| &arn[..end])
-}
+pub use chime_flow::arn::app_instance_of as instance_of;
 
 #[derive(Debug, Clone)]
 pub struct User {

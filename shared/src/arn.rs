@@ -79,6 +79,59 @@ impl ChimeArn {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The app instance this ARN belongs to (`…:app-instance/ID`), if it is a Chime SDK resource.
+    pub fn app_instance(&self) -> Option<&str> {
+        app_instance_of(&self.0)
+    }
+
+    /// What the ARN names inside its app instance: `app-instance` itself, or the path segment after
+    /// the instance id (`user`, `bot`, `channel`, `channel-flow`, …).
+    pub fn kind(&self) -> Option<&str> {
+        let instance = self.app_instance()?;
+        match self.0[instance.len()..].strip_prefix('/') {
+            None => Some("app-instance"),
+            Some(rest) => rest.split('/').next().filter(|k| !k.is_empty()),
+        }
+    }
+
+    /// Parses an ARN that must name a `kind` (see [`ChimeArn::kind`]), inside `instance` when given;
+    /// the error says what the ARN is instead.
+    pub fn expect(value: &str, kind: &str, instance: Option<&str>) -> Result<Self, KindError> {
+        let arn = Self::parse(value).map_err(KindError::Invalid)?;
+        let found = arn.kind().unwrap_or("not an app-instance resource");
+        if found != kind {
+            return Err(KindError::WrongKind {
+                expected: kind.to_owned(),
+                found: found.to_owned(),
+            });
+        }
+        match (instance, arn.app_instance()) {
+            (Some(wanted), Some(actual)) if wanted != actual => Err(KindError::OtherInstance {
+                wanted: wanted.to_owned(),
+                actual: actual.to_owned(),
+            }),
+            _ => Ok(arn),
+        }
+    }
+}
+
+/// The app instance ARN an ARN belongs to (`…:app-instance/ID` up to the next `/`).
+pub fn app_instance_of(arn: &str) -> Option<&str> {
+    let at = arn.find(":app-instance/")? + ":app-instance/".len();
+    let end = arn[at..].find('/').map_or(arn.len(), |i| at + i);
+    (end > at).then(|| &arn[..end])
+}
+
+/// Why an ARN is not the resource a field calls for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KindError {
+    #[error("{0}")]
+    Invalid(IdError),
+    #[error("names a {found}, expected a {expected}")]
+    WrongKind { expected: String, found: String },
+    #[error("belongs to app instance {actual}, not {wanted}")]
+    OtherInstance { wanted: String, actual: String },
 }
 
 impl fmt::Display for ChimeArn {
@@ -90,6 +143,42 @@ impl fmt::Display for ChimeArn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tells_the_kind_and_the_instance() {
+        let instance = "arn:aws:chime:us-east-1:123456789012:app-instance/abc";
+        let cases = [
+            (instance.to_owned(), Some("app-instance")),
+            (format!("{instance}/user/u1"), Some("user")),
+            (format!("{instance}/channel/c1"), Some("channel")),
+            (format!("{instance}/channel-flow/f1"), Some("channel-flow")),
+            ("arn:aws:lambda:us-east-1:1:function:f".to_owned(), None),
+        ];
+        for (arn, kind) in cases {
+            let parsed = ChimeArn::parse(&arn).unwrap();
+            assert_eq!(parsed.kind(), kind, "{arn}");
+            assert_eq!(parsed.app_instance(), kind.map(|_| instance), "{arn}");
+        }
+        let user = format!("{instance}/user/u1");
+        assert!(ChimeArn::expect(&user, "user", Some(instance)).is_ok());
+        assert_eq!(
+            ChimeArn::expect(&user, "channel", None)
+                .unwrap_err()
+                .to_string(),
+            "names a user, expected a channel"
+        );
+        let other = "arn:aws:chime:us-east-1:123456789012:app-instance/xyz";
+        assert_eq!(
+            ChimeArn::expect(&user, "user", Some(other))
+                .unwrap_err()
+                .to_string(),
+            format!("belongs to app instance {instance}, not {other}")
+        );
+        assert!(matches!(
+            ChimeArn::expect("user/u1", "user", None),
+            Err(KindError::Invalid(_))
+        ));
+    }
 
     #[test]
     fn accepts_channel_and_user_arns() {
