@@ -3,12 +3,14 @@
 //! validation come from the vendored service models (`model/`); operations are only their semantics.
 
 pub mod binding;
+pub mod bootstrap_run;
 pub mod demo;
 pub mod error;
 pub mod faults;
 pub mod flow;
 pub mod model;
 pub mod ops;
+pub mod runtime_api;
 pub mod sample_events;
 pub mod service;
 pub mod sigv4;

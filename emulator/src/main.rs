@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
+use chime_local::bootstrap_run::{self, RunOptions};
 use chime_local::faults::Faults;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use chime_local::sigv4::LocalCredentials;
@@ -16,6 +17,8 @@ usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
                          [--no-in-process] [--verify-signatures] [--faults JSON]
        chime-local seed [--endpoint URL] EVENT.json|DIR...
        chime-local show [--endpoint URL] EVENT.json|DIR...
+       chime-local run-bootstrap BOOTSTRAP [--runner CMD] [--event FILE]... [--runs N]
+                         [--warm N] [--name NAME] [--env KEY=VALUE]... [--limit-secs N]
 
 demo: the scripted conversation through the flow-pipeline processor, in-process; with
       --lambda-endpoint (e.g. http://127.0.0.1:9000, `cargo lambda watch`) through the real
@@ -37,7 +40,75 @@ seed: stage each processor event in a running chime-local (default endpoint
       names a SubChannelId) and a PENDING message waiting for the event's CallbackId, so that
       `cargo lambda invoke FUNCTION --data-file EVENT.json` calls back into chime-local.
       Seeding again puts the message back to PENDING. A directory's unusable events are skipped.
-show: what became of each event's message (status, content, attributes), read as its sender";
+show: what became of each event's message (status, content, attributes), read as its sender
+
+run-bootstrap: run a built function binary (target/lambda/NAME/bootstrap, .aws-sam/build/ID/bootstrap)
+      as Lambda does, against an in-process chime-local: a fresh process per run (--runs, default 5)
+      driven through a local Lambda Runtime API, each taking one event and --warm more (default 0);
+      prints start-up, first-event and warm timings, peak RSS and the messages' final state.
+      --runner \"qemu-aarch64 -L /usr/aarch64-linux-gnu\" runs an arm64 binary on x86_64.
+      --event defaults to tests/events/pii.json; --limit-secs (default 60) bounds each event";
+
+/// `run-bootstrap BOOTSTRAP [options]`.
+fn parse_run_bootstrap(args: &[String]) -> Result<RunOptions, String> {
+    let mut bootstrap = None;
+    let mut options = RunOptions {
+        bootstrap: Default::default(),
+        runner: Vec::new(),
+        function_name: String::new(),
+        events: Vec::new(),
+        cold_runs: 5,
+        warm_events: 0,
+        env: Vec::new(),
+        limit: std::time::Duration::from_secs(60),
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let number = |name: &str, text: String| {
+            text.parse::<usize>()
+                .map_err(|_| format!("{name}: {text:?} is not a whole number"))
+        };
+        match arg.as_str() {
+            "--runner" => {
+                options.runner = value("--runner")?
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
+            }
+            "--event" => options.events.push(value("--event")?.into()),
+            "--runs" => options.cold_runs = number("--runs", value("--runs")?)?.max(1),
+            "--warm" => options.warm_events = number("--warm", value("--warm")?)?,
+            "--name" => options.function_name = value("--name")?,
+            "--limit-secs" => {
+                let secs = number("--limit-secs", value("--limit-secs")?)?;
+                options.limit = std::time::Duration::from_secs(secs.max(1) as u64);
+            }
+            "--env" => {
+                let pair = value("--env")?;
+                let (key, val) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env: {pair:?} is not KEY=VALUE"))?;
+                options.env.push((key.to_owned(), val.to_owned()));
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag:?}")),
+            path if bootstrap.is_none() => bootstrap = Some(std::path::PathBuf::from(path)),
+            extra => return Err(format!("unexpected argument {extra:?}")),
+        }
+    }
+    options.bootstrap = bootstrap.ok_or("name the bootstrap binary to run")?;
+    if options.function_name.is_empty() {
+        options.function_name = bootstrap_run::default_function_name(&options.bootstrap);
+    }
+    if options.events.is_empty() {
+        options.events.push("tests/events/pii.json".into());
+    }
+    Ok(options)
+}
 
 /// `--endpoint URL` (default chime-local's default address) and the event paths.
 fn parse_events_args(args: &[String]) -> Result<(String, Vec<String>), String> {
@@ -207,6 +278,11 @@ fn main() -> ExitCode {
             let region = Config::default().region;
             runtime
                 .block_on(sample_events::show(&endpoint, &region, &paths))
+                .map(|report| println!("{report}"))
+        }),
+        Some("run-bootstrap") => parse_run_bootstrap(&args[1..]).and_then(|options| {
+            runtime
+                .block_on(bootstrap_run::run(&options))
                 .map(|report| println!("{report}"))
         }),
         Some("help" | "--help" | "-h") => {

@@ -91,6 +91,59 @@ async fn post(endpoint: &str, path: &str, body: &Value) -> Result<(u16, Value), 
     Ok((status, body))
 }
 
+/// Why an event was not staged: chime-local refused it (this event is wrong), or could not be asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    #[error("refused (HTTP {status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl From<StageError> for String {
+    fn from(error: StageError) -> Self {
+        error.to_string()
+    }
+}
+
+/// Stages one processor event in the chime-local at `endpoint`; its answer (ids, what was created).
+pub async fn stage(endpoint: &str, event: &Value) -> Result<Value, StageError> {
+    let (status, answer) = post(endpoint, "/_chime-local/events", event)
+        .await
+        .map_err(StageError::Unreachable)?;
+    if status == 200 {
+        Ok(answer)
+    } else {
+        let message = answer.get("Message").and_then(Value::as_str).unwrap_or("-");
+        Err(StageError::Refused {
+            status,
+            message: message.to_owned(),
+        })
+    }
+}
+
+/// What became of an event's message, read through the SDK as its sender.
+pub async fn read_row(
+    chime: &aws_sdk_chimesdkmessaging::Client,
+    event: &Value,
+    label: &str,
+) -> Result<Row, String> {
+    let event = ProcessorEvent::from_value(event).map_err(|e| e.to_string())?;
+    let message = &event.channel_message;
+    let channel = message.channel_arn.as_str();
+    demo::read_message(
+        chime,
+        channel,
+        channel.rsplit('/').next().unwrap_or(channel),
+        message.sender_arn().unwrap_or_default(),
+        &message.message_id,
+        message.sub_channel_id.clone(),
+        label,
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
 /// Stages every usable event; returns the report. Fails when a named file cannot be staged
 /// (after staging the others); unusable events found in a directory are listed as skipped.
 pub async fn seed(endpoint: &str, paths: &[String]) -> Result<String, String> {
@@ -110,26 +163,27 @@ pub async fn seed(endpoint: &str, paths: &[String]) -> Result<String, String> {
                 continue;
             }
         };
-        let (status, answer) = post(endpoint, "/_chime-local/events", &value).await?;
-        let text = |name: &str| answer.get(name).and_then(Value::as_str).unwrap_or("-");
-        if status == 200 {
-            report.push(format!(
-                "staged  {shown}: message {} PENDING in {}{} for CallbackId {}",
-                text("MessageId"),
-                text("ChannelArn"),
-                answer
-                    .get("SubChannelId")
-                    .and_then(Value::as_str)
-                    .map(|s| format!(" (sub-channel {s})"))
-                    .unwrap_or_default(),
-                text("CallbackId"),
-            ));
-        } else {
-            failed += 1;
-            report.push(format!(
-                "error   {shown}: HTTP {status}: {}",
-                text("Message")
-            ));
+        match stage(endpoint, &value).await {
+            Ok(answer) => {
+                let text = |name: &str| answer.get(name).and_then(Value::as_str).unwrap_or("-");
+                report.push(format!(
+                    "staged  {shown}: message {} PENDING in {}{} for CallbackId {}",
+                    text("MessageId"),
+                    text("ChannelArn"),
+                    answer
+                        .get("SubChannelId")
+                        .and_then(Value::as_str)
+                        .map(|s| format!(" (sub-channel {s})"))
+                        .unwrap_or_default(),
+                    text("CallbackId"),
+                ));
+            }
+            // Refused by chime-local: this event is wrong; the others are still staged.
+            Err(e @ StageError::Refused { .. }) => {
+                failed += 1;
+                report.push(format!("error   {shown}: {e}"));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     let report = report.join("\n");
@@ -150,25 +204,14 @@ pub async fn read_back(endpoint: &str, region: &str, paths: &[String]) -> Result
     let (chime, _) = demo::clients(endpoint, region).await;
     let mut rows: Vec<Row> = Vec::new();
     for file in event_files(paths)? {
-        let event = match read_event(&file.path) {
-            Ok((_, event)) => event,
+        let value = match read_event(&file.path) {
+            Ok((value, _)) => value,
             Err(_) if !file.named => continue,
             Err(e) => return Err(format!("{}: {e}", file.path.display())),
         };
-        let message = &event.channel_message;
-        let sender = message.sender_arn().unwrap_or_default();
-        let channel = message.channel_arn.as_str();
-        let row = demo::read_message(
-            &chime,
-            channel,
-            channel.rsplit('/').next().unwrap_or(channel),
-            sender,
-            &message.message_id,
-            message.sub_channel_id.clone(),
-            &label(&file.path),
-        )
-        .await
-        .map_err(|e| format!("{}: {e}", file.path.display()))?;
+        let row = read_row(&chime, &value, &label(&file.path))
+            .await
+            .map_err(|e| format!("{}: {e}", file.path.display()))?;
         rows.push(row);
     }
     Ok(rows)

@@ -12,5 +12,6 @@ mod flows;
 mod identity;
 mod memberships;
 mod messages;
+mod runtime_api;
 mod staged;
 mod wire;

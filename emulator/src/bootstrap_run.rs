@@ -1,0 +1,320 @@
+//! `chime-local run-bootstrap`: runs a built function binary (`bootstrap`, as `cargo lambda build`
+//! or `sam build` leave it) the way Lambda does — a fresh process per cold start, driven through the
+//! Runtime API — against an in-process chime-local holding the events' channels and PENDING messages,
+//! and reports, per process, start-up (exec → first poll for work), the first event (taken →
+//! answered, its callback made) and warm events, the peak RSS, and what became of each message.
+//! With `--runner "qemu-aarch64 -L /usr/aarch64-linux-gnu"` an arm64 binary runs on an x86_64 host.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use chime_flow::event::ProcessorEvent;
+
+use crate::demo::{self, Row};
+use crate::runtime_api::{Outcome, RuntimeApi};
+use crate::sample_events;
+use crate::service::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use crate::store::random_hex;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub bootstrap: PathBuf,
+    /// A command the bootstrap runs under (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`).
+    pub runner: Vec<String>,
+    pub function_name: String,
+    /// Processor events, delivered in turn (each copy gets a fresh CallbackId and MessageId).
+    pub events: Vec<PathBuf>,
+    /// Processes started (each a cold start).
+    pub cold_runs: usize,
+    /// Events after the first, per process (warm invocations).
+    pub warm_events: usize,
+    /// Extra environment for the function (`FAILURE_POLICY=pass`, …).
+    pub env: Vec<(String, String)>,
+    /// How long one event may take (the first includes start-up; emulation is slow).
+    pub limit: Duration,
+}
+
+/// One process's figures.
+#[derive(Debug, Clone)]
+pub struct ProcessRun {
+    /// exec → the first `next` poll: everything the function does before it can take work.
+    pub init: Duration,
+    /// The first event, taken → answered (the answer comes after its callback was accepted).
+    pub first_event: Duration,
+    /// exec → the first event answered.
+    pub exec_to_answer: Duration,
+    /// Warm events, taken → answered.
+    pub warm: Vec<Duration>,
+    pub peak_rss_kib: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub bootstrap: String,
+    pub runner: String,
+    pub runs: Vec<ProcessRun>,
+    /// What became of the last process's messages, read back through the SDK as their senders.
+    pub messages: Vec<Row>,
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Median, minimum and maximum of a set of durations, in ms.
+pub fn spread(values: &[Duration]) -> Option<(f64, f64, f64)> {
+    let mut sorted: Vec<f64> = values.iter().copied().map(millis).collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = match sorted.len() {
+        0 => return None,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    };
+    Some((median, sorted[0], sorted[sorted.len() - 1]))
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "bootstrap {} (runner: {})", self.bootstrap, self.runner)?;
+        writeln!(
+            f,
+            "run | init ms | first event ms | exec→answered ms | warm event ms (median) | peak RSS MiB"
+        )?;
+        for (i, run) in self.runs.iter().enumerate() {
+            let warm = spread(&run.warm).map_or("-".to_owned(), |(m, _, _)| format!("{m:.2}"));
+            let rss = run
+                .peak_rss_kib
+                .map_or("-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+            writeln!(
+                f,
+                "{:>3} | {:>7.1} | {:>14.1} | {:>16.1} | {:>22} | {:>12}",
+                i + 1,
+                millis(run.init),
+                millis(run.first_event),
+                millis(run.exec_to_answer),
+                warm,
+                rss
+            )?;
+        }
+        let column = |pick: fn(&ProcessRun) -> Duration| {
+            let values: Vec<Duration> = self.runs.iter().map(pick).collect();
+            spread(&values).map_or("-".to_owned(), |(m, lo, hi)| {
+                format!("{m:.1} ms (min {lo:.1}, max {hi:.1})")
+            })
+        };
+        writeln!(f, "median init: {}", column(|r| r.init))?;
+        writeln!(f, "median first event: {}", column(|r| r.first_event))?;
+        writeln!(f, "median exec→answered: {}", column(|r| r.exec_to_answer))?;
+        let warm: Vec<Duration> = self.runs.iter().flat_map(|r| r.warm.clone()).collect();
+        if let Some((m, lo, hi)) = spread(&warm) {
+            writeln!(
+                f,
+                "warm events: median {m:.2} ms (min {lo:.2}, max {hi:.2}) over {}",
+                warm.len()
+            )?;
+        }
+        write!(f, "{}", demo::table(&self.messages))
+    }
+}
+
+/// The function's environment: Lambda's own variables, chime-local as the endpoint, dummy
+/// credentials, and nothing inherited from this process.
+fn environment(api: &RuntimeApi, endpoint: &str, options: &RunOptions) -> Vec<(String, String)> {
+    let name = &options.function_name;
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_RUNTIME_API", api.address()),
+        ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "chime-local".into()),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
+        ("AWS_REGION", Config::default().region),
+        ("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID.into()),
+        ("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_ACCESS_KEY.into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+        ("LAMBDA_TASK_ROOT", "/var/task".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(options.env.iter().cloned());
+    env
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A copy of an event with a fresh CallbackId and MessageId, so that no delivery is a repeat (the
+/// function's idempotency cache would rightly skip one).
+fn fresh_copy(event: &Value, tag: &str) -> Value {
+    let mut copy = event.clone();
+    copy["CallbackId"] = Value::String(random_hex(48));
+    if let Some(message) = copy.get_mut("ChannelMessage") {
+        let id = message
+            .get("MessageId")
+            .and_then(Value::as_str)
+            .unwrap_or("msg");
+        message["MessageId"] = Value::String(format!("{id}-{tag}"));
+    }
+    copy
+}
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the bootstrap as configured; fails naming what went wrong (start-up error, no answer in
+/// time, an error answer, a message left PENDING).
+pub async fn run(options: &RunOptions) -> Result<Report, String> {
+    let mut events = Vec::new();
+    for path in &options.events {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let value = chime_flow::event::parse_json(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        ProcessorEvent::from_value(&value).map_err(|e| format!("{}: {e}", path.display()))?;
+        events.push(value);
+    }
+    if events.is_empty() {
+        return Err("name at least one processor event (--event FILE)".into());
+    }
+    let config = Config {
+        in_process_functions: false,
+        ..Config::default()
+    };
+    let chime = crate::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = run_all(options, &events, &chime.endpoint).await;
+    chime.stop().await;
+    result
+}
+
+async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Result<Report, String> {
+    let function_arn = format!(
+        "arn:aws:lambda:us-east-1:000000000000:function:{}",
+        options.function_name
+    );
+    let (messaging, _) = demo::clients(endpoint, &Config::default().region).await;
+    let mut runs = Vec::new();
+    let mut messages = Vec::new();
+    for run in 0..options.cold_runs.max(1) {
+        let api = RuntimeApi::start(&function_arn, Duration::from_secs(45))
+            .await
+            .map_err(|e| format!("cannot start the Runtime API: {e}"))?;
+        let deliveries: Vec<Value> = (0..=options.warm_events)
+            .map(|n| fresh_copy(&events[n % events.len()], &format!("r{run}e{n}")))
+            .collect();
+        for delivery in &deliveries {
+            sample_events::stage(endpoint, delivery).await?;
+        }
+        let (program, args) = match options.runner.split_first() {
+            Some((runner, args)) => (
+                runner.clone(),
+                args.iter()
+                    .cloned()
+                    .chain([options.bootstrap.display().to_string()])
+                    .collect::<Vec<_>>(),
+            ),
+            None => (options.bootstrap.display().to_string(), Vec::new()),
+        };
+        let started = Instant::now();
+        let mut child = Command::new(&program);
+        child
+            .args(&args)
+            .env_clear()
+            .envs(environment(&api, endpoint, options))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let process = Process(
+            child
+                .spawn()
+                .map_err(|e| format!("cannot start {program}: {e}"))?,
+        );
+        let mut timings = Vec::new();
+        for (n, delivery) in deliveries.iter().enumerate() {
+            let id = format!("req-{run}-{n}");
+            api.push(&id, delivery.clone());
+            let done = api.wait_for(&id, options.limit).await;
+            let Some(invocation) = done else {
+                let why = match api.init_error() {
+                    Some(error) => format!("the function failed to start: {error}"),
+                    None => format!("no answer within {:?}", options.limit),
+                };
+                return Err(format!("run {} event {}: {why}", run + 1, n + 1));
+            };
+            let Some((answered, outcome)) = invocation.answered else {
+                return Err(format!("run {} event {}: not answered", run + 1, n + 1));
+            };
+            if let Outcome::Error(error) = outcome {
+                return Err(format!(
+                    "run {} event {}: the function answered an error: {error}",
+                    run + 1,
+                    n + 1
+                ));
+            }
+            timings.push((invocation.taken, answered));
+        }
+        let peak_rss_kib = peak_rss_kib(process.0.id());
+        drop(process);
+        let first_poll = api.first_poll().unwrap_or(started);
+        api.stop().await;
+        let (taken, answered) = timings[0];
+        runs.push(ProcessRun {
+            init: first_poll.duration_since(started),
+            first_event: answered.duration_since(taken),
+            exec_to_answer: answered.duration_since(started),
+            warm: timings[1..]
+                .iter()
+                .map(|(t, a)| a.duration_since(*t))
+                .collect(),
+            peak_rss_kib,
+        });
+        messages.clear();
+        for (n, delivery) in deliveries.iter().enumerate() {
+            let row =
+                sample_events::read_row(&messaging, delivery, &format!("event {}", n + 1)).await?;
+            if row.status == "PENDING" {
+                return Err(format!(
+                    "run {}: the message of event {} is still PENDING after its answer",
+                    run + 1,
+                    n + 1
+                ));
+            }
+            messages.push(row);
+        }
+    }
+    Ok(Report {
+        bootstrap: options.bootstrap.display().to_string(),
+        runner: if options.runner.is_empty() {
+            "none (native)".into()
+        } else {
+            options.runner.join(" ")
+        },
+        runs,
+        messages,
+    })
+}
+
+/// The function name Lambda would report: the bootstrap's directory (`target/lambda/NAME/bootstrap`,
+/// `.aws-sam/build/LOGICALID/bootstrap`).
+pub fn default_function_name(bootstrap: &Path) -> String {
+    bootstrap
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "function".into())
+}

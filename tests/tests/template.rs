@@ -1,0 +1,267 @@
+//! The SAM template's security and build properties, read from `template.yaml`, so that they cannot
+//! regress unnoticed: least privilege for every function, Chime's invoke permission scoped to this
+//! account's app instance, every function package deployed arm64 on provided.al2023 and built by
+//! cargo-lambda. (cfn-lint and `sam validate --lint` check the rest, in `.ci/run`.)
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default()
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    serde_yaml_ng::from_str(&text).expect("template.yaml is YAML")
+}
+
+/// `!Tag value` → ("!Tag", value).
+fn tagged(value: &Value) -> Option<(String, &Value)> {
+    match value {
+        Value::Tagged(t) => Some((t.tag.to_string(), &t.value)),
+        _ => None,
+    }
+}
+
+fn text(value: &Value) -> Option<&str> {
+    value.as_str()
+}
+
+fn resources(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), v))
+        .collect()
+}
+
+fn of_type<'t>(template: &'t Value, kind: &str) -> Vec<(String, &'t Value)> {
+    resources(template)
+        .into_iter()
+        .filter(|(_, r)| text(&r["Type"]) == Some(kind))
+        .collect()
+}
+
+/// A property of a function, falling back to `Globals.Function`.
+fn function_property<'t>(template: &'t Value, function: &'t Value, name: &str) -> &'t Value {
+    let own = &function["Properties"][name];
+    if own.is_null() {
+        &template["Globals"]["Function"][name]
+    } else {
+        own
+    }
+}
+
+/// The app instance ARN expression the template uses everywhere.
+fn is_app_instance(value: &Value) -> bool {
+    let Some((tag, inner)) = tagged(value) else {
+        return false;
+    };
+    if tag != "!If" {
+        return false;
+    }
+    let branches = inner.as_sequence().cloned().unwrap_or_default();
+    let created = branches.get(1).and_then(tagged);
+    let existing = branches.get(2).and_then(tagged);
+    matches!(created, Some((t, v)) if t == "!GetAtt" && text(v) == Some("AppInstance.AppInstanceArn"))
+        && matches!(existing, Some((t, v)) if t == "!Ref" && text(v) == Some("ExistingAppInstanceArn"))
+}
+
+/// Every IAM statement of a function's inline policies.
+fn statements(function: &Value) -> Vec<&Value> {
+    function["Properties"]["Policies"]
+        .as_sequence()
+        .map(|policies| {
+            policies
+                .iter()
+                .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn as_list(value: &Value) -> Vec<&Value> {
+    match value.as_sequence() {
+        Some(items) => items.iter().collect(),
+        None => vec![value],
+    }
+}
+
+const PROCESSORS: &[&str] = &[
+    "FlowPipelineFunction",
+    "ModerationDenyFunction",
+    "ContentRedactionFunction",
+    "MetadataEnrichmentFunction",
+];
+
+#[test]
+fn every_function_package_is_deployed_arm64_on_al2023_built_by_cargo_lambda() {
+    let template = template();
+    let functions = of_type(&template, "AWS::Serverless::Function");
+    let mut packages: Vec<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| format!("functions/{}", e.file_name().to_string_lossy()))
+        .collect();
+    packages.sort();
+    let mut deployed: Vec<String> = functions
+        .iter()
+        .map(|(_, f)| {
+            text(&f["Properties"]["CodeUri"])
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    deployed.sort();
+    assert_eq!(deployed, packages, "one function per package, each once");
+    for (name, function) in &functions {
+        assert_eq!(
+            text(function_property(&template, function, "Runtime")),
+            Some("provided.al2023"),
+            "{name}"
+        );
+        let architectures = function_property(&template, function, "Architectures");
+        let architectures: Vec<&str> = as_list(architectures)
+            .into_iter()
+            .filter_map(text)
+            .collect();
+        assert_eq!(architectures, ["arm64"], "{name}");
+        assert_eq!(
+            text(function_property(&template, function, "Handler")),
+            Some("bootstrap"),
+            "{name}"
+        );
+        assert_eq!(
+            text(&function["Metadata"]["BuildMethod"]),
+            Some("rust-cargolambda"),
+            "{name}"
+        );
+        let logging = function_property(&template, function, "LoggingConfig");
+        let format = if logging["LogFormat"].is_null() {
+            &template["Globals"]["Function"]["LoggingConfig"]["LogFormat"]
+        } else {
+            &logging["LogFormat"]
+        };
+        assert_eq!(text(format), Some("JSON"), "{name}: JSON logs");
+    }
+}
+
+#[test]
+fn no_wildcard_action_or_resource_anywhere() {
+    let template = template();
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        for statement in statements(function) {
+            for action in as_list(&statement["Action"]) {
+                let action = text(action).unwrap_or_default();
+                assert!(
+                    !action.contains('*') && action.starts_with("chime:"),
+                    "{name}: action {action:?}"
+                );
+            }
+            for resource in as_list(&statement["Resource"]) {
+                assert_ne!(text(resource), Some("*"), "{name}: a wildcard resource");
+            }
+        }
+    }
+}
+
+#[test]
+fn processors_may_only_call_back_on_the_app_instances_channels() {
+    let template = template();
+    for name in PROCESSORS {
+        let function = &template["Resources"][*name];
+        let statements = statements(function);
+        assert_eq!(statements.len(), 1, "{name}: exactly one statement");
+        let statement = statements[0];
+        assert_eq!(text(&statement["Effect"]), Some("Allow"), "{name}");
+        assert_eq!(
+            text(&statement["Action"]),
+            Some("chime:ChannelFlowCallback"),
+            "{name}: only the callback"
+        );
+        let (tag, sub) = tagged(&statement["Resource"]).expect("a !Sub resource");
+        assert_eq!(tag, "!Sub", "{name}");
+        let parts = sub.as_sequence().expect("!Sub [pattern, variables]");
+        assert_eq!(
+            text(&parts[0]),
+            Some("${Instance}/channel/*"),
+            "{name}: the app instance's channels"
+        );
+        assert!(
+            is_app_instance(&parts[1]["Instance"]),
+            "{name}: ${{Instance}}"
+        );
+    }
+}
+
+#[test]
+fn chime_may_invoke_each_processor_only_for_this_accounts_app_instance() {
+    let template = template();
+    let permissions = of_type(&template, "AWS::Lambda::Permission");
+    for name in PROCESSORS {
+        let permission = permissions
+            .iter()
+            .map(|(_, p)| &p["Properties"])
+            .find(|p| {
+                tagged(&p["FunctionName"])
+                    .is_some_and(|(t, v)| t == "!Ref" && text(v) == Some(name))
+            })
+            .unwrap_or_else(|| panic!("no invoke permission for {name}"));
+        assert_eq!(
+            text(&permission["Principal"]),
+            Some("messaging.chime.amazonaws.com")
+        );
+        assert_eq!(text(&permission["Action"]), Some("lambda:InvokeFunction"));
+        let account = tagged(&permission["SourceAccount"]).expect("SourceAccount");
+        assert_eq!(
+            (account.0.as_str(), text(account.1)),
+            ("!Ref", Some("AWS::AccountId"))
+        );
+        assert!(
+            is_app_instance(&permission["SourceArn"]),
+            "{name}: SourceArn"
+        );
+    }
+}
+
+#[test]
+fn the_flow_runs_the_pipeline_and_the_setup_wires_the_flow() {
+    let template = template();
+    let flow = &template["Resources"]["ChannelFlow"]["Properties"];
+    assert!(is_app_instance(&flow["AppInstanceArn"]));
+    let processors = flow["Processors"].as_sequence().expect("Processors");
+    assert_eq!(processors.len(), 1, "one processor: the default quota");
+    let lambda = &processors[0]["Configuration"]["Lambda"];
+    let target = tagged(&lambda["ResourceArn"]).expect("!GetAtt");
+    assert_eq!(
+        (target.0.as_str(), text(target.1)),
+        ("!GetAtt", Some("FlowPipelineFunction.Arn"))
+    );
+    assert_eq!(text(&lambda["InvocationType"]), Some("ASYNC"));
+    let setup = &template["Resources"]["ChimeFlowSetup"];
+    assert_eq!(text(&setup["Type"]), Some("Custom::ChimeFlowSetup"));
+    let token = tagged(&setup["Properties"]["ServiceToken"]).expect("ServiceToken");
+    assert_eq!(text(token.1), Some("StackSetupFunction.Arn"));
+    for property in [
+        "AppInstanceArn",
+        "AdminArn",
+        "ChannelFlowArn",
+        "ChannelArns",
+    ] {
+        assert!(!setup["Properties"][property].is_null(), "{property}");
+    }
+    for output in [
+        "AppInstanceArn",
+        "ServiceUserArn",
+        "ChannelFlowArn",
+        "FlowPipelineFunctionArn",
+    ] {
+        assert!(!template["Outputs"][output].is_null(), "output {output}");
+    }
+}
