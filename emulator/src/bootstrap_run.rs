@@ -50,6 +50,10 @@ pub struct ProcessRun {
     /// Warm events, taken → answered.
     pub warm: Vec<Duration>,
     pub peak_rss_kib: Option<u64>,
+    /// From the function's own "processor ready" log line (chime-flow processors): the stage build
+    /// (matchers, detectors) and everything from `main` to ready, in ms.
+    pub stage_build_ms: Option<f64>,
+    pub main_to_ready_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +138,7 @@ fn environment(api: &RuntimeApi, endpoint: &str, options: &RunOptions) -> Vec<(S
         ("AWS_LAMBDA_LOG_STREAM_NAME", "chime-local".into()),
         ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
         ("AWS_REGION", Config::default().region),
+        ("AWS_DEFAULT_REGION", Config::default().region),
         ("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID.into()),
         ("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_ACCESS_KEY.into()),
         ("AWS_ENDPOINT_URL", endpoint.into()),
@@ -174,6 +179,39 @@ impl Drop for Process {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Waits for `request_id`'s answer while the process lives (a process that dies is not waited for).
+async fn wait_while_alive(
+    api: &RuntimeApi,
+    process: &mut Process,
+    request_id: &str,
+    limit: Duration,
+) -> Option<crate::runtime_api::Invocation> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Some(done) = api.wait_for(request_id, Duration::from_millis(100)).await {
+            return Some(done);
+        }
+        if api.init_error().is_some() || !matches!(process.0.try_wait(), Ok(None)) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The fields of the function's "processor ready" JSON log line, if it wrote one.
+fn ready_line(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["message"] == "processor ready")
+}
+
+fn last_lines(path: &Path, count: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
 /// Runs the bootstrap as configured; fails naming what went wrong (start-up error, no answer in
@@ -230,16 +268,23 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
             ),
             None => (options.bootstrap.display().to_string(), Vec::new()),
         };
+        let log = std::env::temp_dir().join(format!(
+            "chime-local-bootstrap-{}-{run}.log",
+            std::process::id()
+        ));
         let started = Instant::now();
         let mut child = Command::new(&program);
         child
             .args(&args)
             .env_clear()
             .envs(environment(&api, endpoint, options))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let process = Process(
+            .stdin(Stdio::null());
+        // Both streams into one log (tracing writes to stdout, panics and runtimes to stderr).
+        match std::fs::File::create(&log).and_then(|f| Ok((f.try_clone()?, f))) {
+            Ok((out, err)) => child.stdout(out).stderr(err),
+            Err(_) => child.stdout(Stdio::null()).stderr(Stdio::null()),
+        };
+        let mut process = Process(
             child
                 .spawn()
                 .map_err(|e| format!("cannot start {program}: {e}"))?,
@@ -248,13 +293,20 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
         for (n, delivery) in deliveries.iter().enumerate() {
             let id = format!("req-{run}-{n}");
             api.push(&id, delivery.clone());
-            let done = api.wait_for(&id, options.limit).await;
+            let done = wait_while_alive(&api, &mut process, &id, options.limit).await;
             let Some(invocation) = done else {
-                let why = match api.init_error() {
-                    Some(error) => format!("the function failed to start: {error}"),
-                    None => format!("no answer within {:?}", options.limit),
+                let why = match (api.init_error(), process.0.try_wait()) {
+                    (Some(error), _) => format!("the function failed to start: {error}"),
+                    (None, Ok(Some(status))) => format!("the process exited ({status})"),
+                    _ => format!("no answer within {:?}", options.limit),
                 };
-                return Err(format!("run {} event {}: {why}", run + 1, n + 1));
+                let tail = last_lines(&log, 8);
+                let _ = std::fs::remove_file(&log);
+                return Err(format!(
+                    "run {} event {}: {why}; its last output:\n{tail}",
+                    run + 1,
+                    n + 1
+                ));
             };
             let Some((answered, outcome)) = invocation.answered else {
                 return Err(format!("run {} event {}: not answered", run + 1, n + 1));
@@ -270,6 +322,8 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
         }
         let peak_rss_kib = peak_rss_kib(process.0.id());
         drop(process);
+        let ready = ready_line(&log);
+        let _ = std::fs::remove_file(&log);
         let first_poll = api.first_poll().unwrap_or(started);
         api.stop().await;
         let (taken, answered) = timings[0];
@@ -282,6 +336,11 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
                 .map(|(t, a)| a.duration_since(*t))
                 .collect(),
             peak_rss_kib,
+            stage_build_ms: ready
+                .as_ref()
+                .and_then(|r| r["stage_build_us"].as_f64())
+                .map(|us| us / 1000.0),
+            main_to_ready_ms: ready.as_ref().and_then(|r| r["init_ms"].as_f64()),
         });
         messages.clear();
         for (n, delivery) in deliveries.iter().enumerate() {

@@ -231,7 +231,10 @@ pub struct Channel {
     /// that exist (a sub-channel can be empty right after it opens).
     pub sub_channels: Vec<String>,
     pub next_sub_channel: u64,
-    pub messages: Vec<Message>,
+    /// In send order; messages are flagged deleted, never removed, so positions stay valid.
+    messages: Vec<Message>,
+    /// MessageId → position in `messages`: lookups cost the same however long the history.
+    message_index: HashMap<String, usize>,
 }
 
 impl Channel {
@@ -256,6 +259,7 @@ impl Channel {
             sub_channels: Vec::new(),
             next_sub_channel: 1,
             messages: Vec::new(),
+            message_index: HashMap::new(),
         }
     }
 
@@ -273,8 +277,34 @@ impl Channel {
             .collect()
     }
 
+    /// Every message, in send order (deleted ones included, flagged).
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// Adds a message (its id must be new in this channel).
+    pub fn push_message(&mut self, message: Message) {
+        self.message_index
+            .insert(message.id.clone(), self.messages.len());
+        self.messages.push(message);
+    }
+
+    /// The message with this id, deleted or not.
+    pub fn message(&self, id: &str) -> Option<&Message> {
+        self.message_index.get(id).map(|&i| &self.messages[i])
+    }
+
+    /// The message with this id, deleted or not, to change.
+    pub fn message_entry(&mut self, id: &str) -> Option<&mut Message> {
+        self.message_index
+            .get(id)
+            .copied()
+            .map(move |i| &mut self.messages[i])
+    }
+
+    /// The message with this id unless deleted, to change.
     pub fn message_mut(&mut self, id: &str) -> Option<&mut Message> {
-        self.messages.iter_mut().find(|m| m.id == id && !m.deleted)
+        self.message_entry(id).filter(|m| !m.deleted)
     }
 }
 
@@ -398,6 +428,53 @@ mod tests {
     #[test]
     fn iso8601_keeps_milliseconds() {
         assert_eq!(iso8601(1764097690.123), "2025-11-25T19:08:10.123Z");
+    }
+
+    #[test]
+    fn messages_are_found_by_id_whatever_the_history() {
+        let mut channel = Channel::new("arn:c", "c", "arn:u", 1.0);
+        let message = |id: &str| Message {
+            id: id.to_owned(),
+            sub_channel: None,
+            body: Body {
+                content: "hi".into(),
+                metadata: None,
+                content_type: None,
+                attributes: None,
+                push: None,
+            },
+            sender: "arn:u".into(),
+            persistence: "PERSISTENT".into(),
+            kind: "STANDARD".into(),
+            target: None,
+            created: 1.0,
+            updated: 1.0,
+            last_edited: None,
+            redacted: false,
+            deleted: false,
+            status: Status::Sent,
+            detail: None,
+            pending: None,
+            used_callbacks: Vec::new(),
+        };
+        for n in 0..1000 {
+            channel.push_message(message(&format!("m{n}")));
+        }
+        assert_eq!(channel.message("m777").map(|m| m.id.as_str()), Some("m777"));
+        assert!(channel.message("m1000").is_none());
+        if let Some(m) = channel.message_mut("m5") {
+            m.deleted = true;
+        }
+        assert!(
+            channel.message_mut("m5").is_none(),
+            "deleted messages are not changed"
+        );
+        assert!(
+            channel.message("m5").is_some_and(|m| m.deleted),
+            "but still found"
+        );
+        assert_eq!(channel.messages().len(), 1000);
+        assert_eq!(channel.messages()[999].id, "m999", "send order kept");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use chime_flow::bench_input::{chat_text, synthetic_terms};
 use chime_flow::stages::enrichment::Enrichment;
 use chime_flow::stages::moderation::{Entry, Moderation, ModerationConfig};
 use chime_flow::stages::pipeline::Pipeline;
@@ -14,34 +15,18 @@ use criterion::{Criterion, criterion_group, criterion_main};
 /// 5,000 distinct pseudo-words (deterministic), plus the built-in list.
 fn five_thousand_terms() -> ModerationConfig {
     let mut config = ModerationConfig::builtin();
-    let syllables = [
-        "ka", "zu", "mor", "vek", "tal", "quo", "rin", "sop", "dex", "ul",
-    ];
-    let mut n = 0usize;
-    while config.terms.len() < 5_000 {
-        let word: String = (0..4)
-            .map(|i| syllables[(n / 10usize.pow(i)) % 10])
-            .collect();
-        config.terms.push(Entry {
-            text: format!("{word}x"),
-            severity: 10,
-        });
-        n += 1;
-    }
+    config.terms.extend(
+        synthetic_terms(5_000)
+            .into_iter()
+            .map(|text| Entry { text, severity: 10 }),
+    );
     config
 }
 
 fn message(bytes: usize, last: char) -> ChannelMessage {
-    let sentence =
-        "Hi @team, the release notes are at https://example.com/notes and the café opens at 9. ";
-    let mut content = String::new();
-    while content.len() + sentence.len() <= bytes {
-        content.push_str(sentence);
-    }
-    content.push_str(&last.to_string().repeat(bytes - content.len()));
     let event = serde_json::json!({
         "CallbackId": "0123456789abcdef0123456789abcdef",
-        "ChannelMessage": {"MessageId": "m-1", "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/a/channel/c", "Content": content}
+        "ChannelMessage": {"MessageId": "m-1", "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/a/channel/c", "Content": chat_text(bytes, last)}
     });
     ProcessorEvent::from_value(&event)
         .expect("bench event")

@@ -6,6 +6,7 @@
 //! - [`stage`]: the `Stage` trait; [`runtime`]: the shared processor `main`.
 
 pub mod arn;
+pub mod bench_input;
 pub mod callback;
 pub mod config;
 pub mod decision;

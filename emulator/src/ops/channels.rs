@@ -86,14 +86,12 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         created_by: creator.clone(),
         created: at,
     };
-    let mut channel = Channel {
-        mode,
-        privacy,
-        metadata: input.str("Metadata").map(str::to_owned),
-        expiration: input.get("ExpirationSettings").cloned(),
-        elastic,
-        ..Channel::new(&arn, input.req("Name")?, &creator, at)
-    };
+    let mut channel = Channel::new(&arn, input.req("Name")?, &creator, at);
+    channel.mode = mode;
+    channel.privacy = privacy;
+    channel.metadata = input.str("Metadata").map(str::to_owned);
+    channel.expiration = input.get("ExpirationSettings").cloned();
+    channel.elastic = elastic;
     // The creator moderates; on a regular channel moderators are members too, while an elastic
     // channel keeps moderators out of its sub-channels.
     for arn in std::iter::once(&creator).chain(&moderators) {

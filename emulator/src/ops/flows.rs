@@ -209,7 +209,7 @@ fn processor_event(
     callback_id: &str,
 ) -> Option<Value> {
     let channel = instance.channels.get(channel_arn)?;
-    let m = channel.messages.iter().find(|m| m.id == message_id)?;
+    let m = channel.message(message_id)?;
     let body = m.pending.as_ref().map_or(&m.body, |p| &p.body);
     let edited = m
         .pending
@@ -274,7 +274,7 @@ pub fn start_flow(
 /// The invocation of the message's current processor.
 fn invocation(instance: &Instance, channel_arn: &str, message_id: &str) -> Option<Invocation> {
     let channel = instance.channels.get(channel_arn)?;
-    let message = channel.messages.iter().find(|m| m.id == message_id)?;
+    let message = channel.message(message_id)?;
     let pending = message.pending.as_ref()?;
     let processor = pending.processors.get(pending.processor)?;
     let text = |path: &[&str]| {
@@ -383,9 +383,8 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let mut instance = lock(&instance);
     let channel = instance.channel(channel_arn)?;
     let message = channel
-        .messages
-        .iter()
-        .find(|m| m.id == message_id && !m.deleted)
+        .message(&message_id)
+        .filter(|m| !m.deleted)
         .ok_or_else(|| ApiError::not_found(format!("message {message_id} not found")))?;
     if message.used_callbacks.iter().any(|c| c == callback_id) {
         return Err(non_pending(&message_id));

@@ -131,7 +131,7 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             };
             let id = message.id.clone();
             let channel = instance.channel_mut(arn)?;
-            channel.messages.push(message);
+            channel.push_message(message);
             let invocations = start_flow(instance, arn, &id, None)?;
             let channel = instance.channel_mut(arn)?;
             let message = channel
@@ -159,9 +159,8 @@ fn readable<'c>(
     sub: Option<&str>,
 ) -> Result<&'c Message, ApiError> {
     channel
-        .messages
-        .iter()
-        .find(|m| m.id == id && m.visible())
+        .message(id)
+        .filter(|m| m.visible())
         .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
         .filter(|m| m.shown() || m.sender == bearer)
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
@@ -192,9 +191,8 @@ pub fn status(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             let id = input.req("MessageId")?;
             let channel = instance.channel(arn)?;
             let message = channel
-                .messages
-                .iter()
-                .find(|m| m.id == id && !m.deleted)
+                .message(id)
+                .filter(|m| !m.deleted)
                 .filter(|m| {
                     input.str("SubChannelId").is_none()
                         || m.sub_channel.as_deref() == input.str("SubChannelId")
@@ -223,7 +221,7 @@ pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             let descending = input.str("SortOrder") != Some("ASCENDING");
             // Keyed by creation time, then by position (messages of the same millisecond keep their order).
             let mut items: Vec<(String, Value)> = channel
-                .messages
+                .messages()
                 .iter()
                 .enumerate()
                 .filter(|(_, m)| m.visible() && m.shown())
@@ -257,9 +255,8 @@ fn own_message<'c>(
     sub: Option<&str>,
 ) -> Result<&'c mut Message, ApiError> {
     let message = channel
-        .messages
-        .iter_mut()
-        .find(|m| m.id == id && m.visible())
+        .message_entry(id)
+        .filter(|m| m.visible())
         .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
     if message.sender != bearer {
@@ -324,9 +321,8 @@ pub fn redact(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
         let channel = instance.channel_mut(arn)?;
         let message = channel
-            .messages
-            .iter_mut()
-            .find(|m| m.id == id && m.visible())
+            .message_entry(id)
+            .filter(|m| m.visible())
             .filter(|m| m.sub_channel == sub)
             .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
         if message.sender != bearer && role < Role::Moderator {

@@ -151,7 +151,7 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
             existing.pending = Some(pending);
         }
         None => {
-            channel.messages.push(Message {
+            channel.push_message(Message {
                 id: id.clone(),
                 sub_channel: sub_channel.clone(),
                 body,

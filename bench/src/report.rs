@@ -1,0 +1,278 @@
+//! `docs/benchmarks.md`: the tables, the targets beside the figures, and what the figures mean.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use chime_local::bootstrap_run::{Report, spread};
+
+use crate::Settings;
+use crate::cpu::PerMessage;
+use crate::load::Level;
+
+pub struct Results {
+    pub cpu: Vec<PerMessage>,
+    pub cold: Vec<(String, Report)>,
+    pub rss: Report,
+    pub x86: Vec<(String, Option<u64>)>,
+    pub arm: Vec<(String, Option<u64>)>,
+    pub breakdown: Option<(Vec<(String, u64)>, u64)>,
+    pub load: Vec<Level>,
+}
+
+fn median_ms(values: impl Iterator<Item = Duration>) -> Option<(f64, f64, f64)> {
+    spread(&values.collect::<Vec<_>>())
+}
+
+fn cell(value: Option<(f64, f64, f64)>) -> String {
+    value.map_or("-".into(), |(m, lo, hi)| {
+        format!("{m:.1} ({lo:.1}–{hi:.1})")
+    })
+}
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or("not built".into(), |b| {
+        format!("{:.2} MiB ({b} B)", b as f64 / 1_048_576.0)
+    })
+}
+
+fn cold_of<'r>(results: &'r Results, name: &str) -> Option<&'r Report> {
+    results.cold.iter().find(|(n, _)| n == name).map(|(_, r)| r)
+}
+
+fn init_median(report: &Report) -> f64 {
+    median_ms(report.runs.iter().map(|r| r.init)).map_or(f64::NAN, |m| m.0)
+}
+
+fn answered_median(report: &Report) -> f64 {
+    median_ms(report.runs.iter().map(|r| r.exec_to_answer)).map_or(f64::NAN, |m| m.0)
+}
+
+fn peak_rss_mib(report: &Report) -> f64 {
+    report
+        .runs
+        .iter()
+        .filter_map(|r| r.peak_rss_kib)
+        .max()
+        .map_or(f64::NAN, |k| k as f64 / 1024.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    // Counted from /proc/cpuinfo: the load step pins this process to one core.
+    let cores = std::fs::read_to_string("/proc/cpuinfo")
+        .map(|c| c.lines().filter(|l| l.starts_with("processor")).count())
+        .unwrap_or(0);
+    format!("{cpu}, {cores} cores, {}", std::env::consts::ARCH)
+}
+
+/// One line for the console and CI log.
+pub fn headline(results: &Results) -> String {
+    let pipeline = cold_of(results, "flow-pipeline");
+    let python = cold_of(results, "python-reference");
+    let mut line = String::new();
+    if let (Some(p), Some(py)) = (pipeline, python) {
+        let _ = write!(
+            line,
+            "flow-pipeline init {:.1} ms, exec→answered {:.1} ms; Python {:.1} / {:.1} ms ({:.0}× / {:.0}×)",
+            init_median(p),
+            answered_median(p),
+            init_median(py),
+            answered_median(py),
+            init_median(py) / init_median(p),
+            answered_median(py) / answered_median(p)
+        );
+    }
+    for m in &results.cpu {
+        let _ = write!(
+            line,
+            "; CPU {}: {:.2} µs vs {:.1} µs ({:.0}×)",
+            m.label,
+            m.rust_ns / 1000.0,
+            m.python_ns / 1000.0,
+            m.python_ns / m.rust_ns
+        );
+    }
+    if let Some(level) = results.load.first() {
+        let _ = write!(
+            line,
+            "; chime-local {:.0} msg/s at concurrency {} (p99 {:.1} ms)",
+            level.per_second(),
+            level.concurrency,
+            level.p99_ms
+        );
+    }
+    line
+}
+
+pub fn markdown(settings: &Settings, results: &Results) -> String {
+    let mut out = String::new();
+    let mode = if settings.smoke {
+        "smoke (short; not for quoting)"
+    } else {
+        "full"
+    };
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Written by `cargo run --release -p chime-flow-bench{}` ({mode} run). Machine: {}. \
+         Every figure comes from this one run; ratios compare measurements taken in it.\n",
+        if settings.smoke { " -- --smoke" } else { "" },
+        machine()
+    );
+
+    let _ = writeln!(out, "## Cold start and warm latency, as a process\n");
+    let _ = writeln!(
+        out,
+        "`chime-local run-bootstrap`: a fresh process per cold start ({} runs), driven through a local \
+         Lambda Runtime API on loopback, chime-local in-process answering the callbacks; each process \
+         takes one event cold and {} warm (redaction, deny, elastic channel, enrichment events in turn). \
+         The processors load the built-in list plus a 5,000-term `DENY_TERMS_FILE` and build their SDK \
+         client before polling; the Python reference (`bench/reference-python/`: boto3, better-profanity \
+         0.6.1 with the same list, `re` for the same PII kinds) does the same. init = exec → first poll \
+         for work; first event = taken → answered (after its callback was accepted); ms, median (min–max).\n",
+        settings.cold_runs, settings.warm_events
+    );
+    let _ = writeln!(
+        out,
+        "| processor | init | of which stage build | first event | exec → answered | warm event | peak RSS |\n| --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for (name, report) in &results.cold {
+        let warm = median_ms(report.runs.iter().flat_map(|r| r.warm.clone()));
+        let builds: Vec<Duration> = report
+            .runs
+            .iter()
+            .filter_map(|r| r.stage_build_ms)
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {:.1} MiB |",
+            cell(median_ms(report.runs.iter().map(|r| r.init))),
+            cell(spread(&builds)),
+            cell(median_ms(report.runs.iter().map(|r| r.first_event))),
+            cell(median_ms(report.runs.iter().map(|r| r.exec_to_answer))),
+            warm.map_or("-".into(), |(m, lo, hi)| format!(
+                "{m:.2} ({lo:.2}–{hi:.2})"
+            )),
+            peak_rss_mib(report)
+        );
+    }
+    if let (Some(p), Some(py)) = (
+        cold_of(results, "flow-pipeline"),
+        cold_of(results, "python-reference"),
+    ) {
+        let _ = writeln!(
+            out,
+            "\nPython reference ÷ flow-pipeline: init {:.0}×, exec → answered {:.0}× (target ≥ 30×).\n",
+            init_median(py) / init_median(p),
+            answered_median(py) / answered_median(p)
+        );
+    }
+
+    let _ = writeln!(out, "## Memory\n");
+    let _ = writeln!(
+        out,
+        "flow-pipeline, one process taking {} events: peak RSS {:.1} MiB (target ≤ 32 MB).\n",
+        settings.rss_events,
+        peak_rss_mib(&results.rss)
+    );
+
+    let _ = writeln!(out, "## CPU per message\n");
+    let _ = writeln!(
+        out,
+        "The pipeline's `decide` (moderation, redaction, enrichment; no network) in this process, two \
+         messages differing in their last byte taken in turn, {} iterations; the Python reference's \
+         decision on the same text, process CPU time. Same 5,000-term list.\n",
+        settings.cpu_iterations
+    );
+    let _ = writeln!(
+        out,
+        "| message | Rust pipeline | Python reference | Python ÷ Rust |\n| --- | --- | --- | --- |"
+    );
+    for m in &results.cpu {
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} µs | {:.1} µs | {:.0}× |",
+            m.label,
+            m.rust_ns / 1000.0,
+            m.python_ns / 1000.0,
+            m.python_ns / m.rust_ns
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nTarget: ≥ 50× less CPU per message than the Python reference.\n"
+    );
+
+    let _ = writeln!(
+        out,
+        "## Binary size (stripped, release profile: thin LTO, one codegen unit)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| function | x86_64 | arm64 (`target/lambda`, from `cargo lambda build --arm64` or `sam build`) |\n| --- | --- | --- |"
+    );
+    for ((name, x86), (_, arm)) in results.x86.iter().zip(&results.arm) {
+        let _ = writeln!(out, "| {name} | {} | {} |", mib(*x86), mib(*arm));
+    }
+    let _ = writeln!(out, "\nTarget: arm64 ≤ 8 MB with the AWS SDK kept.\n");
+    if let Some((groups, total)) = &results.breakdown {
+        let _ = writeln!(
+            out,
+            "Where flow-pipeline's bytes go (x86_64, a build keeping its symbols, `nm` sizes summed by \
+             defining crate; {:.2} MiB of sized symbols):\n",
+            *total as f64 / 1_048_576.0
+        );
+        let _ = writeln!(out, "| part | size | share |\n| --- | --- | --- |");
+        for (group, bytes) in groups {
+            let _ = writeln!(
+                out,
+                "| {group} | {:.0} KiB | {:.1}% |",
+                *bytes as f64 / 1024.0,
+                100.0 * *bytes as f64 / *total as f64
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(out, "## chime-local through the flow\n");
+    let _ = writeln!(
+        out,
+        "Release `chime-local serve` pinned to core 0 (HTTP, store and the in-process flow-pipeline \
+         processor all run there), this load generator pinned to core 1, loopback. Each worker sends \
+         with the SDK and polls GetChannelMessageStatus every 1 ms until the message leaves PENDING; \
+         one message in ten is denied. {} messages per level, at most 60 s.\n",
+        settings.load_messages
+    );
+    let _ = writeln!(
+        out,
+        "| concurrency | settled | messages/s | p50 send → settled | p99 | max |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for level in &results.load {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
+            level.concurrency,
+            level.settled,
+            level.per_second(),
+            level.p50_ms,
+            level.p99_ms,
+            level.max_ms
+        );
+    }
+    let _ = writeln!(out, "\nTarget: ≥ 5,000 messages/s with p99 ≤ 20 ms.\n");
+    out.push_str(ANALYSIS);
+    out
+}
+
+/// What the figures mean and, where a target is missed, why and what would close it. Written by hand
+/// from a full run (see the README for the figures it refers to).
+pub const ANALYSIS: &str = include_str!("analysis.md");
