@@ -49,6 +49,33 @@ run-bootstrap: run a built function binary (target/lambda/NAME/bootstrap, .aws-s
       --runner \"qemu-aarch64 -L /usr/aarch64-linux-gnu\" runs an arm64 binary on x86_64.
       --event defaults to tests/events/pii.json; --limit-secs (default 60) bounds each event";
 
+/// Walks command-line arguments; every error names the flag and what was wrong with its value.
+struct Flags<'a>(std::slice::Iter<'a, String>);
+
+impl<'a> Flags<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Self(args.iter())
+    }
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.0.next().map(String::as_str)
+    }
+
+    /// The value after `flag`.
+    fn value(&mut self, flag: &str) -> Result<String, String> {
+        self.next()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{flag} needs a value"))
+    }
+
+    /// The value after `flag`, parsed; `what` says what it must be ("a port number").
+    fn parsed<T: std::str::FromStr>(&mut self, flag: &str, what: &str) -> Result<T, String> {
+        let text = self.value(flag)?;
+        text.parse()
+            .map_err(|_| format!("{flag}: {text:?} is not {what}"))
+    }
+}
+
 /// `run-bootstrap BOOTSTRAP [options]`.
 fn parse_run_bootstrap(args: &[String]) -> Result<RunOptions, String> {
     let mut bootstrap = None;
@@ -62,34 +89,26 @@ fn parse_run_bootstrap(args: &[String]) -> Result<RunOptions, String> {
         env: Vec::new(),
         limit: std::time::Duration::from_secs(60),
     };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        let number = |name: &str, text: String| {
-            text.parse::<usize>()
-                .map_err(|_| format!("{name}: {text:?} is not a whole number"))
-        };
-        match arg.as_str() {
+    let mut flags = Flags::new(args);
+    while let Some(arg) = flags.next() {
+        match arg {
             "--runner" => {
-                options.runner = value("--runner")?
+                options.runner = flags
+                    .value(arg)?
                     .split_whitespace()
                     .map(str::to_owned)
                     .collect();
             }
-            "--event" => options.events.push(value("--event")?.into()),
-            "--runs" => options.cold_runs = number("--runs", value("--runs")?)?.max(1),
-            "--warm" => options.warm_events = number("--warm", value("--warm")?)?,
-            "--name" => options.function_name = value("--name")?,
+            "--event" => options.events.push(flags.value(arg)?.into()),
+            "--runs" => options.cold_runs = flags.parsed::<usize>(arg, "a whole number")?.max(1),
+            "--warm" => options.warm_events = flags.parsed(arg, "a whole number")?,
+            "--name" => options.function_name = flags.value(arg)?,
             "--limit-secs" => {
-                let secs = number("--limit-secs", value("--limit-secs")?)?;
-                options.limit = std::time::Duration::from_secs(secs.max(1) as u64);
+                let secs: u64 = flags.parsed(arg, "a whole number")?;
+                options.limit = std::time::Duration::from_secs(secs.max(1));
             }
             "--env" => {
-                let pair = value("--env")?;
+                let pair = flags.value(arg)?;
                 let (key, val) = pair
                     .split_once('=')
                     .ok_or_else(|| format!("--env: {pair:?} is not KEY=VALUE"))?;
@@ -114,15 +133,10 @@ fn parse_run_bootstrap(args: &[String]) -> Result<RunOptions, String> {
 fn parse_events_args(args: &[String]) -> Result<(String, Vec<String>), String> {
     let mut endpoint = "http://127.0.0.1:8000".to_owned();
     let mut paths = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--endpoint" => {
-                endpoint = args
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| "--endpoint needs a value".to_owned())?;
-            }
+    let mut flags = Flags::new(args);
+    while let Some(arg) = flags.next() {
+        match arg {
+            "--endpoint" => endpoint = flags.value(arg)?,
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag:?}")),
             path => paths.push(path.to_owned()),
         }
@@ -143,27 +157,12 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
         port: 8000,
         config: Config::default(),
     };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "--host" => {
-                let text = value("--host")?;
-                serve.host = text
-                    .parse()
-                    .map_err(|_| format!("--host: {text:?} is not an IP address"))?;
-            }
-            "--port" => {
-                let text = value("--port")?;
-                serve.port = text
-                    .parse()
-                    .map_err(|_| format!("--port: {text:?} is not a port number"))?;
-            }
-            "--lambda-endpoint" => serve.config.lambda_endpoint = Some(value("--lambda-endpoint")?),
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
+            "--host" => serve.host = flags.parsed(flag, "an IP address")?,
+            "--port" => serve.port = flags.parsed(flag, "a port number")?,
+            "--lambda-endpoint" => serve.config.lambda_endpoint = Some(flags.value(flag)?),
             "--no-in-process" => serve.config.in_process_functions = false,
             "--verify-signatures" => {
                 let var = |name: &str, default: &str| {
@@ -178,7 +177,7 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
                 });
             }
             "--faults" => {
-                let text = value("--faults")?;
+                let text = flags.value(flag)?;
                 let faults: Faults =
                     serde_json::from_str(&text).map_err(|e| format!("--faults: {e}"))?;
                 faults.check().map_err(|e| format!("--faults: {e}"))?;
@@ -195,25 +194,14 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
 fn parse_demo(args: &[String]) -> Result<(Config, SocketAddr), String> {
     let mut config = Config::default();
     let mut port = None;
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
             "--lambda-endpoint" => {
-                config.lambda_endpoint = Some(value("--lambda-endpoint")?);
+                config.lambda_endpoint = Some(flags.value(flag)?);
                 config.in_process_functions = false;
             }
-            "--port" => {
-                let text = value("--port")?;
-                port = Some(
-                    text.parse::<u16>()
-                        .map_err(|_| format!("--port: {text:?} is not a port number"))?,
-                );
-            }
+            "--port" => port = Some(flags.parsed::<u16>(flag, "a port number")?),
             other => return Err(format!("unknown option {other:?}")),
         }
     }

@@ -40,30 +40,34 @@ impl Action {
     }
 }
 
-fn associate_all(setup: &Setup, except: impl Fn(&str) -> bool) -> Vec<Action> {
+/// One channel action per channel of `setup` not `skipped`, made by `action(channel, flow, bearer)`.
+fn for_channels(
+    setup: &Setup,
+    skipped: impl Fn(&str) -> bool,
+    action: fn(String, String, String) -> Action,
+) -> Vec<Action> {
     setup
         .channels
         .iter()
-        .filter(|c| !except(c))
-        .map(|channel| Action::Associate {
-            channel: channel.clone(),
-            flow: setup.flow.clone(),
-            bearer: setup.admin.clone(),
-        })
+        .filter(|c| !skipped(c))
+        .map(|channel| action(channel.clone(), setup.flow.clone(), setup.admin.clone()))
         .collect()
 }
 
-fn disassociate_all(setup: &Setup, except: impl Fn(&str) -> bool) -> Vec<Action> {
-    setup
-        .channels
-        .iter()
-        .filter(|c| !except(c))
-        .map(|channel| Action::Disassociate {
-            channel: channel.clone(),
-            flow: setup.flow.clone(),
-            bearer: setup.admin.clone(),
-        })
-        .collect()
+fn associate(channel: String, flow: String, bearer: String) -> Action {
+    Action::Associate {
+        channel,
+        flow,
+        bearer,
+    }
+}
+
+fn disassociate(channel: String, flow: String, bearer: String) -> Action {
+    Action::Disassociate {
+        channel,
+        flow,
+        bearer,
+    }
 }
 
 fn make_admin(setup: &Setup) -> Action {
@@ -83,7 +87,7 @@ fn remove_admin(setup: &Setup) -> Action {
 /// Create: the admin first (channel calls act as it), then each association.
 pub fn create(setup: &Setup) -> Vec<Action> {
     let mut actions = vec![make_admin(setup)];
-    actions.extend(associate_all(setup, |_| false));
+    actions.extend(for_channels(setup, |_| false, associate));
     actions
 }
 
@@ -94,8 +98,8 @@ pub fn update(old: &Setup, new: &Setup) -> Vec<Action> {
     let same_flow = old.flow == new.flow;
     let mut actions = vec![make_admin(new)];
     let kept = |c: &str| same_flow && new.channels.iter().any(|n| n == c);
-    actions.extend(disassociate_all(old, kept));
-    actions.extend(associate_all(new, |_| false));
+    actions.extend(for_channels(old, kept, disassociate));
+    actions.extend(for_channels(new, |_| false, associate));
     if !same_admin {
         actions.push(remove_admin(old));
     }
@@ -104,7 +108,7 @@ pub fn update(old: &Setup, new: &Setup) -> Vec<Action> {
 
 /// Delete: every association (a flow still associated cannot be deleted), then the admin.
 pub fn delete(setup: &Setup) -> Vec<Action> {
-    let mut actions = disassociate_all(setup, |_| false);
+    let mut actions = for_channels(setup, |_| false, disassociate);
     actions.push(remove_admin(setup));
     actions
 }
