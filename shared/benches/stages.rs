@@ -18,7 +18,7 @@ fn five_thousand_terms() -> ModerationConfig {
     config.terms.extend(
         synthetic_terms(5_000)
             .into_iter()
-            .map(|text| Entry { text, severity: 10 }),
+            .map(|text| Entry::new(text, 10)),
     );
     config
 }
@@ -34,6 +34,13 @@ fn message(bytes: usize, last: char) -> ChannelMessage {
 }
 
 fn benches(c: &mut Criterion) {
+    let builtin = ModerationConfig::builtin();
+    c.bench_function("build/moderation-builtin-lists", |b| {
+        b.iter(|| Moderation::new(black_box(&builtin)).expect("builds"))
+    });
+    c.bench_function("build/moderation-builtin-lists-from-text", |b| {
+        b.iter(|| Moderation::new(&ModerationConfig::builtin()).expect("builds"))
+    });
     let config = five_thousand_terms();
     c.bench_function("build/moderation-5000-terms", |b| {
         b.iter(|| Moderation::new(black_box(&config)).expect("builds"))

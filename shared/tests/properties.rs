@@ -45,6 +45,12 @@ fn pieces() -> impl Strategy<Value = String> {
         Just("123-45-6789".to_owned()),
         Just("10.0.0.1".to_owned()),
         Just("AKIAIOSFODNN7EXAMPLE".to_owned()),
+        Just("fe80::1%eth0".to_owned()),
+        Just("2001:db8::/32".to_owned()),
+        Just("05321234567".to_owned()),
+        Just("0(20) 7946 0958".to_owned()),
+        Just("DE89-3704-0044-0532-0130-00".to_owned()),
+        Just("a.b@mail.xn--p1ai".to_owned()),
         Just("sh1t".to_owned()),
         Just("👋🏽".to_owned()),
         Just("שלום".to_owned()),
@@ -61,6 +67,12 @@ fn evasive() -> impl Strategy<Value = String> {
         Just("s.h.i.t".to_owned()),
         Just("fuuuck".to_owned()),
         Just("b1tch".to_owned()),
+        Just("f*ck".to_owned()),
+        Just("bullsh#t".to_owned()),
+        Just("phuk".to_owned()),
+        Just("пиздец".to_owned()),
+        Just("他妈的".to_owned()),
+        Just("Matsushita".to_owned()),
         Just("kill yourself".to_owned()),
         Just("shiitake".to_owned()),
         Just("classic".to_owned()),
@@ -94,13 +106,23 @@ proptest! {
     fn redacted_output_has_none_of_the_detected_values(text in pieces()) {
         let mut found = Vec::new();
         DETECTORS.find(&text, &mut found);
+        // The text with every detected character blanked: what may legitimately remain.
+        let undetected: String = text
+            .char_indices()
+            .map(|(at, c)| if found.iter().any(|&(_, s, e)| s <= at && at < e) { '\u{1}' } else { c })
+            .collect();
         for redaction in REDACTIONS.iter() {
             let out = redaction.redact(&text).map(|(out, _)| out).unwrap_or_else(|| text.clone());
             for &(_, start, end) in &found {
                 let value = &text[start..end];
                 // Only values with some substance: a detected value can't hide in a mask of bullets.
+                // The same value may also stand where it was not detected (glued to a longer run of
+                // groups): only the detected occurrences must be gone.
                 if value.chars().filter(|c| c.is_alphanumeric()).count() >= 6 {
-                    prop_assert!(!out.contains(value), "{:?} still in {:?}", value, out);
+                    prop_assert!(
+                        out.matches(value).count() <= undetected.matches(value).count(),
+                        "{:?} still in {:?}", value, out
+                    );
                 }
             }
         }

@@ -182,7 +182,7 @@ mod tests {
         else {
             panic!()
         };
-        assert!(rule_id.starts_with("moderation/term-"), "{rule_id}");
+        assert!(rule_id.starts_with("moderation/profanity:en-"), "{rule_id}");
         let Decision::Update(edits) = pipeline
             .decide(&message("write to jane@example.com @bob"))
             .unwrap()

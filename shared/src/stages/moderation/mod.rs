@@ -1,13 +1,16 @@
 //! Moderation: deny messages that hit the deny lists.
 //!
-//! Terms match as whole words after normalisation (see [`normalize`]), so evasions are caught and
-//! innocent words that contain a term pass. Regexes (linear-time by construction, size-bounded) run on
-//! the folded text. Each entry has a severity; a message is denied when the severities of the distinct
-//! rules it hits add up to the threshold. Exempt senders always pass. A deny names the rule, never the
-//! matched text.
+//! Terms match as whole words after normalisation (see [`normalize`]) in their listed shapes and
+//! generated spellings (see [`lists`], [`variants`]), so evasions, inflections and compounds are
+//! caught and innocent words that contain a term pass. Regexes (linear-time by construction,
+//! size-bounded) run on the folded text. Every entry has a category and a severity; a message is
+//! denied when, in some category, the severities of the distinct rules it hits reach that category's
+//! threshold. Exempt senders always pass. A deny names the rule and its category, never the text.
 
+pub mod lists;
 pub mod normalize;
 mod terms;
+pub mod variants;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -19,65 +22,151 @@ use crate::config::{ConfigError, Env, split_list};
 use crate::decision::Decision;
 use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
+pub use lists::{Category, ListTerm, parse_level};
 use normalize::{Normalized, fold_mapped, normalize};
-pub use terms::{TermError, TermMatcher};
+pub use terms::{Shape, TermError, TermMatcher, TermSpec};
 
-const DEFAULT_TERMS: &str = include_str!("default_terms.txt");
-const DEFAULT_ALLOW: &str = include_str!("default_allow.txt");
 /// Default bound on the compiled size of all regexes together.
 pub const DEFAULT_REGEX_SIZE_LIMIT: usize = 4 << 20;
 const DEFAULT_SEVERITY: u32 = 10;
 
-/// One list entry: `[N] text`, severity N (1–10) optional.
+/// One entry a deployment adds: `[N] text`, `[category] text` or `[category N] text`; severity N
+/// (1–10 or mild/strong/severe) defaults to 10, category to `custom`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub text: String,
     pub severity: u32,
+    pub category: Category,
 }
 
 impl Entry {
+    pub fn new(text: impl Into<String>, severity: u32) -> Self {
+        Self {
+            text: text.into(),
+            severity,
+            category: Category::Custom,
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
-        if let Some(rest) = raw.strip_prefix('[')
-            && let Some((digits, text)) = rest.split_once(']')
-            && !digits.is_empty()
-            && digits.chars().all(|c| c.is_ascii_digit())
-        {
-            let severity: u32 = digits
-                .parse()
-                .map_err(|_| format!("severity {digits:?} is not a number"))?;
-            if !(1..=10).contains(&severity) {
-                return Err(format!("severity {severity} is out of range 1–10"));
+        let Some((head, text)) = raw
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .filter(|(head, _)| !head.trim().is_empty())
+        else {
+            return Ok(Self::new(raw, DEFAULT_SEVERITY));
+        };
+        let mut entry = Self::new(text.trim(), DEFAULT_SEVERITY);
+        for word in head.split_whitespace() {
+            if let Some(category) = Category::from_name(word) {
+                entry.category = category;
+            } else if word.chars().all(|c| c.is_ascii_digit()) {
+                let severity: u32 = word
+                    .parse()
+                    .map_err(|_| format!("severity {word:?} is not a number"))?;
+                if !(1..=10).contains(&severity) {
+                    return Err(format!("severity {severity} is out of range 1–10"));
+                }
+                entry.severity = severity;
+            } else {
+                entry.severity = parse_level(word).map_err(|_| {
+                    format!(
+                        "{word:?} in [{head}] is neither a category ({}) nor a severity (1–10, mild, strong, severe)",
+                        category_names()
+                    )
+                })?;
             }
-            return Ok(Self {
-                text: text.trim().to_owned(),
-                severity,
-            });
         }
-        Ok(Self {
-            text: raw.to_owned(),
-            severity: DEFAULT_SEVERITY,
-        })
+        Ok(entry)
     }
 }
 
-/// A rule that matched: `term-N` or `regex-N` (1-based in the list), with its severity.
+fn category_names() -> String {
+    Category::ALL.map(Category::name).join(", ")
+}
+
+/// Per category: the summed severity that denies, or `None` (the category is off: its terms are not
+/// even compiled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds(pub [Option<u32>; 6]);
+
+impl Default for Thresholds {
+    /// For a general-audience chat: strong profanity, sexual terms and harassment deny alone (mild
+    /// ones take three), every slur denies, deployment terms at 10. Self-harm is off: denying someone
+    /// who writes that they want to die silences a cry for help; turn it on where that is wanted.
+    fn default() -> Self {
+        let mut t = [None; 6];
+        t[Category::Profanity.index()] = Some(7);
+        t[Category::Sexual.index()] = Some(7);
+        t[Category::Slur.index()] = Some(3);
+        t[Category::Harassment.index()] = Some(7);
+        t[Category::Custom.index()] = Some(DEFAULT_SEVERITY);
+        Self(t)
+    }
+}
+
+impl Thresholds {
+    pub fn get(&self, category: Category) -> Option<u32> {
+        self.0[category.index()]
+    }
+
+    pub fn set(&mut self, category: Category, threshold: Option<u32>) {
+        self.0[category.index()] = threshold;
+    }
+
+    /// `profanity=strong,slur=mild,self-harm=off,custom=12`: level names, numbers 1–1000 or `off`;
+    /// categories not named keep their thresholds.
+    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
+        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (name, value) = item
+                .split_once('=')
+                .ok_or_else(|| format!("{item:?} is not category=threshold"))?;
+            let category = Category::from_name(name.trim()).ok_or_else(|| {
+                format!(
+                    "unknown category {:?} (one of {})",
+                    name.trim(),
+                    category_names()
+                )
+            })?;
+            let value = value.trim();
+            let threshold = if value.eq_ignore_ascii_case("off") {
+                None
+            } else if let Ok(n) = value.parse::<u32>() {
+                if !(1..=1000).contains(&n) {
+                    return Err(format!("{name}: {n} is out of range 1–1000"));
+                }
+                Some(n)
+            } else {
+                Some(parse_level(value).map_err(|e| format!("{name}: {e} or off"))?)
+            };
+            self.set(category, threshold);
+        }
+        Ok(())
+    }
+}
+
+/// A rule that matched: `category:list-N`, `category:term-N` or `category:regex-N`, with its severity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleHit {
     pub rule_id: String,
+    pub category: Category,
     pub severity: u32,
     /// Byte range in the original text.
     pub range: (usize, usize),
 }
 
-/// Everything moderation needs, already parsed. `Default` is empty lists with the default threshold
+/// Everything moderation needs, already parsed. `Default` is no lists with the default thresholds
 /// and regex size limit; [`ModerationConfig::builtin`] adds the built-in lists.
 #[derive(Debug, Clone)]
 pub struct ModerationConfig {
+    /// Built-in list entries (see [`lists`]).
+    pub lists: Vec<ListTerm>,
+    /// A deployment's own terms (`DENY_TERMS`).
     pub terms: Vec<Entry>,
     pub regexes: Vec<Entry>,
     pub allow: Vec<String>,
-    pub threshold: u32,
+    pub thresholds: Thresholds,
     pub exempt_senders: Vec<String>,
     pub regex_size_limit: usize,
 }
@@ -85,10 +174,11 @@ pub struct ModerationConfig {
 impl Default for ModerationConfig {
     fn default() -> Self {
         Self {
+            lists: Vec::new(),
             terms: Vec::new(),
             regexes: Vec::new(),
             allow: Vec::new(),
-            threshold: DEFAULT_SEVERITY,
+            thresholds: Thresholds::default(),
             exempt_senders: Vec::new(),
             regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
         }
@@ -96,21 +186,44 @@ impl Default for ModerationConfig {
 }
 
 impl ModerationConfig {
-    /// The built-in lists, threshold 10.
+    /// The built-in lists of every language, default thresholds.
     pub fn builtin() -> Self {
-        Self {
-            terms: parse_entries(DEFAULT_TERMS).unwrap_or_default(),
-            allow: split_lines(DEFAULT_ALLOW),
-            ..Self::default()
-        }
+        Self::with_languages(&[]).unwrap_or_default()
     }
 
-    /// Reads `DENY_TERMS`, `DENY_TERMS_FILE`, `DENY_REGEXES` (one per line), `DENY_REGEXES_FILE`,
-    /// `ALLOW_TERMS`, `ALLOW_TERMS_FILE`, `MODERATION_DEFAULT_TERMS` (true), `MODERATION_THRESHOLD`
-    /// (1–1000, default 10), `EXEMPT_SENDER_ARNS`, `REGEX_SIZE_LIMIT` (bytes).
+    /// The built-in lists of the given languages (all when empty).
+    pub fn with_languages(languages: &[String]) -> Result<Self, String> {
+        Ok(Self {
+            lists: lists::builtin(languages)?,
+            allow: split_lines(lists::BUILTIN_ALLOW),
+            ..Self::default()
+        })
+    }
+
+    /// Reads `MODERATION_DEFAULT_TERMS` (true), `MODERATION_LANGUAGES` (built-in lists, default all),
+    /// `MODERATION_CATEGORIES` (thresholds), `DENY_TERMS`, `DENY_TERMS_FILE`, `DENY_REGEXES` (one per
+    /// line), `DENY_REGEXES_FILE`, `ALLOW_TERMS`, `ALLOW_TERMS_FILE`, `MODERATION_THRESHOLD` (the
+    /// `custom` category's, 1–1000, default 10), `EXEMPT_SENDER_ARNS`, `REGEX_SIZE_LIMIT` (bytes).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut config = if env.flag("MODERATION_DEFAULT_TERMS", true)? {
-            Self::builtin()
+            let languages = env.list("MODERATION_LANGUAGES");
+            for language in &languages {
+                if !lists::BUILTIN
+                    .iter()
+                    .any(|(l, _)| l.eq_ignore_ascii_case(language))
+                {
+                    let known: Vec<&str> = lists::BUILTIN.iter().map(|(l, _)| *l).collect();
+                    return Err(ConfigError::new(
+                        "MODERATION_LANGUAGES",
+                        format!(
+                            "no built-in list for {language:?} (one of {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+            Self::with_languages(&languages)
+                .map_err(|e| ConfigError::new("MODERATION_LANGUAGES", e))?
         } else {
             Self::default()
         };
@@ -121,11 +234,18 @@ impl ModerationConfig {
         for (_, words) in sources(env, "ALLOW_TERMS", split_list)? {
             config.allow.extend(words);
         }
-        config.threshold = env.int_in(
+        let custom = env.int_in(
             "MODERATION_THRESHOLD",
             u64::from(DEFAULT_SEVERITY),
             (1, 1000),
         )? as u32;
+        config.thresholds.set(Category::Custom, Some(custom));
+        if let Some(spec) = env.get("MODERATION_CATEGORIES") {
+            config
+                .thresholds
+                .apply(spec)
+                .map_err(|e| ConfigError::new("MODERATION_CATEGORIES", e))?;
+        }
         config.exempt_senders = env.list("EXEMPT_SENDER_ARNS");
         config.regex_size_limit = env.int_in(
             "REGEX_SIZE_LIMIT",
@@ -141,13 +261,6 @@ fn split_lines(text: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(str::to_owned)
-        .collect()
-}
-
-fn parse_entries(text: &str) -> Result<Vec<Entry>, String> {
-    split_lines(text)
-        .iter()
-        .map(|line| Entry::parse(line))
         .collect()
 }
 
@@ -191,6 +304,8 @@ fn entries(
 pub enum ModerationError {
     #[error("deny terms: {0}")]
     Terms(#[from] TermError),
+    #[error("deny term {0} has no letters or digits after normalisation")]
+    EmptyTerm(String),
     #[error("deny regex {index}: {reason}")]
     Regex { index: usize, reason: String },
     #[error(
@@ -199,15 +314,24 @@ pub enum ModerationError {
     RegexTooLarge { limit: usize },
 }
 
+/// A compiled rule's identity and weight.
+#[derive(Debug, Clone)]
+struct Rule {
+    id: String,
+    category: Category,
+    severity: u32,
+}
+
 /// The compiled moderation stage.
 #[derive(Debug, Clone)]
 pub struct Moderation {
     terms: TermMatcher,
-    term_severity: Vec<u32>,
+    /// Per term of the matcher.
+    term_rules: Vec<Rule>,
     regex_set: Option<RegexSet>,
     regexes: Vec<Regex>,
-    regex_severity: Vec<u32>,
-    threshold: u32,
+    regex_rules: Vec<Rule>,
+    thresholds: Thresholds,
     exempt: HashSet<String>,
     /// Identifies this compiled configuration (clones share it: same lists, same answers).
     id: u64,
@@ -229,10 +353,43 @@ thread_local! {
 
 impl Moderation {
     pub fn new(config: &ModerationConfig) -> Result<Self, ModerationError> {
-        let terms: Vec<String> = config.terms.iter().map(|e| e.text.clone()).collect();
-        let matcher = TermMatcher::new(&terms, &config.allow)?;
-        let mut regexes = Vec::with_capacity(config.regexes.len());
-        for (index, entry) in config.regexes.iter().enumerate() {
+        let on = |category: Category| config.thresholds.get(category).is_some();
+        let mut specs = Vec::new();
+        let mut term_rules = Vec::new();
+        for term in config.lists.iter().filter(|t| on(t.category)) {
+            specs.push(term.spec.clone());
+            term_rules.push(Rule {
+                id: term.rule_id.clone(),
+                category: term.category,
+                severity: term.severity,
+            });
+        }
+        for (index, entry) in config.terms.iter().enumerate() {
+            if on(entry.category) {
+                specs.push(TermSpec::custom(&entry.text));
+                term_rules.push(Rule {
+                    id: format!("{}:term-{}", entry.category.name(), index + 1),
+                    category: entry.category,
+                    severity: entry.severity,
+                });
+            }
+        }
+        let matcher = TermMatcher::new(&specs, &config.allow).map_err(|e| match e {
+            // Name the deployment's entry, not the position among all compiled terms.
+            TermError::Empty(n) => match term_rules.get(n - 1) {
+                Some(rule) => ModerationError::EmptyTerm(rule.id.clone()),
+                None => ModerationError::Terms(e),
+            },
+            other => ModerationError::Terms(other),
+        })?;
+        let chosen: Vec<(usize, &Entry)> = config
+            .regexes
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| on(e.category))
+            .collect();
+        let mut regexes = Vec::with_capacity(chosen.len());
+        for &(index, entry) in &chosen {
             let regex = RegexBuilder::new(&entry.text)
                 .size_limit(config.regex_size_limit)
                 .build()
@@ -242,7 +399,7 @@ impl Moderation {
         let regex_set = if regexes.is_empty() {
             None
         } else {
-            let set = RegexSetBuilder::new(config.regexes.iter().map(|e| e.text.as_str()))
+            let set = RegexSetBuilder::new(chosen.iter().map(|(_, e)| e.text.as_str()))
                 .size_limit(config.regex_size_limit)
                 .build()
                 .map_err(|e| regex_error(0, e, config.regex_size_limit))?;
@@ -250,14 +407,26 @@ impl Moderation {
         };
         Ok(Self {
             terms: matcher,
-            term_severity: config.terms.iter().map(|e| e.severity).collect(),
+            term_rules,
             regex_set,
             regexes,
-            regex_severity: config.regexes.iter().map(|e| e.severity).collect(),
-            threshold: config.threshold.max(1),
+            regex_rules: chosen
+                .iter()
+                .map(|&(index, e)| Rule {
+                    id: format!("{}:regex-{}", e.category.name(), index + 1),
+                    category: e.category,
+                    severity: e.severity,
+                })
+                .collect(),
+            thresholds: config.thresholds,
             exempt: config.exempt_senders.iter().cloned().collect(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// How many automaton patterns the lists compiled to (terms × spellings × shapes).
+    pub fn pattern_count(&self) -> usize {
+        self.terms.pattern_count()
     }
 
     /// Built for a processor: the term automaton built at start serves at once, and a faster one is
@@ -309,9 +478,11 @@ impl Moderation {
             let mut hits = Vec::new();
             self.terms.find(norm, |hit| {
                 if let Some(range) = norm.original_range(hit.stream.0, hit.stream.1) {
+                    let rule = &self.term_rules[hit.term];
                     hits.push(RuleHit {
-                        rule_id: format!("term-{}", hit.term + 1),
-                        severity: self.term_severity[hit.term],
+                        rule_id: rule.id.clone(),
+                        category: rule.category,
+                        severity: rule.severity,
                         range,
                     });
                 }
@@ -319,10 +490,12 @@ impl Moderation {
             if let Some(set) = &self.regex_set {
                 fold_mapped(text, folded, map);
                 for index in set.matches(folded).iter() {
+                    let rule = &self.regex_rules[index];
                     for found in self.regexes[index].find_iter(folded) {
                         hits.push(RuleHit {
-                            rule_id: format!("regex-{}", index + 1),
-                            severity: self.regex_severity[index],
+                            rule_id: rule.id.clone(),
+                            category: rule.category,
+                            severity: rule.severity,
                             range: (map[found.start()], map[found.end()]),
                         });
                     }
@@ -332,7 +505,8 @@ impl Moderation {
         })
     }
 
-    /// The verdict: deny with the most severe rule when the distinct rules' severities reach the threshold.
+    /// The verdict: the most severe rule of the categories whose distinct rules' severities reach
+    /// their thresholds.
     pub fn judge(&self, text: &str) -> Option<RuleHit> {
         let mut hits = self.scan(text);
         hits.sort_by(|a, b| {
@@ -341,12 +515,16 @@ impl Moderation {
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
         hits.dedup_by(|a, b| a.rule_id == b.rule_id);
-        let score: u32 = hits.iter().map(|h| h.severity).sum();
-        if score >= self.threshold {
-            hits.into_iter().next()
-        } else {
-            None
+        let mut scores = [0u32; 6];
+        for hit in &hits {
+            scores[hit.category.index()] += hit.severity;
         }
+        let denies = |category: Category| {
+            self.thresholds
+                .get(category)
+                .is_some_and(|t| scores[category.index()] >= t)
+        };
+        hits.into_iter().find(|hit| denies(hit.category))
     }
 
     pub fn is_exempt(&self, sender_arn: Option<&str>) -> bool {
@@ -393,44 +571,45 @@ mod tests {
         let terms_path = terms.to_string_lossy().into_owned();
         let env = Env::from_pairs([
             ("MODERATION_DEFAULT_TERMS", "false"),
-            ("DENY_TERMS", "frobnicate, [7] wibble"),
+            ("DENY_TERMS", "frobnicate, [7] wibble, [slur mild] blorg"),
             ("DENY_TERMS_FILE", terms_path.as_str()),
             ("DENY_REGEXES", "[9] free\\s+crypto"),
             ("MODERATION_THRESHOLD", "9"),
             ("ALLOW_TERMS", "quuxes"),
         ]);
         let config = ModerationConfig::from_env(&env).unwrap();
-        let texts: Vec<(&str, u32)> = config
+        let texts: Vec<(&str, u32, Category)> = config
             .terms
             .iter()
-            .map(|e| (e.text.as_str(), e.severity))
+            .map(|e| (e.text.as_str(), e.severity, e.category))
             .collect();
         assert_eq!(
             texts,
             vec![
-                ("frobnicate", 10),
-                ("wibble", 7),
-                ("zorblax", 3),
-                ("quux", 10)
+                ("frobnicate", 10, Category::Custom),
+                ("wibble", 7, Category::Custom),
+                ("blorg", 3, Category::Slur),
+                ("zorblax", 3, Category::Custom),
+                ("quux", 10, Category::Custom)
             ]
         );
-        assert_eq!(
-            config.regexes,
-            vec![Entry {
-                text: "free\\s+crypto".into(),
-                severity: 9
-            }]
-        );
+        assert_eq!(config.regexes, vec![Entry::new("free\\s+crypto", 9)]);
         assert_eq!(config.allow, vec!["quuxes"]);
+        assert!(config.lists.is_empty());
         let moderation = Moderation::new(&config).unwrap();
         assert_eq!(
             moderation.judge("FREE   crypto now").map(|h| h.rule_id),
-            Some("regex-1".into())
+            Some("custom:regex-1".into())
         );
         assert_eq!(
             moderation.judge("z0rbl@x").map(|h| h.rule_id),
             None,
-            "severity 3 is under the threshold"
+            "severity 3 is under the custom threshold"
+        );
+        assert_eq!(
+            moderation.judge("bl0rg").map(|h| h.rule_id),
+            Some("slur:term-3".into()),
+            "a slur-category entry is judged by the slur threshold (3)"
         );
 
         let bad = Env::from_pairs([
@@ -449,6 +628,82 @@ mod tests {
                 .starts_with("DENY_REGEXES_FILE: cannot read")
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn category_thresholds_and_languages_from_the_environment() {
+        let env = Env::from_pairs([
+            ("MODERATION_LANGUAGES", "en, de"),
+            (
+                "MODERATION_CATEGORIES",
+                "profanity=mild, self-harm=strong, sexual=off",
+            ),
+        ]);
+        let config = ModerationConfig::from_env(&env).unwrap();
+        assert!(
+            config
+                .lists
+                .iter()
+                .all(|t| t.rule_id.contains(":en-") || t.rule_id.contains(":de-"))
+        );
+        assert_eq!(config.thresholds.get(Category::Profanity), Some(3));
+        assert_eq!(config.thresholds.get(Category::Sexual), None);
+        assert_eq!(
+            config.thresholds.get(Category::Slur),
+            Some(3),
+            "unnamed keep defaults"
+        );
+        let moderation = Moderation::new(&config).unwrap();
+        let deny = |t: &str| moderation.judge(t).map(|h| h.rule_id);
+        assert!(deny("damn").is_some_and(|r| r.starts_with("profanity:en-")));
+        assert_eq!(deny("nice tits"), None, "sexual is off");
+        assert!(deny("I want to kill myself").is_some_and(|r| r.starts_with("self-harm:en-")));
+        assert!(deny("du Arschloch").is_some_and(|r| r.starts_with("profanity:de-")));
+        assert_eq!(deny("pendejo"), None, "Spanish is not loaded");
+
+        for (spec, want) in [
+            ("profanity", "\"profanity\" is not category=threshold"),
+            ("rude=strong", "unknown category \"rude\""),
+            ("slur=2000", "slur: 2000 is out of range 1–1000"),
+            ("slur=loud", "slur: \"loud\" is not a level"),
+        ] {
+            let env = Env::from_pairs([("MODERATION_CATEGORIES", spec)]);
+            let error = ModerationConfig::from_env(&env).unwrap_err().to_string();
+            assert!(
+                error.starts_with("MODERATION_CATEGORIES: ") && error.contains(want),
+                "{error}"
+            );
+        }
+        let env = Env::from_pairs([("MODERATION_LANGUAGES", "en,xx")]);
+        assert!(
+            ModerationConfig::from_env(&env)
+                .unwrap_err()
+                .to_string()
+                .contains("no built-in list for \"xx\"")
+        );
+        assert!(
+            Entry::parse("[rude] x")
+                .unwrap_err()
+                .contains("neither a category")
+        );
+    }
+
+    #[test]
+    fn default_thresholds_suit_a_general_audience() {
+        let moderation = Moderation::new(&ModerationConfig::builtin()).unwrap();
+        let deny = |t: &str| moderation.judge(t).map(|h| h.rule_id);
+        assert_eq!(deny("damn, this crap"), None, "two mild words pass");
+        assert!(
+            deny("damn this crap, I'm pissed").is_some(),
+            "three mild words deny"
+        );
+        assert!(deny("you f*cking b1tch").is_some());
+        assert_eq!(
+            deny("I want to kill myself"),
+            None,
+            "self-harm is off by default"
+        );
+        assert!(deny("kys").is_some_and(|r| r.starts_with("harassment:en-")));
     }
 
     #[test]
@@ -473,11 +728,11 @@ mod tests {
 
     #[test]
     fn regex_hits_map_back_to_original_bytes() {
-        let config = ModerationConfig {
+        let mut config = ModerationConfig {
             regexes: vec![Entry::parse("caf[eé]").unwrap()],
-            threshold: 1,
             ..ModerationConfig::default()
         };
+        config.thresholds.set(Category::Custom, Some(1));
         let moderation = Moderation::new(&config).unwrap();
         let text = "Ünïcode CAFÉ!";
         let hit = moderation.scan(text).pop().unwrap();

@@ -57,6 +57,21 @@ impl Normalized {
         }
     }
 
+    /// The stream bytes `[start, end)` with each run written out in full (`a` of run 3 → `aaa`).
+    pub fn expanded(&self, start: usize, end: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(end - start);
+        let mut at = start;
+        while at < end {
+            let len = utf8_len(self.stream[at]);
+            let char_bytes = &self.stream[at..(at + len).min(end)];
+            for _ in 0..self.run_at(at) {
+                out.extend_from_slice(char_bytes);
+            }
+            at += len;
+        }
+        out
+    }
+
     /// True when the stream, from `start`, repeats each letter at least as often as a pattern whose
     /// repeats (relative positions) are `pattern_repeats`: the text may repeat letters, never drop them.
     pub fn runs_cover(&self, start: usize, pattern_repeats: &[(usize, u8)]) -> bool {
@@ -66,11 +81,23 @@ impl Normalized {
     }
 }
 
+/// The length of the UTF-8 sequence a lead byte starts.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Letter,
     Digit,
     LeetSymbol,
+    /// A masking character (`*`, `#`, `•`): inside a word it stands for hidden letters (`f*ck`).
+    Mask,
     /// A character of a script without spaces: a word by itself.
     Standalone,
     Separator,
@@ -83,11 +110,13 @@ fn classify(c: char) -> Class {
             '@' | '$' | '!' => Class::LeetSymbol,
             '0'..='9' => Class::Digit,
             'a'..='z' | 'A'..='Z' => Class::Letter,
+            '*' | '#' => Class::Mask,
             _ => Class::Separator,
         };
     }
     match c {
         '@' | '$' | '!' => Class::LeetSymbol,
+        '•' | '●' => Class::Mask,
         '0'..='9' => Class::Digit,
         _ if is_standalone(c) => Class::Standalone,
         _ if c.is_alphabetic() => Class::Letter,
@@ -190,7 +219,8 @@ pub fn fold_mapped(text: &str, out: &mut String, map: &mut Vec<usize>) {
 /// Collects the characters of one word with their original byte ranges.
 #[derive(Default)]
 struct WordBuf {
-    chars: Vec<(char, Class)>,
+    /// Folded characters, their classes and the byte offset of the character they came from.
+    chars: Vec<(char, Class, usize)>,
     start: usize,
     end: usize,
 }
@@ -317,7 +347,7 @@ fn normalize_with(text: &str, out: &mut Normalized, ascii_words: bool) {
                 if word.chars.is_empty() {
                     word.start = offset;
                 }
-                word.chars.push((f, class));
+                word.chars.push((f, class, offset));
                 word.end = end;
             }
         });
@@ -342,34 +372,58 @@ fn plain_ascii_word(bytes: &[u8], start: usize) -> Option<usize> {
     (len >= 2 && ends_cleanly).then_some(end)
 }
 
-/// Ends the current word: trims `!` at its edges (punctuation there), maps leetspeak when it has
-/// letters, and either emits it or, when one character long, holds it to join with other singles.
+/// Ends the current word: trims `!` at its edges (punctuation there) and masks at its start (and at
+/// its end too when it had some at the start: `**bold**`), maps leetspeak when it has letters, and
+/// either emits it or, when one character long, holds it to join with other singles. Masks stay in a
+/// word with letters as one `*` (`f**k` → `f*k`, a run of 2); in a word without letters they go.
 fn finish_word(word: &mut WordBuf, singles: &mut Singles, out: &mut Normalized) {
     if word.chars.is_empty() {
         return;
     }
     let chars = &mut word.chars;
-    while chars.last().is_some_and(|&(c, _)| c == '!') {
-        chars.pop();
+    let edge = |&(c, class, _): &(char, Class, usize)| c == '!' || class == Class::Mask;
+    let lead = chars.iter().take_while(|c| edge(c)).count();
+    let masked_lead = chars[..lead]
+        .iter()
+        .any(|&(_, class, _)| class == Class::Mask);
+    // Trailing `!` always go; trailing masks only after leading ones (`f***` keeps its mask).
+    let trail = chars[lead..]
+        .iter()
+        .rev()
+        .take_while(|&&(c, class, _)| c == '!' || (masked_lead && class == Class::Mask))
+        .count();
+    if trail > 0 {
+        word.end = chars[chars.len() - trail].2;
+        chars.truncate(chars.len() - trail);
     }
-    let lead = chars.iter().take_while(|&&(c, _)| c == '!').count();
-    chars.drain(..lead);
-    let has_letter = chars.iter().any(|&(_, class)| class == Class::Letter);
+    if lead > 0 {
+        if let Some(&(_, _, first)) = chars.get(lead) {
+            word.start = first;
+        }
+        chars.drain(..lead);
+    }
+    let has_letter = chars.iter().any(|&(_, class, _)| class == Class::Letter);
     if has_letter {
-        for (c, class) in chars.iter_mut() {
-            if matches!(*class, Class::Digit | Class::LeetSymbol) {
-                *c = leet(*c);
+        for (c, class, _) in chars.iter_mut() {
+            match *class {
+                Class::Digit | Class::LeetSymbol => *c = leet(*c),
+                Class::Mask => *c = '*',
+                _ => {}
             }
         }
     } else {
-        chars.retain(|&(_, class)| class != Class::LeetSymbol);
+        chars.retain(|&(_, class, _)| !matches!(class, Class::LeetSymbol | Class::Mask));
     }
     match chars.len() {
         0 => {}
         1 => singles.push(chars[0].0, (word.start, word.end), out),
         _ => {
             singles.flush(out);
-            emit_word(chars.iter().map(|&(c, _)| c), (word.start, word.end), out);
+            emit_word(
+                chars.iter().map(|&(c, _, _)| c),
+                (word.start, word.end),
+                out,
+            );
         }
     }
     chars.clear();
@@ -454,7 +508,7 @@ mod tests {
         /// general path, for text mixing plain words, leetspeak, separators, singles and Unicode.
         #[test]
         fn ascii_word_path_changes_nothing(
-            text in "([a-zA-Z]{1,6}|[0-9@$!]{1,2}|[ .,!-]{1,2}|é|你|Ь|\\u{200B}|ﬁ){0,20}"
+            text in "([a-zA-Z]{1,6}|[0-9@$!*#]{1,2}|[ .,!-]{1,2}|é|你|Ь|•|\\u{200B}|ﬁ){0,20}"
         ) {
             let (mut fast, mut general) = (Normalized::default(), Normalized::default());
             normalize_with(&text, &mut fast, true);
@@ -490,6 +544,17 @@ mod tests {
             assert_eq!(stream(evasion), " bad ", "{evasion}");
         }
         assert_eq!(stream("h3ll0 w0rld"), " heio worid ");
+    }
+
+    #[test]
+    fn masks_inside_words_stay_and_markdown_goes() {
+        assert_eq!(stream("f*ck"), " f*ck ");
+        assert_eq!(stream("F**K off"), " f*k of ");
+        assert_eq!(stream("sh#t"), " sh*t ");
+        assert_eq!(stream("f•ck"), " f*ck ");
+        assert_eq!(stream("**bold** *it*"), " boid it ");
+        assert_eq!(stream("f***"), " f* ");
+        assert_eq!(stream("2*3 = 6 #1"), " 23 61 ");
     }
 
     #[test]

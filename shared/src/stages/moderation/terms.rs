@@ -1,15 +1,78 @@
 //! Whole-word term matching over the normalised stream with one aho-corasick automaton.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::normalize::{Normalized, normalize};
 
-/// A term compiled for the stream: its bytes (with boundary spaces) and its run lengths.
+/// Where a term may stand in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// The whole word, nothing added (`=kys`).
+    Exact,
+    /// The whole word or the word with one of the term's suffixes (`shit` → `shits`, `shitty`).
+    Word,
+    /// The start of a word (`fuck*` → `fuckwit`).
+    Prefix,
+    /// The end of a word, with a suffix allowed (`*shit` → `bullshit`, `horseshits`).
+    Tail,
+    /// Anywhere in a word (`*fuck*` → `clusterfucked`).
+    Infix,
+}
+
+impl Shape {
+    /// Reads the shape marks of a list entry: `=term`, `term*`, `*term`, `*term*`; returns the bare
+    /// term. `plain` is the shape of an unmarked term.
+    pub fn parse(raw: &str, plain: Shape) -> (&str, Shape) {
+        if let Some(exact) = raw.strip_prefix('=') {
+            return (exact, Shape::Exact);
+        }
+        match (raw.strip_prefix('*'), raw.strip_suffix('*')) {
+            (Some(_), Some(_)) if raw.len() > 2 => (&raw[1..raw.len() - 1], Shape::Infix),
+            (Some(tail), None) => (tail, Shape::Tail),
+            (None, Some(prefix)) => (prefix, Shape::Prefix),
+            _ => (raw, plain),
+        }
+    }
+
+    /// Whether the pattern starts at a word boundary.
+    fn anchored_start(self) -> bool {
+        matches!(self, Shape::Exact | Shape::Word | Shape::Prefix)
+    }
+
+    fn takes_suffix(self) -> bool {
+        matches!(self, Shape::Word | Shape::Tail)
+    }
+}
+
+/// One term to find: its spellings, each with where it may stand in a word (the first is the listed
+/// one; others are variants such as `f*ck` or `phuck`), and the suffixes a `Word`/`Tail` spelling
+/// may take.
+#[derive(Debug, Clone)]
+pub struct TermSpec {
+    pub spellings: Vec<(String, Shape)>,
+    pub suffixes: Arc<Vec<String>>,
+}
+
+impl TermSpec {
+    /// A term as users write it in `DENY_TERMS`: `term`, `term*`, `*term`, `*term*` or `=term`, no
+    /// suffixes (an unmarked term is the whole word).
+    pub fn custom(raw: &str) -> Self {
+        let (text, shape) = Shape::parse(raw, Shape::Word);
+        Self {
+            spellings: vec![(text.to_owned(), shape)],
+            suffixes: Arc::default(),
+        }
+    }
+}
+
+/// A pattern compiled for the stream.
 #[derive(Debug, Clone)]
 struct Compiled {
+    term: usize,
+    shape: Shape,
     /// Repeated letters, by position in the pattern (see [`Normalized::repeats`]).
     repeats: Vec<(usize, u8)>,
 }
@@ -19,12 +82,11 @@ struct Compiled {
 pub struct TermHit {
     /// Index of the term in the list it was built from.
     pub term: usize,
-    /// The stream byte range of the match (inside the boundary spaces).
+    /// The stream byte range of the match: whole words, inside the boundary spaces.
     pub stream: (usize, usize),
 }
 
-/// Terms as whole words (or word prefixes, with a trailing `*`), with an allow list of words that
-/// never count.
+/// Terms in their shapes and spellings, with an allow list of words that never count.
 #[derive(Debug, Clone)]
 pub struct TermMatcher {
     /// Built at start (a contiguous NFA: quick to build).
@@ -34,11 +96,14 @@ pub struct TermMatcher {
     fast: Arc<OnceLock<AhoCorasick>>,
     /// The automaton's patterns, kept to build `fast`.
     patterns: Arc<Vec<Vec<u8>>>,
+    /// Per automaton pattern.
     compiled: Vec<Compiled>,
-    /// Automaton pattern index → term index (terms that normalise to nothing are left out).
-    pattern_terms: Vec<usize>,
+    /// Per term: its normalised suffixes.
+    suffixes: Vec<Arc<HashSet<Vec<u8>>>>,
     /// Allowed words as normalised stream bytes.
     allow: HashSet<Vec<u8>>,
+    /// Allowed phrases (`moby dick`, `cum laude`): a hit inside one of them does not count.
+    allow_phrases: Vec<Vec<u8>>,
 }
 
 /// A term that cannot be used, by index.
@@ -51,36 +116,50 @@ pub enum TermError {
 }
 
 impl TermMatcher {
-    pub fn new(terms: &[String], allow: &[String]) -> Result<Self, TermError> {
+    pub fn new(terms: &[TermSpec], allow: &[String]) -> Result<Self, TermError> {
         let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(terms.len());
         let mut compiled = Vec::with_capacity(terms.len());
-        let mut pattern_terms = Vec::with_capacity(terms.len());
+        let mut suffixes = Vec::with_capacity(terms.len());
+        let mut seen = HashSet::new();
         let mut norm = Normalized::default();
+        // Suffix sets are shared between terms (one per list): normalise each once.
+        let mut normalised_sets: HashMap<&[String], Arc<HashSet<Vec<u8>>>> = HashMap::new();
         for (index, term) in terms.iter().enumerate() {
-            let (body, prefix) = match term.strip_suffix('*') {
-                Some(body) => (body, true),
-                None => (term.as_str(), false),
-            };
-            normalize(body, &mut norm);
-            if norm.words.is_empty() {
-                return Err(TermError::Empty(index + 1));
-            }
-            // A prefix term keeps its leading boundary only; a plain term both.
-            let end = if prefix {
-                norm.stream.len() - 1
-            } else {
-                norm.stream.len()
-            };
-            patterns.push(norm.stream[..end].to_vec());
-            compiled.push(Compiled {
-                repeats: norm
+            let set = normalised_sets
+                .entry(term.suffixes.as_slice())
+                .or_insert_with(|| Arc::new(expanded_suffixes(&term.suffixes, &mut norm)));
+            suffixes.push(Arc::clone(set));
+            for (spelling, shape) in &term.spellings {
+                let shape = *shape;
+                normalize(spelling, &mut norm);
+                if norm.words.is_empty() {
+                    return Err(TermError::Empty(index + 1));
+                }
+                // The stream is " w1 w2 ": keep the boundary spaces the shape needs.
+                let from = usize::from(!shape.anchored_start());
+                let to = if shape == Shape::Exact {
+                    norm.stream.len()
+                } else {
+                    norm.stream.len() - 1
+                };
+                let pattern = norm.stream[from..to].to_vec();
+                let repeats: Vec<(usize, u8)> = norm
                     .repeats
                     .iter()
-                    .copied()
-                    .filter(|&(at, _)| at < end)
-                    .collect(),
-            });
-            pattern_terms.push(index);
+                    .filter(|&&(at, _)| at >= from && at < to)
+                    .map(|&(at, run)| (at - from, run))
+                    .collect();
+                // Variants often normalise alike (`f**k`, `f*k`): one pattern each.
+                if !seen.insert((pattern.clone(), repeats.clone(), shape, index)) {
+                    continue;
+                }
+                patterns.push(pattern);
+                compiled.push(Compiled {
+                    term: index,
+                    shape,
+                    repeats,
+                });
+            }
         }
         let automaton = if patterns.is_empty() {
             None
@@ -91,22 +170,24 @@ impl TermMatcher {
                     .map_err(|e| TermError::Build(e.to_string()))?,
             )
         };
-        let allow = allow
-            .iter()
-            .filter_map(|word| {
-                normalize(word, &mut norm);
-                let trimmed = norm.stream.trim_ascii();
-                (!trimmed.is_empty()).then(|| trimmed.to_vec())
-            })
-            .collect();
+        let (phrases, words): (HashSet<Vec<u8>>, HashSet<Vec<u8>>) =
+            normalise_words(allow, &mut norm)
+                .into_iter()
+                .partition(|w| w.contains(&b' '));
         Ok(Self {
             automaton,
             fast: Arc::new(OnceLock::new()),
             patterns: Arc::new(patterns),
             compiled,
-            pattern_terms,
-            allow,
+            suffixes,
+            allow: words,
+            allow_phrases: phrases.into_iter().collect(),
         })
+    }
+
+    /// How many automaton patterns the terms' spellings and shapes gave.
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
     }
 
     /// Builds the fast automaton now (for benchmarks and tests; a processor uses
@@ -142,31 +223,80 @@ impl TermMatcher {
         let Some(automaton) = self.fast.get().or(self.automaton.as_ref()) else {
             return;
         };
-        for found in automaton.find_overlapping_iter(norm.stream.as_slice()) {
-            let pattern = found.pattern().as_usize();
-            let compiled = &self.compiled[pattern];
+        let stream = norm.stream.as_slice();
+        for found in automaton.find_overlapping_iter(stream) {
+            let compiled = &self.compiled[found.pattern().as_usize()];
             if !norm.runs_cover(found.start(), &compiled.repeats) {
                 continue;
             }
-            // Inside the boundary spaces: from the first word's start to the last word's end.
-            let start = found.start() + 1;
-            let end = word_end(&norm.stream, found.end() - 1);
-            if self.allowed(&norm.stream[start..end]) {
+            let start = if compiled.shape.anchored_start() {
+                found.start() + 1
+            } else {
+                word_start(stream, found.start())
+            };
+            let end = match compiled.shape {
+                Shape::Exact => found.end() - 1,
+                _ => word_end(stream, found.end()),
+            };
+            if compiled.shape.takes_suffix()
+                && found.end() < end
+                && !self.suffixes[compiled.term].contains(&norm.expanded(found.end(), end))
+            {
+                continue;
+            }
+            if self.allowed(stream, start, end) {
                 continue;
             }
             on_hit(TermHit {
-                term: self.pattern_terms[pattern],
+                term: compiled.term,
                 stream: (start, end),
             });
         }
     }
 
-    fn allowed(&self, words: &[u8]) -> bool {
-        !self.allow.is_empty()
-            && words
+    /// Whether the words `stream[start..end]` are all allowed, or lie inside an allowed phrase.
+    fn allowed(&self, stream: &[u8], start: usize, end: usize) -> bool {
+        let words_allowed = !self.allow.is_empty()
+            && stream[start..end]
                 .split(|&b| b == b' ')
-                .all(|word| self.allow.contains(word))
+                .all(|word| self.allow.contains(word));
+        words_allowed
+            || self.allow_phrases.iter().any(|phrase| {
+                // A phrase covering the hit starts at most its length before it, at a word start.
+                let from = start.saturating_sub(phrase.len());
+                (from..=start).any(|at| {
+                    stream[at..].starts_with(phrase)
+                        && at + phrase.len() >= end
+                        && (at == 0 || stream[at - 1] == b' ')
+                        && stream.get(at + phrase.len()).is_none_or(|&b| b == b' ')
+                })
+            })
     }
+}
+
+/// Words as normalised stream bytes (their letters as the stream spells them).
+fn normalise_words(words: &[String], norm: &mut Normalized) -> HashSet<Vec<u8>> {
+    words
+        .iter()
+        .filter_map(|word| {
+            normalize(word, norm);
+            let trimmed = norm.stream.trim_ascii();
+            (!trimmed.is_empty()).then(|| trimmed.to_vec())
+        })
+        .collect()
+}
+
+/// Suffixes as the stream spells them with their runs written out (`ess` stays `ess`), to compare
+/// with [`Normalized::expanded`] tails: `assess` is not `ass` + `es`.
+fn expanded_suffixes(words: &[String], norm: &mut Normalized) -> HashSet<Vec<u8>> {
+    words
+        .iter()
+        .filter_map(|word| {
+            normalize(word, norm);
+            let len = norm.stream.len();
+            (len > 2).then(|| norm.expanded(1, len - 1))
+        })
+        .collect()
 }
 
 fn builder(kind: AhoCorasickKind) -> AhoCorasickBuilder {
@@ -202,7 +332,7 @@ fn build_fast(patterns: &[Vec<u8>], fast: &OnceLock<AhoCorasick>) {
     }
 }
 
-/// The end of the word that contains byte `at` (a prefix match may stop inside a word).
+/// The end of the word that contains byte `at` (`at` itself when it is the space after a word).
 fn word_end(stream: &[u8], at: usize) -> usize {
     stream[at..]
         .iter()
@@ -210,12 +340,20 @@ fn word_end(stream: &[u8], at: usize) -> usize {
         .map_or(stream.len(), |i| at + i)
 }
 
+/// The start of the word that contains byte `at`.
+fn word_start(stream: &[u8], at: usize) -> usize {
+    stream[..at]
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(0, |i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn hits(terms: &[&str], allow: &[&str], text: &str) -> Vec<usize> {
-        let terms: Vec<String> = terms.iter().map(|s| s.to_string()).collect();
+        let terms: Vec<TermSpec> = terms.iter().map(|s| TermSpec::custom(s)).collect();
         let allow: Vec<String> = allow.iter().map(|s| s.to_string()).collect();
         let matcher = TermMatcher::new(&terms, &allow).unwrap();
         let mut norm = Normalized::default();
@@ -257,8 +395,63 @@ mod tests {
     }
 
     #[test]
+    fn shapes_suffixes_and_spellings() {
+        let suffixes = Arc::new(vec!["s".to_owned(), "ing".to_owned(), "y".to_owned()]);
+        let matcher = TermMatcher::new(
+            &[
+                TermSpec {
+                    spellings: vec![("shit".into(), Shape::Tail), ("sh*t".into(), Shape::Tail)],
+                    suffixes: Arc::clone(&suffixes),
+                },
+                TermSpec {
+                    spellings: vec![("hoe".into(), Shape::Word)],
+                    suffixes,
+                },
+            ],
+            &["shiitake".into()],
+        )
+        .unwrap();
+        let found = |text: &str| {
+            let mut norm = Normalized::default();
+            normalize(text, &mut norm);
+            let mut out = Vec::new();
+            matcher.find(&norm, |hit| {
+                let range = norm.original_range(hit.stream.0, hit.stream.1).unwrap();
+                out.push((hit.term, text[range.0..range.1].to_owned()));
+            });
+            out.dedup();
+            out
+        };
+        assert_eq!(found("total bullsh*t!"), vec![(0, "bullsh*t".into())]);
+        assert_eq!(
+            found("shitty horseshits"),
+            vec![(0, "shitty".into()), (0, "horseshits".into())]
+        );
+        assert_eq!(found("shiitake and shitake"), vec![]);
+        assert_eq!(found("shitter"), vec![], "er is not one of the suffixes");
+        assert_eq!(
+            found("hoes hoeing shoe hoedown"),
+            vec![(1, "hoes".into()), (1, "hoeing".into())]
+        );
+    }
+
+    #[test]
+    fn allowed_phrases_cover_their_words_only() {
+        assert_eq!(
+            hits(&["dick"], &["moby dick"], "I read Moby-Dick twice"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(hits(&["dick"], &["moby dick"], "moby is a dick"), vec![0]);
+        assert_eq!(
+            hits(&["cum"], &["cum laude"], "summa cum laude"),
+            Vec::<usize>::new()
+        );
+    }
+
+    #[test]
     fn empty_terms_are_refused() {
-        let err = TermMatcher::new(&["ok".into(), "!!!".into()], &[]).unwrap_err();
+        let err =
+            TermMatcher::new(&[TermSpec::custom("ok"), TermSpec::custom("!!!")], &[]).unwrap_err();
         assert_eq!(err, TermError::Empty(2));
     }
 }

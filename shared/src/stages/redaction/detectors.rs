@@ -5,7 +5,9 @@ use std::net::Ipv6Addr;
 
 use regex::{Regex, RegexSet};
 
-/// What was found. The order is the priority when findings overlap (earlier wins).
+use super::numbering;
+
+/// What was found, in the order counts are reported; see [`Kind::priority`] for overlaps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     AwsKey,
@@ -56,13 +58,25 @@ impl Kind {
             .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 
+    /// Rank when findings overlap (lower wins): the declaration order, except that an IBAN (country
+    /// length and mod 97) outranks a card carved out of its digits.
+    pub fn priority(self) -> u8 {
+        match self {
+            Kind::Iban => Kind::Card as u8,
+            Kind::Card => Kind::Iban as u8,
+            other => other as u8,
+        }
+    }
+
     /// Whether a "keep the last digits" mask applies (numbers people recognise by their end).
     pub fn keeps_last_digits(self) -> bool {
         matches!(self, Kind::Card | Kind::Iban | Kind::Phone)
     }
 }
 
-/// A candidate pattern per kind (profanity comes from the moderation lists instead).
+/// A candidate pattern per kind (profanity comes from the moderation lists instead). Candidates are
+/// generous; the validators below decide. Digits are `[0-9]`, not `\d`: Unicode's hundreds of digit
+/// ranges, repeated in the phone pattern's groups, made the detectors take 12 ms to compile.
 const PATTERNS: [(Kind, &str); 9] = [
     (
         Kind::AwsKey,
@@ -72,28 +86,37 @@ const PATTERNS: [(Kind, &str); 9] = [
         Kind::Secret,
         r"(?-u:\b)(?:(?:ghp|gho|ghu|ghs|ghr|github_pat|xox[abprs]|sk_live|sk_test|rk_live|glpat)[_-][A-Za-z0-9_-]{16,}|[A-Za-z0-9/+=_-]{32,})",
     ),
-    (Kind::Card, r"(?-u:\b)\d(?:[ -]?\d){12,18}(?-u:\b)"),
+    (Kind::Card, r"(?-u:\b)[0-9](?:[ -]?[0-9]){11,18}(?-u:\b)"),
     (
         Kind::Iban,
-        r"(?-u:\b)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?-u:\b)",
+        r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}(?-u:\b)",
     ),
-    (Kind::Ssn, r"(?-u:\b)\d{3}[- ]\d{2}[- ]\d{4}(?-u:\b)"),
+    (
+        Kind::Ssn,
+        r"(?-u:\b)[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}(?-u:\b)",
+    ),
+    // Domains may be internationalised (`xn--` labels, also as the top-level domain).
     (
         Kind::Email,
-        r"(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?-u:\b)",
+        r"(?i)[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:xn--[a-z0-9-]{1,59}|[a-z]{2,24})(?-u:\b)",
     ),
+    // Hex groups and colons (at least two), optionally ending in a dotted IPv4; `::` may start or end
+    // it. No word boundary at the start (`::1` has none): the validator checks what is around it.
     (
         Kind::Ipv6,
-        r"(?i)(?-u:\b)(?:[0-9a-f]{1,4})?(?::[0-9a-f]{0,4}){2,7}(?-u:\b)",
+        r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-f]{1,4})?",
     ),
     (
         Kind::Ipv4,
-        r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)",
+        r"(?-u:\b)(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?-u:\b)",
     ),
-    // E.164 (+CC …) and national forms: (415) 555-0100, 020 7946 0958, 06 12 34 56 78, 030/1234567.
+    // International (`+CC`, `00CC`, with an optional `(0)`) or national: groups of digits split by
+    // spaces, dots, dashes or slashes, an area code in parentheses (with a trunk `0` or `8` before
+    // it), or seven digits or more in one run. A lone number (`at 9`) is no candidate, so ordinary
+    // text never runs the phone regex.
     (
         Kind::Phone,
-        r"(?:\+\d{1,3}[ .-]?)?\(?\d{1,5}\)?(?:[ ./-]?\d{2,5}){1,4}(?-u:\b)",
+        r"(?:(?:\+|(?-u:\b)00)[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?|[08]? ?\([0-9]{1,5}\)[ .-]?)[0-9]{1,15}(?:[ ./-][0-9]{1,8}){0,7}(?-u:\b)|(?-u:\b)(?:[0-9]{1,5}(?:[ ./-][0-9]{1,8}){1,7}|[0-9]{7,15})(?-u:\b)",
     ),
 ];
 
@@ -129,7 +152,8 @@ impl Detectors {
             while let Some(found) = regex.find_at(text, at) {
                 match accepted_len(*kind, text, found.start(), found.end()) {
                     Some(len) => {
-                        let (start, end) = (found.start(), found.start() + len);
+                        let start = found.start();
+                        let end = with_suffix(*kind, text, start + len);
                         out.push((*kind, start, end));
                         // Luhn passes one run of digits in ten, so the leftmost card in a longer run
                         // may be a coincidence hiding the real one: cards are also looked for from
@@ -153,6 +177,41 @@ impl Detectors {
             }
         }
     }
+}
+
+/// An address's end extended over a prefix length (`/48`) and, for IPv6, a zone (`%eth0`): left
+/// readable beside the redacted address they would tell what it was.
+fn with_suffix(kind: Kind, text: &str, end: usize) -> usize {
+    if !matches!(kind, Kind::Ipv4 | Kind::Ipv6) {
+        return end;
+    }
+    let rest = &text[end..];
+    let mut len = 0;
+    if kind == Kind::Ipv6 && rest.starts_with('%') {
+        len = 1 + rest[1..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+            .count();
+        if len == 1 {
+            len = 0;
+        }
+    }
+    if rest[len..].starts_with('/') {
+        let digits = rest[len + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let max = if kind == Kind::Ipv4 { 32 } else { 128 };
+        let fits = (1..=3).contains(&digits)
+            && rest[len + 1..len + 1 + digits]
+                .parse::<u32>()
+                .is_ok_and(|n| n <= max)
+            && !rest[len + 1 + digits..].starts_with(|c: char| c.is_alphanumeric() || c == '/');
+        if fits {
+            len += 1 + digits;
+        }
+    }
+    end + len
 }
 
 /// Where the group after the first separator of `text[start..end]` begins, or `end`.
@@ -181,6 +240,11 @@ pub fn accepted_len(kind: Kind, text: &str, start: usize, end: usize) -> Option<
     if !matches!(kind, Kind::Card | Kind::Iban | Kind::Phone) {
         return None;
     }
+    // A run of groups shaped like another number (a card that failed Luhn, an account, a dotted
+    // version) has no phone at its start either.
+    if kind == Kind::Phone && numbering::grouped_like_other_number(&text[start..end]) {
+        return None;
+    }
     text[start..end]
         .char_indices()
         .rev()
@@ -191,15 +255,77 @@ pub fn accepted_len(kind: Kind, text: &str, start: usize, end: usize) -> Option<
 }
 
 fn stands_alone(kind: Kind, text: &str, start: usize, end: usize) -> bool {
+    if kind == Kind::Ipv6 {
+        // Not a piece of a longer token (`std::cout`, `a::b::c`, nine groups, `:::`).
+        let glued = |c: char| c.is_alphanumeric() || matches!(c, '_' | ':' | '.');
+        let before = text[..start].chars().next_back().is_some_and(glued);
+        let after = text[end..].chars().next().is_some_and(|c| {
+            // A full stop ending the sentence is not part of a longer token.
+            glued(c) && (c != '.' || text[end + 1..].starts_with(|d: char| d.is_alphanumeric()))
+        });
+        return !before && !after;
+    }
+    if kind == Kind::Ipv4 {
+        // Not four groups of a longer dotted number (`1.2.3.4.5`, a version).
+        let dotted_digit =
+            |s: &str| s.starts_with('.') && s[1..].starts_with(|c: char| c.is_ascii_digit());
+        let before = text[..start]
+            .strip_suffix('.')
+            .is_some_and(|b| b.ends_with(|c: char| c.is_ascii_digit()));
+        return !before && !dotted_digit(&text[end..]);
+    }
     if !matches!(kind, Kind::Card | Kind::Iban | Kind::Phone | Kind::Ssn) {
         return true;
     }
-    let glued = |c: char| c.is_alphanumeric() || matches!(c, '-' | '/' | '_' | '@');
-    let before = text[..start].chars().next_back().is_some_and(glued);
+    // `+` too: digits after a `+` that failed as an international number are no national one.
+    let glued = |c: char| c.is_alphanumeric() || matches!(c, '-' | '/' | '_' | '@' | '+');
+    let mut before = text[..start].chars().next_back().is_some_and(glued);
+    let previous_group = text[..start]
+        .strip_suffix([' ', '-', '.'])
+        .map(|rest| rest.rsplit([' ', '-', '.']).next().unwrap_or(rest));
+    match kind {
+        // Not the tail of a longer grouped number (`4646 5111 2744 5760` failed Luhn, so `2744 5760`
+        // is no phone) nor of a dotted one (`10.0.19041`).
+        Kind::Phone if !text[start..].starts_with(['+', '(']) => {
+            before |= previous_group.is_some_and(|g| g.ends_with(|c: char| c.is_ascii_digit()))
+        }
+        // Not digits of an account after its letters (`GB23 HUEJ 6274 0185 …`, `PT44 5330 7358 6822
+        // …`); a card after a phone number (`0958 4242 4242 …`) is still a card.
+        Kind::Card => before |= follows_account_head(&text[..start]),
+        _ => {}
+    }
     let after = text[end..].chars().next().is_some_and(|c| {
         glued(c) || (c == '.' && text[end + 1..].starts_with(|d: char| d.is_ascii_digit()))
     });
     !before && !after
+}
+
+/// Whether `before` ends with an IBAN-like head (four characters of capitals and digits with a
+/// capital: `PT44`, `HUEJ`) followed by groups of four digits, each after one space or dash.
+fn follows_account_head(before: &str) -> bool {
+    let mut rest = before;
+    loop {
+        let Some(trimmed) = rest.strip_suffix([' ', '-']) else {
+            return false;
+        };
+        let group_start = trimmed
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !c.is_ascii_alphanumeric())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let group = &trimmed[group_start..];
+        if group.len() != 4
+            || !group
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return false;
+        }
+        if group.bytes().any(|b| b.is_ascii_uppercase()) {
+            return true;
+        }
+        rest = &trimmed[..group_start];
+    }
 }
 
 fn digits(text: &str) -> impl Iterator<Item = u32> + '_ {
@@ -208,13 +334,10 @@ fn digits(text: &str) -> impl Iterator<Item = u32> + '_ {
 
 fn is_valid(kind: Kind, found: &str) -> bool {
     match kind {
-        Kind::Card => {
-            let count = digits(found).count();
-            (13..=19).contains(&count) && luhn(found)
-        }
+        Kind::Card => card_ok(found),
         Kind::Iban => iban_ok(found),
         Kind::Ssn => ssn_ok(found),
-        Kind::Ipv6 => found.matches(':').count() >= 2 && found.parse::<Ipv6Addr>().is_ok(),
+        Kind::Ipv6 => ipv6_ok(found),
         Kind::Phone => phone_ok(found),
         Kind::Secret => secret_ok(found),
         Kind::AwsKey | Kind::Email | Kind::Ipv4 => true,
@@ -241,10 +364,23 @@ pub fn luhn(text: &str) -> bool {
     !all.is_empty() && sum.is_multiple_of(10)
 }
 
-/// ISO 13616: length 15–34, country letters, check digits, mod 97 of the rearranged number is 1.
+/// A card number: Luhn, and a prefix and length some issuer uses (see [`super::numbering::card_issuer`]).
+pub fn card_ok(text: &str) -> bool {
+    let all: String = text.chars().filter(char::is_ascii_digit).collect();
+    numbering::card_issuer(&all).is_some() && luhn(&all)
+}
+
+/// ISO 13616: the country's IBAN length, check digits, mod 97 of the rearranged number is 1.
 pub fn iban_ok(text: &str) -> bool {
-    let compact: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !(15..=34).contains(&compact.len()) || !compact.iter().all(|c| c.is_ascii_alphanumeric()) {
+    let compact: Vec<char> = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if compact.len() < 5 || !compact.iter().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let country: String = compact[..2].iter().collect();
+    if numbering::iban_length(&country) != Some(compact.len()) {
         return false;
     }
     let rearranged = compact[4..].iter().chain(&compact[..4]);
@@ -275,12 +411,16 @@ pub fn ssn_ok(text: &str) -> bool {
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
-/// 8–15 digits (E.164 max 15), with a `+`, parentheses or separators (a bare number is not a phone),
-/// and no long run of digits that looks like a card instead.
 fn phone_ok(text: &str) -> bool {
-    let count = digits(text).count();
-    let formatted = text.starts_with('+') || text.contains(['(', ' ', '-', '.', '/']);
-    (8..=15).contains(&count) && formatted && !text.ends_with(['.', '-', '/'])
+    !text.ends_with(['.', '-', '/', ' ']) && numbering::phone_shape_ok(text)
+}
+
+/// An IPv6 address as people write it: parses, has at least one decimal digit (so `a::b`, `fe::ed`
+/// and other code stay), and is not a time (`12:30:45` does not parse anyway).
+fn ipv6_ok(text: &str) -> bool {
+    text.matches(':').count() >= 2
+        && text.bytes().any(|b| b.is_ascii_digit())
+        && text.parse::<Ipv6Addr>().is_ok()
 }
 
 /// Known token prefixes always; otherwise 32+ characters mixing upper, lower and digits with high
@@ -443,5 +583,107 @@ mod tests {
                 "{not_phone}"
             );
         }
+    }
+
+    fn kinds_of(text: &str, kind: Kind) -> Vec<String> {
+        kinds_in(text)
+            .into_iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    #[test]
+    fn phones_are_phones_of_some_plan() {
+        for (text, want) in [
+            ("ara 05321234567 lütfen", "05321234567"),
+            ("tawag 09171234567", "09171234567"),
+            ("电话 13812345678", "13812345678"),
+            ("+49 30 1 234 5678 ok", "+49 30 1 234 5678"),
+            ("ring 0(20) 7946 0958", "0(20) 7946 0958"),
+            ("ring +44 (0)20 7946 0958", "+44 (0)20 7946 0958"),
+            ("+442074960665", "+442074960665"),
+        ] {
+            assert_eq!(kinds_of(text, Kind::Phone), vec![want.to_owned()], "{text}");
+        }
+        for text in [
+            "on 2024-03-15 we shipped",
+            "created_at 1732612345678",
+            "ref 4242 4242 4242 4241",
+            "code 912-12-3456",
+            "ref DE89 3704 0044 0532 0130 01",
+            "build 10.0.19041.1 and 1.2.3.4.5",
+            "ISBN 0-306-40615-2",
+            "+210 1234 5678",
+        ] {
+            assert!(
+                kinds_of(text, Kind::Phone).is_empty(),
+                "{text}: {:?}",
+                kinds_in(text)
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_whole_addresses_and_never_code() {
+        for (text, want) in [
+            ("::1 is loopback", "::1"),
+            ("net 2001:db8:: is ours", "2001:db8::"),
+            ("net 2001:db8::/32 is ours", "2001:db8::/32"),
+            ("via fe80::1%eth0 now", "fe80::1%eth0"),
+            ("map ::ffff:192.0.2.1 here", "::ffff:192.0.2.1"),
+        ] {
+            assert_eq!(kinds_of(text, Kind::Ipv6), vec![want.to_owned()], "{text}");
+        }
+        for text in [
+            "std::cout << x",
+            "a::b",
+            "Foo::bar()",
+            "crate::config::Env",
+            "1:2:3:4:5:6:7:8:9",
+            "2001:db8:::1",
+            "meet at 12:30:45",
+        ] {
+            assert!(
+                kinds_of(text, Kind::Ipv6).is_empty(),
+                "{text}: {:?}",
+                kinds_in(text)
+            );
+        }
+        assert_eq!(
+            kinds_of("net 10.0.0.0/8 ok", Kind::Ipv4),
+            vec!["10.0.0.0/8".to_owned()]
+        );
+    }
+
+    #[test]
+    fn ibans_by_country_length_cards_by_issuer_emails_in_punycode() {
+        assert_eq!(
+            kinds_of("pay DE89-3704-0044-0532-0130-00 now", Kind::Iban),
+            vec!["DE89-3704-0044-0532-0130-00".to_owned()]
+        );
+        // Valid check digits, two characters too long for Germany.
+        assert!(!iban_ok("DE4637040044053201300012"));
+        assert!(
+            kinds_of("ts 1732612345675", Kind::Card).is_empty(),
+            "Luhn-valid timestamp"
+        );
+        assert!(luhn("1732612345675") && luhn("8000000000000003"));
+        assert!(
+            kinds_of("id 8000000000000003", Kind::Card).is_empty(),
+            "no issuer uses 8"
+        );
+        assert_eq!(
+            kinds_of("mail a.b@mail.xn--p1ai now", Kind::Email),
+            vec!["a.b@mail.xn--p1ai".to_owned()]
+        );
+        assert_eq!(
+            kinds_of(
+                "ref GB82 WEST 1234 5698 7654 32 and 4242 4242 4242 4242",
+                Kind::Card
+            ),
+            vec!["4242 4242 4242 4242".to_owned()],
+            "a card after an account is still a card"
+        );
     }
 }

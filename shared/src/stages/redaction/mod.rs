@@ -2,11 +2,12 @@
 //!
 //! Findings come from validated detectors (Luhn, mod-97, SSN ranges, IPv6 parse, entropy) and from the
 //! moderation lists (profanity is masked here, not denied). Overlaps are resolved deterministically:
-//! higher-priority kinds first (see [`Kind`]), then earlier, then longer. Replacements work on whole
+//! higher-priority kinds first (see [`Kind::priority`]), then earlier, then longer. Replacements work on whole
 //! characters, so emoji, combining marks and right-to-left text around them stay intact. What was done
 //! is recorded as counts per kind, never the values. Nothing found → pass.
 
 mod detectors;
+mod numbering;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -155,8 +156,8 @@ impl Redaction {
             .map_err(|e| ConfigError::new("REDACT_KINDS", format!("detector build failed: {e}")))
     }
 
-    /// The redacted text and the counts per kind, or `None` when there is nothing to redact.
-    pub fn redact(&self, text: &str) -> Option<(String, BTreeMap<Kind, usize>)> {
+    /// What would be replaced: (kind, byte range), in order, overlaps resolved.
+    pub fn findings(&self, text: &str) -> Vec<(Kind, usize, usize)> {
         let mut found = Vec::new();
         self.detectors.find(text, &mut found);
         if let Some(moderation) = &self.profanity {
@@ -168,9 +169,17 @@ impl Redaction {
             );
         }
         if found.is_empty() {
+            return found;
+        }
+        resolve_overlaps(text, found)
+    }
+
+    /// The redacted text and the counts per kind, or `None` when there is nothing to redact.
+    pub fn redact(&self, text: &str) -> Option<(String, BTreeMap<Kind, usize>)> {
+        let chosen = self.findings(text);
+        if chosen.is_empty() {
             return None;
         }
-        let chosen = resolve_overlaps(text, found);
         let mut out = self.render(text, &chosen, false);
         if out.len() > CONTENT_MAX_BYTES && out.len() > text.len() {
             // Tags and `•` (3 bytes) can make a message at the 4 KB limit too long to call back;
@@ -273,7 +282,8 @@ impl Stage for Redaction {
 /// so the union of everything detected is always covered. The result is sorted by position.
 fn resolve_overlaps(text: &str, mut found: Vec<(Kind, usize, usize)>) -> Vec<(Kind, usize, usize)> {
     found.sort_by(|a, b| {
-        a.0.cmp(&b.0)
+        a.0.priority()
+            .cmp(&b.0.priority())
             .then(a.1.cmp(&b.1))
             .then((b.2 - b.1).cmp(&(a.2 - a.1)))
     });
