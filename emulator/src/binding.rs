@@ -171,7 +171,7 @@ fn query_value(name: &str, kind: &str, values: &[&str]) -> Result<Option<Value>,
         })?),
         "timestamp" => Value::from(parse_timestamp(first).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "query {name}: {first:?} is not an ISO-8601 timestamp"
+                "query {name}: {first:?} is not an ISO-8601 timestamp nor epoch seconds"
             ))
         })?),
         "boolean" => Value::Bool(*first == "true"),
@@ -181,10 +181,22 @@ fn query_value(name: &str, kind: &str, values: &[&str]) -> Result<Option<Value>,
     Ok(Some(value))
 }
 
-/// ISO-8601 (RFC 3339) as epoch seconds, fractions kept.
-pub fn parse_timestamp(text: &str) -> Option<f64> {
-    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    Some(at.unix_timestamp_nanos() as f64 / 1e9)
+/// A query timestamp as epoch nanoseconds, exactly: ISO-8601 (RFC 3339, what the SDKs send, with any
+/// number of fractional digits) or decimal epoch seconds (`1732612345.678`), read as text so that no
+/// float ever stands between the client's digits and the comparison. Handlers take it to the
+/// millisecond with [`crate::store::Millis::from_nanos`].
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+        return i64::try_from(at.unix_timestamp_nanos()).ok();
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > 9 {
+        return None;
+    }
+    let seconds: i64 = whole.parse().ok()?;
+    let nanos: i64 = format!("{fraction:0<9}").parse().ok()?;
+    seconds.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
 #[cfg(test)]
@@ -230,7 +242,7 @@ mod tests {
         let input = bind(&model, op, &labels, &query, &headers, b"").unwrap();
         assert_eq!(input["ChannelArn"], "abcde");
         assert_eq!(input["MaxResults"], 5);
-        assert_eq!(input["NotBefore"], 1704164645.0);
+        assert_eq!(input["NotBefore"], 1_704_164_645_000_000_000_i64);
         assert_eq!(input["ChimeBearer"], "arn:bearer");
         let bad = query_pairs("max-results=five").unwrap();
         let err = bind(&model, op, &labels, &bad, &headers, b"").unwrap_err();
@@ -238,5 +250,48 @@ mod tests {
         let (op, labels) = route(&model, "POST", "/channels", &[]).unwrap();
         let err = bind(&model, op, &labels, &[], &headers, b"[1]").unwrap_err();
         assert_eq!(err.message, "the request body must be a JSON object");
+    }
+
+    /// Every form a client may send a millisecond in comes back as that millisecond: ISO-8601 with
+    /// 3, 6 or 9 fractional digits, decimal epoch seconds, and what an SDK holds after reading the
+    /// service's JSON number as a float (`1732612345.678` → `…45.677999973`) and formatting it again.
+    #[test]
+    fn every_millisecond_form_round_trips_exactly() {
+        use crate::store::Millis;
+        let format = |nanos: i128, digits: usize| {
+            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+            let whole = at.replace_nanosecond(0).unwrap().format(&Rfc3339).unwrap();
+            let fraction = format!("{:09}", at.nanosecond());
+            format!("{}.{}Z", whole.trim_end_matches('Z'), &fraction[..digits])
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            // xorshift: a fixed, repeatable spread of milliseconds from 2001 to 2033.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let ms = 1_000_000_000_000 + (state % 1_000_000_000_000) as i64;
+            let exact = i128::from(ms) * 1_000_000;
+            let through_float = {
+                let seconds = ms as f64 / 1000.0;
+                let whole = seconds.floor();
+                i128::from(whole as i64) * 1_000_000_000 + ((seconds - whole) * 1e9).round() as i128
+            };
+            let decimal = format!("{}.{:03}", ms / 1000, ms % 1000);
+            for text in [
+                format(exact, 3),
+                format(exact, 6),
+                format(exact, 9),
+                format(through_float, 9),
+                format(through_float, 6),
+                decimal,
+            ] {
+                let nanos = parse_timestamp(&text).unwrap_or_else(|| panic!("{text}"));
+                assert_eq!(Millis::from_nanos(i128::from(nanos)), Millis(ms), "{text}");
+            }
+        }
+        for bad in ["", "1.2.3", "12a", "1.0000000001", "yesterday"] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
     }
 }

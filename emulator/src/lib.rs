@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod faults;
 pub mod flow;
+pub mod idempotency;
 pub mod model;
 pub mod ops;
 pub mod runtime_api;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -19,10 +19,11 @@ use crate::binding::{bind, query_pairs, route};
 use crate::error::{ApiError, Code};
 use crate::faults::{Faults, Injected};
 use crate::flow::{InProcess, Invocation, Invokers, LambdaApi, ProcessorInvoker};
+use crate::idempotency::{Seen, Ticket, Tokens};
 use crate::model::{Model, ModelError};
 use crate::ops::{self, Input};
 use crate::sigv4::{self, LocalCredentials};
-use crate::store::Store;
+use crate::store::{Store, random_uuid};
 use crate::validate::validate;
 
 /// Access key id and secret the in-process processors sign with (and, when signatures are verified
@@ -68,12 +69,20 @@ impl Default for Config {
     }
 }
 
+/// A request's outcome before it becomes HTTP: handled now (with the token it claimed), or the
+/// remembered answer of a retried request.
+enum Answer {
+    Handled(Result<ops::Reply, ApiError>, Option<Ticket>),
+    Replayed(StatusCode, Option<Value>),
+}
+
 pub struct Emulator {
     model: Model,
     store: Store,
     config: Config,
     faults: Mutex<Faults>,
     invoker: OnceLock<Arc<dyn ProcessorInvoker>>,
+    tokens: Tokens,
 }
 
 impl Emulator {
@@ -84,6 +93,7 @@ impl Emulator {
             faults: Mutex::new(config.faults.clone()),
             config,
             invoker: OnceLock::new(),
+            tokens: Tokens::default(),
         })
     }
 
@@ -145,17 +155,24 @@ impl Emulator {
             Ok((status, _)) => *status,
             Err(e) => e.status.unwrap_or(e.code.status()),
         };
+        // Every answer carries a request id, as the service's do (SDKs put it in errors and metadata).
+        let request_id = random_uuid();
         tracing::info!(
             operation = operation.as_deref().unwrap_or("-"),
             status = status.as_u16(),
+            request_id = %request_id,
             micros = started.elapsed().as_micros() as u64,
             "request"
         );
-        match result {
+        let mut response = match result {
             Ok((status, Some(body))) => (status, axum::Json(body)).into_response(),
             Ok((status, None)) => status.into_response(),
             Err(error) => error.into_response(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-amzn-requestid", value);
         }
+        response
     }
 
     async fn serve(
@@ -214,15 +231,40 @@ impl Emulator {
             let Value::Object(input) = input else {
                 return Err(ApiError::bad_request("the input is not an object"));
             };
-            handler(&self.store, &Input(input))
+            let caller = format!(
+                "{}|{}",
+                auth.access_key_id,
+                input
+                    .get("ChimeBearer")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            );
+            let ticket = match self.tokens.check(&name, &caller, &input)? {
+                Some(Seen::Replay(status, body)) => return Ok(Answer::Replayed(status, body)),
+                Some(Seen::New(ticket)) => Some(ticket),
+                None => None,
+            };
+            let reply = handler(&self.store, &Input(input));
+            Ok(Answer::Handled(reply, ticket))
         })();
+        let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
         match result {
-            Ok(reply) => {
+            Ok(Answer::Replayed(status, body)) => (Some(name), Ok((status, body))),
+            Ok(Answer::Handled(Ok(reply), ticket)) => {
                 for invocation in reply.invocations {
                     self.spawn_invocation(invocation, faults.duplicate(&name));
                 }
-                let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
-                (Some(name), Ok((status, reply.body.map(ops::without_nulls))))
+                let body = reply.body.map(ops::without_nulls);
+                if let Some(ticket) = ticket {
+                    self.tokens.finish(ticket, Some((status, body.clone())));
+                }
+                (Some(name), Ok((status, body)))
+            }
+            Ok(Answer::Handled(Err(e), ticket)) => {
+                if let Some(ticket) = ticket {
+                    self.tokens.finish(ticket, None);
+                }
+                (Some(name), Err(e.as_modeled(&op.errors)))
             }
             Err(e) => (Some(name), Err(e.as_modeled(&op.errors))),
         }

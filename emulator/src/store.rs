@@ -11,18 +11,42 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Epoch seconds with millisecond precision, as the service reports times.
-pub fn now() -> f64 {
+/// A point in time in whole milliseconds since the epoch: how times are kept and compared, so that
+/// "everything since the last message I saw" can never drop one to a rounding difference. On the wire
+/// (JSON epoch seconds) it is written as seconds with the milliseconds as fraction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Millis(pub i64);
+
+impl Millis {
+    /// The nearest millisecond to a time in nanoseconds. Rounding, not truncating: a client that read
+    /// `1732612345.678` as a float holds `…45.677999973` and sends that back; it means `.678`.
+    pub fn from_nanos(nanos: i128) -> Self {
+        Self(nanos.div_euclid(1_000_000) as i64 + i64::from(nanos.rem_euclid(1_000_000) >= 500_000))
+    }
+
+    pub fn nanos(self) -> i128 {
+        i128::from(self.0) * 1_000_000
+    }
+}
+
+impl serde::Serialize for Millis {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The shortest decimal that reads back as this f64 is exactly the milliseconds' decimal.
+        serializer.serialize_f64(self.0 as f64 / 1000.0)
+    }
+}
+
+/// Now, to the millisecond, as the service reports times.
+pub fn now() -> Millis {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    (since.as_millis() as f64) / 1000.0
+    Millis(since.as_millis() as i64)
 }
 
-/// Epoch seconds as ISO-8601 with milliseconds (`2026-11-25T19:08:10.123Z`), as processor events carry them.
-pub fn iso8601(seconds: f64) -> String {
-    let nanos = (seconds * 1000.0).round() as i128 * 1_000_000;
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+/// ISO-8601 with milliseconds (`2026-11-25T19:08:10.123Z`), as processor events carry times.
+pub fn iso8601(at: Millis) -> String {
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(at.nanos()) else {
         return String::new();
     };
     let format = time::macros::format_description!(
@@ -60,12 +84,12 @@ pub struct User {
     pub name: String,
     pub metadata: Option<String>,
     pub expiration: Option<Value>,
-    pub created: f64,
-    pub updated: f64,
+    pub created: Millis,
+    pub updated: Millis,
 }
 
 impl User {
-    pub fn new(arn: &str, name: &str, at: f64) -> Self {
+    pub fn new(arn: &str, name: &str, at: Millis) -> Self {
         Self {
             arn: arn.to_owned(),
             name: name.to_owned(),
@@ -83,8 +107,8 @@ pub struct Flow {
     pub name: String,
     /// The processors as sent (the model's shape), kept sorted by ExecutionOrder.
     pub processors: Vec<Value>,
-    pub created: f64,
-    pub updated: f64,
+    pub created: Millis,
+    pub updated: Millis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,13 +130,13 @@ pub struct Membership {
     pub kind: String,
     pub invited_by: String,
     pub sub_channel: Option<String>,
-    pub created: f64,
-    pub updated: f64,
-    pub read_marker: Option<f64>,
+    pub created: Millis,
+    pub updated: Millis,
+    pub read_marker: Option<Millis>,
 }
 
 impl Membership {
-    pub fn new(kind: &str, invited_by: &str, sub_channel: Option<String>, at: f64) -> Self {
+    pub fn new(kind: &str, invited_by: &str, sub_channel: Option<String>, at: Millis) -> Self {
         Self {
             kind: kind.to_owned(),
             invited_by: invited_by.to_owned(),
@@ -128,7 +152,7 @@ impl Membership {
 #[derive(Debug, Clone)]
 pub struct Grant {
     pub created_by: String,
-    pub created: f64,
+    pub created: Millis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +194,7 @@ pub struct Pending {
     /// The body travelling through the flow (a new message's, or an edit's).
     pub body: Body,
     /// When this is an edit: the time of the edit (the event's LastEditedTimestamp).
-    pub edited_at: Option<f64>,
+    pub edited_at: Option<Millis>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,9 +206,9 @@ pub struct Message {
     pub persistence: String,
     pub kind: String,
     pub target: Option<Value>,
-    pub created: f64,
-    pub updated: f64,
-    pub last_edited: Option<f64>,
+    pub created: Millis,
+    pub updated: Millis,
+    pub last_edited: Option<Millis>,
     pub redacted: bool,
     pub deleted: bool,
     pub status: Status,
@@ -218,9 +242,9 @@ pub struct Channel {
     pub metadata: Option<String>,
     pub expiration: Option<Value>,
     pub created_by: String,
-    pub created: f64,
-    pub updated: f64,
-    pub last_message: Option<f64>,
+    pub created: Millis,
+    pub updated: Millis,
+    pub last_message: Option<Millis>,
     pub elastic: Option<Elastic>,
     pub flow: Option<String>,
     pub moderators: BTreeMap<String, Grant>,
@@ -239,7 +263,7 @@ pub struct Channel {
 
 impl Channel {
     /// A RESTRICTED, PRIVATE channel with nobody in it and no flow.
-    pub fn new(arn: &str, name: &str, created_by: &str, at: f64) -> Self {
+    pub fn new(arn: &str, name: &str, created_by: &str, at: Millis) -> Self {
         Self {
             arn: arn.to_owned(),
             name: name.to_owned(),
@@ -313,17 +337,17 @@ pub struct Instance {
     pub arn: String,
     pub name: String,
     pub metadata: Option<String>,
-    pub created: f64,
-    pub updated: f64,
+    pub created: Millis,
+    pub updated: Millis,
     pub users: BTreeMap<String, User>,
-    pub admins: BTreeMap<String, f64>,
+    pub admins: BTreeMap<String, Millis>,
     pub channels: BTreeMap<String, Channel>,
     pub flows: BTreeMap<String, Flow>,
 }
 
 impl Instance {
     /// An app instance with nothing in it yet.
-    pub fn new(arn: &str, name: &str, metadata: Option<String>, at: f64) -> Self {
+    pub fn new(arn: &str, name: &str, metadata: Option<String>, at: Millis) -> Self {
         Self {
             arn: arn.to_owned(),
             name: name.to_owned(),
@@ -427,12 +451,15 @@ mod tests {
 
     #[test]
     fn iso8601_keeps_milliseconds() {
-        assert_eq!(iso8601(1764097690.123), "2025-11-25T19:08:10.123Z");
+        assert_eq!(
+            iso8601(Millis(1_764_097_690_123)),
+            "2025-11-25T19:08:10.123Z"
+        );
     }
 
     #[test]
     fn messages_are_found_by_id_whatever_the_history() {
-        let mut channel = Channel::new("arn:c", "c", "arn:u", 1.0);
+        let mut channel = Channel::new("arn:c", "c", "arn:u", Millis(1000));
         let message = |id: &str| Message {
             id: id.to_owned(),
             sub_channel: None,
@@ -447,8 +474,8 @@ mod tests {
             persistence: "PERSISTENT".into(),
             kind: "STANDARD".into(),
             target: None,
-            created: 1.0,
-            updated: 1.0,
+            created: Millis(1000),
+            updated: Millis(1000),
             last_edited: None,
             redacted: false,
             deleted: false,

@@ -68,15 +68,15 @@ pub fn merge_if_small(channel: &mut Channel, elastic: Elastic, id: &str) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Membership;
+    use crate::store::{Membership, Millis};
 
     fn channel() -> Channel {
-        Channel::new("c", "c", "u", 0.0)
+        Channel::new("c", "c", "u", Millis(0))
     }
 
     fn join(channel: &mut Channel, elastic: Elastic, who: &str) -> String {
         let sub = place(channel, elastic);
-        let membership = Membership::new("DEFAULT", "u", Some(sub.clone()), 0.0);
+        let membership = Membership::new("DEFAULT", "u", Some(sub.clone()), Millis(0));
         channel.members.insert(who.into(), membership);
         sub
     }

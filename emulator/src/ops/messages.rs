@@ -150,8 +150,23 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     )
 }
 
-/// The message as the bearer may see it: in their sub-channel, stored and not dropped; a PENDING
-/// message only to its sender.
+/// Whether `bearer` may see a message at all: a targeted message (`Target`) is for its sender and
+/// its targets only — not other members, moderators or admins.
+fn for_reader(message: &Message, bearer: &str) -> bool {
+    let targets = message.target.as_ref().and_then(Value::as_array);
+    match targets {
+        Some(targets) if !targets.is_empty() => {
+            message.sender == bearer
+                || targets
+                    .iter()
+                    .any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(bearer))
+        }
+        _ => true,
+    }
+}
+
+/// The message as the bearer may see it: in their sub-channel, stored and not dropped, not targeted
+/// at someone else; a PENDING message only to its sender.
 fn readable<'c>(
     channel: &'c Channel,
     bearer: &str,
@@ -163,6 +178,7 @@ fn readable<'c>(
         .filter(|m| m.visible())
         .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
         .filter(|m| m.shown() || m.sender == bearer)
+        .filter(|m| for_reader(m, bearer))
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
 }
 
@@ -216,20 +232,20 @@ pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         |instance, arn, bearer, _| {
             let channel = instance.channel(arn)?;
             let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
-            let not_before = input.float("NotBefore");
-            let not_after = input.float("NotAfter");
+            let not_before = input.instant("NotBefore");
+            let not_after = input.instant("NotAfter");
             let descending = input.str("SortOrder") != Some("ASCENDING");
             // Keyed by creation time, then by position (messages of the same millisecond keep their order).
             let mut items: Vec<(String, Value)> = channel
                 .messages()
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| m.visible() && m.shown())
+                .filter(|(_, m)| m.visible() && m.shown() && for_reader(m, bearer))
                 .filter(|(_, m)| m.sub_channel == sub)
                 .filter(|(_, m)| not_before.is_none_or(|t| m.created >= t))
                 .filter(|(_, m)| not_after.is_none_or(|t| m.created <= t))
                 .map(|(position, m)| {
-                    let (millis, position) = ((m.created * 1000.0) as u64, position as u64);
+                    let (millis, position) = (m.created.0 as u64, position as u64);
                     let (millis, position) = if descending {
                         (u64::MAX - millis, u64::MAX - position)
                     } else {

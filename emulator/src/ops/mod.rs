@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::flow::Invocation;
-use crate::store::Store;
+use crate::store::{Millis, Store};
 
 pub use flows::apply_invocation_failure;
 pub use staged::stage_event;
@@ -36,8 +36,12 @@ impl Input {
     pub fn int(&self, name: &str) -> Option<i64> {
         self.0.get(name).and_then(Value::as_i64)
     }
-    pub fn float(&self, name: &str) -> Option<f64> {
-        self.0.get(name).and_then(Value::as_f64)
+    /// A timestamp member (bound as epoch nanoseconds), to the millisecond.
+    pub fn instant(&self, name: &str) -> Option<Millis> {
+        self.0
+            .get(name)
+            .and_then(Value::as_i64)
+            .map(|nanos| Millis::from_nanos(i128::from(nanos)))
     }
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name)

@@ -10,8 +10,8 @@ use chime_flow::event::ProcessorEvent;
 
 use crate::error::ApiError;
 use crate::store::{
-    Body, Channel, Elastic, Instance, Membership, Message, Pending, Status, User, instance_of,
-    lock, now,
+    Body, Channel, Elastic, Instance, Membership, Message, Millis, Pending, Status, User,
+    instance_of, lock, now,
 };
 
 /// The processor a staged message waits for: the function `cargo lambda invoke` names is not known
@@ -117,14 +117,8 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
         }
     }
 
-    let created_at = message
-        .created_timestamp
-        .as_ref()
-        .map_or(at, |t| t.as_epoch_seconds());
-    let edited_at = message
-        .last_edited_timestamp
-        .as_ref()
-        .map(|t| t.as_epoch_seconds());
+    let created_at = message.created_timestamp.as_ref().map_or(at, millis_of);
+    let edited_at = message.last_edited_timestamp.as_ref().map(millis_of);
     let pending = Pending {
         callback_id: parsed.callback_id.clone(),
         processor: 0,
@@ -190,4 +184,9 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
 
 fn last_segment(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// An event's timestamp to the millisecond, exactly (seconds and nanoseconds, no float).
+fn millis_of(at: &chime_flow::event::Timestamp) -> Millis {
+    Millis::from_nanos(i128::from(at.seconds) * 1_000_000_000 + i128::from(at.nanos))
 }

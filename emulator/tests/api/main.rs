@@ -9,6 +9,7 @@ mod channels;
 mod elastic;
 mod faults;
 mod flows;
+mod idempotency;
 mod identity;
 mod memberships;
 mod messages;

@@ -385,3 +385,153 @@ async fn edit_redact_and_delete_follow_their_rules() {
     assert!(gone.as_service_error().unwrap().is_not_found_exception());
     world.stop().await;
 }
+
+/// "Everything since the last message I saw" never drops a message: NotBefore and NotAfter set to a
+/// message's own CreatedTimestamp (as the SDK read it, a float of epoch seconds, and sends it back as
+/// ISO-8601) find exactly the messages of that millisecond, for every message of a long run.
+#[tokio::test]
+async fn a_message_is_found_by_its_own_created_timestamp() {
+    let world = World::new(1).await;
+    let channel = world
+        .channel(
+            "t",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
+        .await;
+    for i in 0..150 {
+        world
+            .send(&channel, &world.users[0], &format!("m{i}"))
+            .await;
+    }
+    let all = all_pages!(
+        world
+            .chime
+            .list_channel_messages()
+            .channel_arn(&channel)
+            .chime_bearer(&world.admin)
+            .into_paginator(),
+        channel_messages
+    );
+    assert_eq!(all.len(), 150);
+    for message in &all {
+        let at = *message.created_timestamp().expect("a CreatedTimestamp");
+        // The SDK holds `.912` as `.911999…` (a float read), so the millisecond is the rounded one.
+        let millis = |t: &DateTime| (t.as_secs_f64() * 1000.0).round() as i64;
+        let same_millisecond: Vec<&str> = all
+            .iter()
+            .filter(|m| {
+                m.created_timestamp()
+                    .is_some_and(|t| millis(t) == millis(&at))
+            })
+            .filter_map(|m| m.message_id())
+            .collect();
+        for (before, after) in [(Some(at), Some(at)), (Some(at), None), (None, Some(at))] {
+            let found = world
+                .chime
+                .list_channel_messages()
+                .channel_arn(&channel)
+                .chime_bearer(&world.admin)
+                .set_not_before(before)
+                .set_not_after(after)
+                // The message is the window's first: oldest first when only NotBefore bounds it.
+                .sort_order(if after.is_none() {
+                    SortOrder::Ascending
+                } else {
+                    SortOrder::Descending
+                })
+                .max_results(50)
+                .send()
+                .await
+                .expect("ListChannelMessages");
+            let ids: Vec<&str> = found
+                .channel_messages()
+                .iter()
+                .filter_map(|m| m.message_id())
+                .collect();
+            let id = message.message_id().unwrap_or_default();
+            assert!(
+                ids.contains(&id),
+                "{id} at {at:?} missing with NotBefore {before:?} NotAfter {after:?}"
+            );
+            if before.is_some() && after.is_some() {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                let mut want = same_millisecond.clone();
+                want.sort_unstable();
+                assert_eq!(ids, want, "exactly the messages of {at:?}");
+            }
+        }
+    }
+    world.stop().await;
+}
+
+/// A targeted message is seen by its sender and its target only: not by other members, moderators
+/// or admins, in GetChannelMessage or ListChannelMessages.
+#[tokio::test]
+async fn targeted_messages_reach_the_sender_and_target_only() {
+    let world = World::new(3).await;
+    let (sender, target, other) = (&world.users[0], &world.users[1], &world.users[2]);
+    let channel = world
+        .channel(
+            "t",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
+        .await;
+    let sent = world
+        .chime
+        .send_channel_message()
+        .channel_arn(&channel)
+        .chime_bearer(sender)
+        .content("just for you")
+        .r#type(ChannelMessageType::Standard)
+        .persistence(ChannelMessagePersistenceType::Persistent)
+        .target(
+            aws_sdk_chimesdkmessaging::types::Target::builder()
+                .member_arn(target)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("SendChannelMessage with a Target");
+    let id = sent.message_id().unwrap_or_default().to_owned();
+    world.send(&channel, sender, "for everyone").await;
+    for (reader, sees) in [
+        (sender, true),
+        (target, true),
+        (other, false),
+        (&world.admin, false),
+    ] {
+        let got = world
+            .chime
+            .get_channel_message()
+            .channel_arn(&channel)
+            .message_id(&id)
+            .chime_bearer(reader)
+            .send()
+            .await;
+        assert_eq!(got.is_ok(), sees, "{reader} GetChannelMessage");
+        if !sees {
+            assert_eq!(code(&got.unwrap_err()).0, "NotFoundException");
+        }
+        let listed = world
+            .chime
+            .list_channel_messages()
+            .channel_arn(&channel)
+            .chime_bearer(reader)
+            .send()
+            .await
+            .expect("ListChannelMessages");
+        let contents: Vec<&str> = listed
+            .channel_messages()
+            .iter()
+            .filter_map(|m| m.content())
+            .collect();
+        assert_eq!(contents.contains(&"just for you"), sees, "{reader} list");
+        assert!(contents.contains(&"for everyone"), "{reader} list");
+    }
+    world.stop().await;
+}
