@@ -55,6 +55,20 @@ pub fn iso8601(at: Millis) -> String {
     at.format(&format).unwrap_or_default()
 }
 
+/// The static copy of a validated enum value (the validator has already refused others; an
+/// unknown value falls back to the first).
+pub fn one_of(value: &str, values: &[&'static str]) -> &'static str {
+    values
+        .iter()
+        .find(|v| **v == value)
+        .or(values.first())
+        .copied()
+        .unwrap_or("")
+}
+
+pub const PERSISTENCE: [&str; 2] = ["PERSISTENT", "NON_PERSISTENT"];
+pub const MESSAGE_TYPES: [&str; 2] = ["STANDARD", "CONTROL"];
+
 /// A random lowercase hex id of `len` characters.
 pub fn random_hex(len: usize) -> String {
     (0..len)
@@ -203,8 +217,10 @@ pub struct Message {
     pub sub_channel: Option<String>,
     pub body: Body,
     pub sender: String,
-    pub persistence: String,
-    pub kind: String,
+    /// `PERSISTENT` or `NON_PERSISTENT` (see [`one_of`]): a static string, not one allocation per message.
+    pub persistence: &'static str,
+    /// `STANDARD` or `CONTROL`.
+    pub kind: &'static str,
     pub target: Option<Value>,
     pub created: Millis,
     pub updated: Millis,
@@ -213,7 +229,8 @@ pub struct Message {
     pub deleted: bool,
     pub status: Status,
     pub detail: Option<String>,
-    pub pending: Option<Pending>,
+    /// Boxed: most messages are not in a flow, and an inline `Pending` would double their size.
+    pub pending: Option<Box<Pending>>,
     /// CallbackIds already answered for this message, so a repeat is refused as non-pending.
     pub used_callbacks: Vec<String>,
 }
@@ -255,10 +272,15 @@ pub struct Channel {
     /// that exist (a sub-channel can be empty right after it opens).
     pub sub_channels: Vec<String>,
     pub next_sub_channel: u64,
-    /// In send order; messages are flagged deleted, never removed, so positions stay valid.
-    messages: Vec<Message>,
+    /// In send order, which is also `created` order (see [`Channel::push_message`]); messages are
+    /// flagged deleted, never removed, so positions stay valid. Boxed so that growing the history
+    /// moves pointers, not messages.
+    messages: Vec<Box<Message>>,
     /// MessageId → position in `messages`: lookups cost the same however long the history.
     message_index: HashMap<String, usize>,
+    /// Elastic channels: sub-channel → the positions of its messages, ascending, so that a
+    /// sub-channel's list walks its own messages only.
+    sub_channel_messages: HashMap<String, Vec<usize>>,
 }
 
 impl Channel {
@@ -284,6 +306,7 @@ impl Channel {
             next_sub_channel: 1,
             messages: Vec::new(),
             message_index: HashMap::new(),
+            sub_channel_messages: HashMap::new(),
         }
     }
 
@@ -301,21 +324,45 @@ impl Channel {
             .collect()
     }
 
-    /// Every message, in send order (deleted ones included, flagged).
-    pub fn messages(&self) -> &[Message] {
-        &self.messages
+    /// How many messages the channel has ever had (deleted ones included).
+    pub fn message_count(&self) -> usize {
+        self.messages.len()
     }
 
-    /// Adds a message (its id must be new in this channel).
-    pub fn push_message(&mut self, message: Message) {
-        self.message_index
-            .insert(message.id.clone(), self.messages.len());
-        self.messages.push(message);
+    /// The message at a position (send order).
+    pub fn message_at(&self, position: usize) -> Option<&Message> {
+        self.messages.get(position).map(|m| &**m)
+    }
+
+    /// The positions of a sub-channel's messages (ascending), or `None` for the whole channel.
+    pub fn sub_channel_positions(&self, sub: &str) -> &[usize] {
+        self.sub_channel_messages
+            .get(sub)
+            .map_or(&[], |positions| positions.as_slice())
+    }
+
+    /// Adds a message (its id must be new in this channel). Its `created` is raised to the last
+    /// message's when the clock went back (or a staged event is older), so that send order and time
+    /// order are one order: lists seek by time with a binary search instead of sorting the history.
+    pub fn push_message(&mut self, mut message: Message) {
+        if let Some(last) = self.messages.last() {
+            message.created = message.created.max(last.created);
+            message.updated = message.updated.max(message.created);
+        }
+        let position = self.messages.len();
+        self.message_index.insert(message.id.clone(), position);
+        if let Some(sub) = &message.sub_channel {
+            self.sub_channel_messages
+                .entry(sub.clone())
+                .or_default()
+                .push(position);
+        }
+        self.messages.push(Box::new(message));
     }
 
     /// The message with this id, deleted or not.
     pub fn message(&self, id: &str) -> Option<&Message> {
-        self.message_index.get(id).map(|&i| &self.messages[i])
+        self.message_index.get(id).map(|&i| &*self.messages[i])
     }
 
     /// The message with this id, deleted or not, to change.
@@ -323,7 +370,7 @@ impl Channel {
         self.message_index
             .get(id)
             .copied()
-            .map(move |i| &mut self.messages[i])
+            .map(move |i| &mut *self.messages[i])
     }
 
     /// The message with this id unless deleted, to change.
@@ -471,8 +518,8 @@ mod tests {
                 push: None,
             },
             sender: "arn:u".into(),
-            persistence: "PERSISTENT".into(),
-            kind: "STANDARD".into(),
+            persistence: "PERSISTENT",
+            kind: "STANDARD",
             target: None,
             created: Millis(1000),
             updated: Millis(1000),
@@ -500,8 +547,12 @@ mod tests {
             channel.message("m5").is_some_and(|m| m.deleted),
             "but still found"
         );
-        assert_eq!(channel.messages().len(), 1000);
-        assert_eq!(channel.messages()[999].id, "m999", "send order kept");
+        assert_eq!(channel.message_count(), 1000);
+        assert_eq!(
+            channel.message_at(999).map(|m| m.id.as_str()),
+            Some("m999"),
+            "send order kept"
+        );
     }
 
     #[test]

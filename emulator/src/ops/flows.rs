@@ -257,13 +257,13 @@ pub fn start_flow(
         return Ok(Vec::new());
     }
     let edited_at = edit.is_some().then(now);
-    message.pending = Some(Pending {
+    message.pending = Some(Box::new(Pending {
         callback_id: random_hex(CALLBACK_ID_LEN),
         processor: 0,
         processors,
         body: edit.unwrap_or_else(|| message.body.clone()),
         edited_at,
-    });
+    }));
     message.status = Status::Pending;
     message.detail = None;
     Ok(invocation(instance, channel_arn, message_id)

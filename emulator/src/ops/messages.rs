@@ -6,10 +6,13 @@ use serde_json::{Value, json};
 use super::access::Role;
 use super::channels::{Need, with_channel};
 use super::flows::start_flow;
-use super::page::page;
+use super::page::{encode, page_size, resume_after};
 use super::{Input, Reply, identity};
 use crate::error::ApiError;
-use crate::store::{Body, Channel, Instance, Message, Status, Store, now, random_hex};
+use crate::store::{
+    Body, Channel, Instance, MESSAGE_TYPES, Message, Millis, PERSISTENCE, Status, Store, now,
+    one_of, random_hex,
+};
 
 const STANDARD_MAX_BYTES: usize = 4096;
 const CONTROL_MAX_BYTES: usize = 30;
@@ -101,9 +104,9 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         |instance, arn, bearer, _| {
             let channel = instance.channel(arn)?;
             let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
-            let kind = input.req("Type")?.to_owned();
+            let kind = one_of(input.req("Type")?, &MESSAGE_TYPES);
             let content = input.req("Content")?.to_owned();
-            check_size(&kind, &content)?;
+            check_size(kind, &content)?;
             let at = now();
             let message = Message {
                 id: random_hex(32),
@@ -116,7 +119,7 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                     push: input.get("PushNotification").cloned(),
                 },
                 sender: bearer.to_owned(),
-                persistence: input.req("Persistence")?.to_owned(),
+                persistence: one_of(input.req("Persistence")?, &PERSISTENCE),
                 kind,
                 target: input.get("Target").cloned(),
                 created: at,
@@ -232,35 +235,143 @@ pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         |instance, arn, bearer, _| {
             let channel = instance.channel(arn)?;
             let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
-            let not_before = input.instant("NotBefore");
-            let not_after = input.instant("NotAfter");
-            let descending = input.str("SortOrder") != Some("ASCENDING");
-            // Keyed by creation time, then by position (messages of the same millisecond keep their order).
-            let mut items: Vec<(String, Value)> = channel
-                .messages()
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.visible() && m.shown() && for_reader(m, bearer))
-                .filter(|(_, m)| m.sub_channel == sub)
-                .filter(|(_, m)| not_before.is_none_or(|t| m.created >= t))
-                .filter(|(_, m)| not_after.is_none_or(|t| m.created <= t))
-                .map(|(position, m)| {
-                    let (millis, position) = (m.created.0 as u64, position as u64);
-                    let (millis, position) = if descending {
-                        (u64::MAX - millis, u64::MAX - position)
-                    } else {
-                        (millis, position)
-                    };
-                    let key = format!("{millis:020}{position:020}");
-                    (key, message_json(instance, arn, m, false))
-                })
+            let window = Window {
+                not_before: input.instant("NotBefore"),
+                not_after: input.instant("NotAfter"),
+                descending: input.str("SortOrder") != Some("ASCENDING"),
+            };
+            let (positions, token, _) = window.page(
+                channel,
+                sub.as_deref(),
+                page_size(input),
+                resume_after(input)?.as_deref(),
+                |m| m.visible() && m.shown() && for_reader(m, bearer),
+            )?;
+            let items: Vec<Value> = positions
+                .into_iter()
+                .filter_map(|p| channel.message_at(p))
+                .map(|m| message_json(instance, arn, m, false))
                 .collect();
-            items.sort_by(|a, b| a.0.cmp(&b.0));
-            let (items, token) = page(items, input)?;
             Ok(Reply::body(json!({"ChannelArn": arn, "SubChannelId": sub,
             "ChannelMessages": items, "NextToken": token})))
         },
     )
+}
+
+/// ListChannelMessages' time window and order. Messages are kept in send order, which is time
+/// order, so a page costs a binary search and a walk over the page (and what it skips) — never the
+/// whole history. Tokens are the last key returned, `millis position` (inverted when descending), as
+/// every other list's.
+struct Window {
+    not_before: Option<Millis>,
+    not_after: Option<Millis>,
+    descending: bool,
+}
+
+impl Window {
+    fn key(&self, created: Millis, position: usize) -> String {
+        let (millis, position) = (created.0 as u64, position as u64);
+        if self.descending {
+            format!("{:020}{:020}", u64::MAX - millis, u64::MAX - position)
+        } else {
+            format!("{millis:020}{position:020}")
+        }
+    }
+
+    /// The position a key names.
+    fn position_of(&self, key: &str) -> Result<usize, ApiError> {
+        let position: u64 = key
+            .get(20..40)
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| ApiError::bad_request("NextToken: not a token this list returned"))?;
+        Ok(if self.descending {
+            u64::MAX - position
+        } else {
+            position
+        } as usize)
+    }
+
+    /// The positions of one page and the token for the next.
+    fn page(
+        &self,
+        channel: &Channel,
+        sub: Option<&str>,
+        size: usize,
+        after: Option<&str>,
+        keep: impl Fn(&Message) -> bool,
+    ) -> Result<(Vec<usize>, Option<String>, usize), ApiError> {
+        // The messages in scope as positions: all of a regular channel's, or one sub-channel's.
+        let positions = sub.map(|s| channel.sub_channel_positions(s));
+        let count = positions.map_or(channel.message_count(), <[usize]>::len);
+        let at = |i: usize| positions.map_or(i, |p| p[i]);
+        let created = |i: usize| channel.message_at(at(i)).map_or(Millis(0), |m| m.created);
+        let first_not_before = |t: Millis| partition(count, |i| created(i) < t);
+        let lo = self.not_before.map_or(0, first_not_before);
+        let hi = self
+            .not_after
+            .map_or(count, |t| partition(count, |i| created(i) <= t));
+        let (mut lo, mut hi) = (lo, hi.max(lo));
+        if let Some(key) = after {
+            let last = self.position_of(key)?;
+            if self.descending {
+                hi = hi.min(partition(count, |i| at(i) < last));
+            } else {
+                lo = lo.max(partition(count, |i| at(i) <= last));
+            }
+        }
+        let mut found = Vec::with_capacity(size);
+        let (mut more, mut examined) = (false, 0);
+        let mut visit = |i: usize| {
+            examined += 1;
+            let Some(message) = channel.message_at(at(i)) else {
+                return true;
+            };
+            if !keep(message) {
+                return true;
+            }
+            if found.len() == size {
+                more = true;
+                return false;
+            }
+            found.push(at(i));
+            true
+        };
+        if self.descending {
+            for i in (lo..hi).rev() {
+                if !visit(i) {
+                    break;
+                }
+            }
+        } else {
+            for i in lo..hi {
+                if !visit(i) {
+                    break;
+                }
+            }
+        }
+        let token = match (more, found.last()) {
+            (true, Some(&last)) => {
+                let created = channel.message_at(last).map_or(Millis(0), |m| m.created);
+                Some(encode(&self.key(created, last)))
+            }
+            _ => None,
+        };
+        Ok((found, token, examined))
+    }
+}
+
+/// The first index in `0..count` for which `before` is false (`before` must hold for a prefix).
+fn partition(count: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// The bearer's message by id, for edits: own, visible, not redacted.
@@ -298,7 +409,7 @@ pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         let channel = instance.channel_mut(arn)?;
         let message = own_message(channel, bearer, &id, sub.as_deref())?;
         let content = input.req("Content")?.to_owned();
-        check_size(&message.kind, &content)?;
+        check_size(message.kind, &content)?;
         let edit = Body {
             content,
             metadata: input.str("Metadata").map(str::to_owned),
@@ -378,4 +489,121 @@ pub fn delete(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             Ok(Reply::empty())
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+
+    fn message(i: usize, created: i64, sub: Option<&str>) -> Message {
+        Message {
+            id: format!("m{i}"),
+            sub_channel: sub.map(str::to_owned),
+            body: Body {
+                content: format!("{i}"),
+                metadata: None,
+                content_type: None,
+                attributes: None,
+                push: None,
+            },
+            sender: "arn:u".into(),
+            persistence: "PERSISTENT",
+            kind: "STANDARD",
+            target: None,
+            created: Millis(created),
+            updated: Millis(created),
+            last_edited: None,
+            redacted: false,
+            // Every seventh message deleted: skipped, never returned.
+            deleted: i % 7 == 3,
+            status: Status::Sent,
+            detail: None,
+            pending: None,
+            used_callbacks: Vec::new(),
+        }
+    }
+
+    /// What a page must hold: the old way, every message filtered, keyed and sorted.
+    fn reference(channel: &Channel, sub: Option<&str>, w: &Window) -> Vec<usize> {
+        let mut keyed: Vec<(String, usize)> = (0..channel.message_count())
+            .filter_map(|p| channel.message_at(p).map(|m| (p, m)))
+            .filter(|(_, m)| m.visible() && m.sub_channel.as_deref() == sub)
+            .filter(|(_, m)| w.not_before.is_none_or(|t| m.created >= t))
+            .filter(|(_, m)| w.not_after.is_none_or(|t| m.created <= t))
+            .map(|(p, m)| (w.key(m.created, p), p))
+            .collect();
+        keyed.sort();
+        keyed.into_iter().map(|(_, p)| p).collect()
+    }
+
+    #[test]
+    fn pages_match_a_full_sort_and_cost_a_page_not_the_history() {
+        let mut channel = Channel::new("arn:c", "c", "arn:u", Millis(0));
+        let mut elastic = Channel::new("arn:e", "e", "arn:u", Millis(0));
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut at = 1_000;
+        for i in 0..100_000 {
+            // Several messages per millisecond at times, and a clock that steps back now and then
+            // (push_message keeps the order).
+            at += next(3) as i64;
+            let created = if next(50) == 0 { at - 5 } else { at };
+            channel.push_message(message(i, created, None));
+            let sub = ["1", "2", "3"][next(3) as usize];
+            elastic.push_message(message(i, created, Some(sub)));
+        }
+        for round in 0..200 {
+            let (chan, sub) = if round % 2 == 0 {
+                (&channel, None)
+            } else {
+                (&elastic, Some("2"))
+            };
+            let (before, after_time) = (next(100_000) as i64, next(120_000) as i64);
+            let w = Window {
+                not_before: (next(2) == 0).then_some(Millis(1_000 + before)),
+                not_after: (next(2) == 0).then_some(Millis(1_000 + after_time)),
+                descending: next(2) == 0,
+            };
+            let want = reference(chan, sub, &w);
+            let size = 1 + next(50) as usize;
+            let mut got = Vec::new();
+            let mut after: Option<String> = None;
+            for _ in 0..3 {
+                let (page, token, examined) = w
+                    .page(chan, sub, size, after.as_deref(), |m| m.visible())
+                    .unwrap();
+                // A page examines what it returns, what it skips (deleted: one in seven) and one more.
+                assert!(
+                    examined <= 2 * size + 8,
+                    "examined {examined} for a page of {size}"
+                );
+                got.extend(page);
+                match token {
+                    Some(token) => after = Some(decode_token(&token)),
+                    None => break,
+                }
+            }
+            assert_eq!(got, want[..got.len()], "round {round}");
+            if got.len() < want.len() {
+                assert!(after.is_some(), "a token while more remain");
+            }
+        }
+        let mut map = Map::new();
+        map.insert("NextToken".into(), "zz".into());
+        assert!(resume_after(&Input(map)).is_err());
+    }
+
+    fn decode_token(token: &str) -> String {
+        let bytes: Vec<u8> = (0..token.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+            .collect();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
 }

@@ -12,16 +12,8 @@ pub fn page<T>(
     items: Vec<(String, T)>,
     input: &Input,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let size = input
-        .int("MaxResults")
-        .map_or(DEFAULT_PAGE, |n| n.clamp(1, 50) as usize);
-    let after =
-        match input.str("NextToken") {
-            Some(token) => Some(decode(token).ok_or_else(|| {
-                ApiError::bad_request("NextToken: not a token this list returned")
-            })?),
-            None => None,
-        };
+    let size = page_size(input);
+    let after = resume_after(input)?;
     let mut rest = items
         .into_iter()
         .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after))
@@ -44,7 +36,25 @@ pub fn page<T>(
     Ok((out, token))
 }
 
-fn encode(key: &str) -> String {
+/// `MaxResults`, 1–50, default 50.
+pub fn page_size(input: &Input) -> usize {
+    input
+        .int("MaxResults")
+        .map_or(DEFAULT_PAGE, |n| n.clamp(1, 50) as usize)
+}
+
+/// The key a `NextToken` resumes after, if one was given.
+pub fn resume_after(input: &Input) -> Result<Option<String>, ApiError> {
+    match input.str("NextToken") {
+        Some(token) => decode(token)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request("NextToken: not a token this list returned")),
+        None => Ok(None),
+    }
+}
+
+/// The token that resumes after `key`.
+pub fn encode(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 

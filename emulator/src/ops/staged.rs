@@ -10,8 +10,8 @@ use chime_flow::event::ProcessorEvent;
 
 use crate::error::ApiError;
 use crate::store::{
-    Body, Channel, Elastic, Instance, Membership, Message, Millis, Pending, Status, User,
-    instance_of, lock, now,
+    Body, Channel, Elastic, Instance, MESSAGE_TYPES, Membership, Message, Millis, PERSISTENCE,
+    Pending, Status, User, instance_of, lock, now, one_of,
 };
 
 /// The processor a staged message waits for: the function `cargo lambda invoke` names is not known
@@ -142,7 +142,7 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
             existing.used_callbacks.retain(|c| c != &parsed.callback_id);
             existing.status = Status::Pending;
             existing.detail = None;
-            existing.pending = Some(pending);
+            existing.pending = Some(Box::new(pending));
         }
         None => {
             channel.push_message(Message {
@@ -150,14 +150,14 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
                 sub_channel: sub_channel.clone(),
                 body,
                 sender: sender.to_owned(),
-                persistence: message
-                    .persistence
-                    .clone()
-                    .unwrap_or_else(|| "PERSISTENT".into()),
-                kind: message
-                    .message_type
-                    .clone()
-                    .unwrap_or_else(|| "STANDARD".into()),
+                persistence: one_of(
+                    message.persistence.as_deref().unwrap_or("PERSISTENT"),
+                    &PERSISTENCE,
+                ),
+                kind: one_of(
+                    message.message_type.as_deref().unwrap_or("STANDARD"),
+                    &MESSAGE_TYPES,
+                ),
                 target: raw.get("Target").filter(|v| v.is_array()).cloned(),
                 created: created_at,
                 updated: created_at,
@@ -166,7 +166,7 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
                 deleted: false,
                 status: Status::Pending,
                 detail: None,
-                pending: Some(pending),
+                pending: Some(Box::new(pending)),
                 used_callbacks: Vec::new(),
             });
         }
