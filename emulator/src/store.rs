@@ -274,7 +274,8 @@ pub struct Channel {
     pub next_sub_channel: u64,
     /// In send order, which is also `created` order (see [`Channel::push_message`]); messages are
     /// flagged deleted, never removed, so positions stay valid. Boxed so that growing the history
-    /// moves pointers, not messages.
+    /// moves pointers, not messages (at a million messages a doubling copies 8 MB, not 368 MB).
+    #[allow(clippy::vec_box)]
     messages: Vec<Box<Message>>,
     /// MessageId → position in `messages`: lookups cost the same however long the history.
     message_index: HashMap<String, usize>,

@@ -404,7 +404,7 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             .map_or_else(|| message.body.clone(), |p| p.body.clone());
         if let Some(content) = field("Content") {
             // A processor may rewrite, not outgrow, what a message can hold.
-            check_size(&message.kind, &content)
+            check_size(message.kind, &content)
                 .map_err(|e| ApiError::bad_request(format!("ChannelMessage.{}", e.message)))?;
         }
         Verdict::Keep(Some(Body {
