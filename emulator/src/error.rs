@@ -73,6 +73,9 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(Code::Forbidden, message)
     }
+    pub fn resource_limit(message: impl Into<String>) -> Self {
+        Self::new(Code::ResourceLimitExceeded, message)
+    }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(Code::Conflict, message)
     }

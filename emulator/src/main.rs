@@ -19,6 +19,7 @@ usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
        chime-local show [--endpoint URL] EVENT.json|DIR...
        chime-local run-bootstrap BOOTSTRAP [--runner CMD] [--event FILE]... [--runs N]
                          [--warm N] [--name NAME] [--env KEY=VALUE]... [--limit-secs N]
+       chime-local operations   (the README's list of served and not yet served operations)
 
 demo: the scripted conversation through the flow-pipeline processor, in-process; with
       --lambda-endpoint (e.g. http://127.0.0.1:9000, `cargo lambda watch`) through the real
@@ -273,6 +274,9 @@ fn main() -> ExitCode {
                 .block_on(bootstrap_run::run(&options))
                 .map(|report| println!("{report}"))
         }),
+        Some("operations") => chime_local::model::Model::load()
+            .map(|model| print!("{}", chime_local::ops::coverage(&model)))
+            .map_err(|e| e.to_string()),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())

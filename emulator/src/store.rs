@@ -391,6 +391,8 @@ pub struct Instance {
     pub admins: BTreeMap<String, Millis>,
     pub channels: BTreeMap<String, Channel>,
     pub flows: BTreeMap<String, Flow>,
+    /// Resource ARN (the instance, a user, a channel, a flow) → its tags.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Instance {
@@ -406,6 +408,7 @@ impl Instance {
             admins: BTreeMap::new(),
             channels: BTreeMap::new(),
             flows: BTreeMap::new(),
+            tags: BTreeMap::new(),
         }
     }
 

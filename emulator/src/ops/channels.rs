@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::access::{self, Role};
 use super::page::page;
-use super::{Input, Reply, identity};
+use super::{Input, Reply, identity, tags};
 use crate::error::ApiError;
 use crate::store::{Channel, Elastic, Grant, Instance, Membership, Store, lock, now, random_uuid};
 
@@ -108,6 +108,10 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             .insert(arn.clone(), Membership::new("DEFAULT", &creator, None, at));
     }
     instance.channels.insert(arn.clone(), channel);
+    if let Err(error) = tags::apply(&mut instance, &arn, input.get("Tags")) {
+        instance.channels.remove(&arn);
+        return Err(error);
+    }
     Ok(Reply::body(json!({ "ChannelArn": arn })))
 }
 
@@ -203,6 +207,7 @@ pub fn delete_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         Need::AtLeast(Role::Moderator, "delete this channel"),
         |instance, arn, _, _| {
             instance.channels.remove(arn);
+            tags::forget(instance, arn);
             Ok(Reply::empty())
         },
     )

@@ -13,7 +13,7 @@ use super::access::Role;
 use super::channels::{Need, summary, with_channel};
 use super::messages::check_size;
 use super::page::page;
-use super::{Input, Reply, without_nulls};
+use super::{Input, Reply, tags, without_nulls};
 use crate::error::ApiError;
 use crate::flow::Invocation;
 use crate::store::{
@@ -68,6 +68,10 @@ pub fn create_flow(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             updated: at,
         },
     );
+    if let Err(error) = tags::apply(&mut instance, &arn, input.get("Tags")) {
+        instance.flows.remove(&arn);
+        return Err(error);
+    }
     Ok(Reply::body(json!({ "ChannelFlowArn": arn })))
 }
 
@@ -120,6 +124,7 @@ pub fn delete_flow(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             )));
         }
         instance.flows.remove(arn);
+        tags::forget(instance, arn);
         Ok(Reply::empty())
     })
 }

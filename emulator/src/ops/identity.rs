@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::page::page;
-use super::{Input, Reply, identity};
+use super::{Input, Reply, identity, tags};
 use crate::error::ApiError;
 use crate::store::{Instance, Store, User, lock, now, random_uuid};
 
@@ -15,12 +15,14 @@ pub fn create_app_instance(store: &Store, input: &Input) -> Result<Reply, ApiErr
         random_uuid()
     );
     let at = now();
-    store.insert(Instance::new(
+    let mut instance = Instance::new(
         &arn,
         input.req("Name")?,
         input.str("Metadata").map(str::to_owned),
         at,
-    ));
+    );
+    tags::apply(&mut instance, &arn, input.get("Tags"))?;
+    store.insert(instance);
     Ok(Reply::body(json!({ "AppInstanceArn": arn })))
 }
 
@@ -84,14 +86,16 @@ pub fn create_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         )));
     }
     let at = now();
-    instance.users.insert(
-        arn.clone(),
-        User {
-            metadata: input.str("Metadata").map(str::to_owned),
-            expiration: input.get("ExpirationSettings").cloned(),
-            ..User::new(&arn, input.req("Name")?, at)
-        },
-    );
+    let user = User {
+        metadata: input.str("Metadata").map(str::to_owned),
+        expiration: input.get("ExpirationSettings").cloned(),
+        ..User::new(&arn, input.req("Name")?, at)
+    };
+    instance.users.insert(arn.clone(), user);
+    if let Err(error) = tags::apply(&mut instance, &arn, input.get("Tags")) {
+        instance.users.remove(&arn);
+        return Err(error);
+    }
     Ok(Reply::body(json!({ "AppInstanceUserArn": arn })))
 }
 
@@ -136,6 +140,7 @@ pub fn delete_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             "app instance user {arn} not found"
         )));
     }
+    tags::forget(&mut instance, arn);
     instance.admins.remove(arn);
     Ok(Reply::empty())
 }

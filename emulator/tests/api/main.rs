@@ -15,4 +15,5 @@ mod memberships;
 mod messages;
 mod runtime_api;
 mod staged;
+mod tags;
 mod wire;
