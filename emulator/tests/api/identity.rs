@@ -188,3 +188,90 @@ async fn users_and_admins_with_their_errors() {
     assert!(gone.as_service_error().unwrap().is_forbidden_exception());
     world.stop().await;
 }
+
+/// Deleting a user leaves nothing behind: not a membership, not a moderator role, not a ban.
+#[tokio::test]
+async fn a_deleted_user_leaves_every_channel() {
+    use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
+    let world = World::new(2).await;
+    let (leaving, staying) = (world.users[0].clone(), world.users[1].clone());
+    let both = vec![leaving.clone(), staying.clone()];
+    let one = world
+        .channel(
+            "one",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &both,
+        )
+        .await;
+    let two = world
+        .channel("two", ChannelPrivacy::Private, ChannelMode::Restricted, &[])
+        .await;
+    world
+        .chime
+        .create_channel_moderator()
+        .channel_arn(&one)
+        .channel_moderator_arn(&leaving)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .expect("CreateChannelModerator");
+    world
+        .chime
+        .create_channel_ban()
+        .channel_arn(&two)
+        .member_arn(&leaving)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .expect("CreateChannelBan");
+    world
+        .ident
+        .delete_app_instance_user()
+        .app_instance_user_arn(&leaving)
+        .send()
+        .await
+        .expect("DeleteAppInstanceUser");
+    let members = world
+        .chime
+        .list_channel_memberships()
+        .channel_arn(&one)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .expect("ListChannelMemberships");
+    let arns: Vec<&str> = members
+        .channel_memberships()
+        .iter()
+        .filter_map(|m| m.member().and_then(|i| i.arn()))
+        .collect();
+    assert!(
+        arns.contains(&staying.as_str()) && !arns.contains(&leaving.as_str()),
+        "{arns:?}"
+    );
+    let moderators = world
+        .chime
+        .list_channel_moderators()
+        .channel_arn(&one)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .expect("ListChannelModerators");
+    assert!(
+        !moderators
+            .channel_moderators()
+            .iter()
+            .any(|m| m.moderator().and_then(|i| i.arn()) == Some(leaving.as_str())),
+        "the deleted user moderates nothing"
+    );
+    let bans = world
+        .chime
+        .list_channel_bans()
+        .channel_arn(&two)
+        .chime_bearer(&world.admin)
+        .send()
+        .await
+        .expect("ListChannelBans");
+    assert!(bans.channel_bans().is_empty());
+    world.stop().await;
+}

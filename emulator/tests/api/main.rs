@@ -9,6 +9,7 @@ mod channels;
 mod elastic;
 mod faults;
 mod flows;
+mod fuzz;
 mod idempotency;
 mod identity;
 mod memberships;
