@@ -3,6 +3,7 @@
 //! token with different input is refused, as the service does.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use axum::http::StatusCode;
@@ -16,11 +17,13 @@ const CAPACITY: usize = 100_000;
 /// (operation, caller, token): tokens are the caller's own, per operation.
 type Key = (String, String, String);
 
+/// Inputs are remembered by a hash of their canonical form, not a copy: a token rides on every
+/// SendChannelMessage, and 100,000 remembered 4 KB messages would be 400 MB.
 enum Entry {
     /// The first request with this token is still being handled.
-    InFlight { input: String },
+    InFlight { input: u64 },
     Done {
-        input: String,
+        input: u64,
         status: StatusCode,
         body: Option<Value>,
     },
@@ -44,14 +47,18 @@ pub struct Tokens {
     inner: Mutex<(HashMap<Key, Entry>, VecDeque<Key>)>,
 }
 
-/// The input as compared between retries: every member but the token itself, keys in order.
-fn canonical(input: &Map<String, Value>) -> String {
+/// The input as compared between retries: a hash of every member but the token itself, keys in order.
+fn canonical(input: &Map<String, Value>) -> u64 {
     let mut members: Vec<(&String, &Value)> = input
         .iter()
         .filter(|(k, _)| k.as_str() != "ClientRequestToken")
         .collect();
     members.sort_by(|a, b| a.0.cmp(b.0));
-    serde_json::to_string(&members).unwrap_or_default()
+    let mut hasher = DefaultHasher::new();
+    serde_json::to_string(&members)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Tokens {
