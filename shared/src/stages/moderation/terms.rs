@@ -1,4 +1,4 @@
-//! Whole-word term matching over the normalised stream with one aho-corasick automaton.
+//! Whole-word term matching over the normalised stream with aho-corasick automata (one per alphabet).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -86,18 +86,58 @@ pub struct TermHit {
     pub stream: (usize, usize),
 }
 
-/// Terms in their shapes and spellings, with an allow list of words that never count.
-#[derive(Debug, Clone)]
-pub struct TermMatcher {
-    /// Built at start (a contiguous NFA: quick to build).
+/// One automaton over some of the patterns: built at start (a contiguous NFA: quick to build) and
+/// again as a DFA, about twice as fast to search and four times as slow to build, off the start-up
+/// path (used once it is there).
+#[derive(Debug, Clone, Default)]
+struct Part {
     automaton: Option<AhoCorasick>,
-    /// The same automaton as a DFA: about twice as fast to search and four times as slow to build
-    /// (~10 ms for 5,000 terms), so it is built off the start-up path and used once it is there.
     fast: Arc<OnceLock<AhoCorasick>>,
     /// The automaton's patterns, kept to build `fast`.
     patterns: Arc<Vec<Vec<u8>>>,
     /// Per automaton pattern.
     compiled: Vec<Compiled>,
+}
+
+impl Part {
+    fn build(patterns: Vec<Vec<u8>>, compiled: Vec<Compiled>) -> Result<Self, TermError> {
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                builder(AhoCorasickKind::ContiguousNFA)
+                    .build(&patterns)
+                    .map_err(|e| TermError::Build(e.to_string()))?,
+            )
+        };
+        Ok(Self {
+            automaton,
+            fast: Arc::new(OnceLock::new()),
+            patterns: Arc::new(patterns),
+            compiled,
+        })
+    }
+
+    fn needs_fast(&self) -> bool {
+        self.automaton.is_some() && self.fast.get().is_none()
+    }
+
+    fn search(&self) -> Option<&AhoCorasick> {
+        self.fast.get().or(self.automaton.as_ref())
+    }
+}
+
+/// Terms in their shapes and spellings, with an allow list of words that never count.
+///
+/// Patterns are split by alphabet: those of plain ASCII bytes (every Latin-script list, and Russian
+/// words whose letters all fold to Latin look-alikes) in one automaton, the rest (Cyrillic, CJK, `ß`)
+/// in another that only runs when the text has a non-ASCII byte. One automaton over both alphabets
+/// has so many byte classes that its DFA grows several times larger and slower to build, and most
+/// messages are ASCII.
+#[derive(Debug, Clone)]
+pub struct TermMatcher {
+    ascii: Part,
+    other: Part,
     /// Per term: its normalised suffixes.
     suffixes: Vec<Arc<HashSet<Vec<u8>>>>,
     /// Allowed words as normalised stream bytes.
@@ -117,8 +157,9 @@ pub enum TermError {
 
 impl TermMatcher {
     pub fn new(terms: &[TermSpec], allow: &[String]) -> Result<Self, TermError> {
-        let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(terms.len());
-        let mut compiled = Vec::with_capacity(terms.len());
+        // (patterns, compiled) of each alphabet's automaton.
+        let mut ascii: (Vec<Vec<u8>>, Vec<Compiled>) = (Vec::new(), Vec::new());
+        let mut other: (Vec<Vec<u8>>, Vec<Compiled>) = (Vec::new(), Vec::new());
         let mut suffixes = Vec::with_capacity(terms.len());
         let mut seen = HashSet::new();
         let mut norm = Normalized::default();
@@ -153,32 +194,26 @@ impl TermMatcher {
                 if !seen.insert((pattern.clone(), repeats.clone(), shape, index)) {
                     continue;
                 }
-                patterns.push(pattern);
-                compiled.push(Compiled {
+                let part = if pattern.is_ascii() {
+                    &mut ascii
+                } else {
+                    &mut other
+                };
+                part.0.push(pattern);
+                part.1.push(Compiled {
                     term: index,
                     shape,
                     repeats,
                 });
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                builder(AhoCorasickKind::ContiguousNFA)
-                    .build(&patterns)
-                    .map_err(|e| TermError::Build(e.to_string()))?,
-            )
-        };
         let (phrases, words): (HashSet<Vec<u8>>, HashSet<Vec<u8>>) =
             normalise_words(allow, &mut norm)
                 .into_iter()
                 .partition(|w| w.contains(&b' '));
         Ok(Self {
-            automaton,
-            fast: Arc::new(OnceLock::new()),
-            patterns: Arc::new(patterns),
-            compiled,
+            ascii: Part::build(ascii.0, ascii.1)?,
+            other: Part::build(other.0, other.1)?,
             suffixes,
             allow: words,
             allow_phrases: phrases.into_iter().collect(),
@@ -187,45 +222,65 @@ impl TermMatcher {
 
     /// How many automaton patterns the terms' spellings and shapes gave.
     pub fn pattern_count(&self) -> usize {
-        self.patterns.len()
+        self.ascii.patterns.len() + self.other.patterns.len()
     }
 
-    /// Builds the fast automaton now (for benchmarks and tests; a processor uses
-    /// [`TermMatcher::build_fast_in_background`]). Both find exactly the same matches.
+    /// Builds the fast automata now (for benchmarks and tests; a processor uses
+    /// [`TermMatcher::build_fast_in_background`]). Both forms find exactly the same matches.
     pub fn build_fast_now(&self) {
-        if self.automaton.is_some() && self.fast.get().is_none() {
-            build_fast(&self.patterns, &self.fast);
+        for part in [&self.ascii, &self.other] {
+            if part.needs_fast() {
+                build_fast(&part.patterns, &part.fast);
+            }
         }
     }
 
-    /// Builds the fast automaton on a thread of its own; until it is there, the one built at start
-    /// serves. Clones share the result.
+    /// Builds the fast automata on a thread of their own; until they are there, the ones built at
+    /// start serve. Clones share the result.
     pub fn build_fast_in_background(&self) {
-        if self.automaton.is_none() || self.fast.get().is_some() {
+        let parts: Vec<(Arc<Vec<Vec<u8>>>, Arc<OnceLock<AhoCorasick>>)> =
+            [&self.ascii, &self.other]
+                .into_iter()
+                .filter(|part| part.needs_fast())
+                .map(|part| (Arc::clone(&part.patterns), Arc::clone(&part.fast)))
+                .collect();
+        if parts.is_empty() {
             return;
         }
-        let (patterns, fast) = (Arc::clone(&self.patterns), Arc::clone(&self.fast));
         let spawned = std::thread::Builder::new()
             .name("moderation-dfa".into())
-            .spawn(move || build_fast(&patterns, &fast));
+            .spawn(move || {
+                for (patterns, fast) in parts {
+                    build_fast(&patterns, &fast);
+                }
+            });
         if let Err(error) = spawned {
-            tracing::warn!(error = %error, "no thread for the fast automaton; the start-up one serves");
+            tracing::warn!(error = %error, "no thread for the fast automata; the start-up ones serve");
         }
     }
 
-    /// Whether the fast automaton serves searches.
+    /// Whether the fast automata serve searches.
     pub fn fast_ready(&self) -> bool {
-        self.fast.get().is_some()
+        [&self.ascii, &self.other]
+            .iter()
+            .all(|part| part.automaton.is_none() || part.fast.get().is_some())
     }
 
     /// Every listed term found in the normalised text, allow-listed words excepted.
     pub fn find(&self, norm: &Normalized, mut on_hit: impl FnMut(TermHit)) {
-        let Some(automaton) = self.fast.get().or(self.automaton.as_ref()) else {
+        self.find_in(&self.ascii, norm, &mut on_hit);
+        if !norm.stream.is_ascii() {
+            self.find_in(&self.other, norm, &mut on_hit);
+        }
+    }
+
+    fn find_in(&self, part: &Part, norm: &Normalized, on_hit: &mut impl FnMut(TermHit)) {
+        let Some(automaton) = part.search() else {
             return;
         };
         let stream = norm.stream.as_slice();
         for found in automaton.find_overlapping_iter(stream) {
-            let compiled = &self.compiled[found.pattern().as_usize()];
+            let compiled = &part.compiled[found.pattern().as_usize()];
             if !norm.runs_cover(found.start(), &compiled.repeats) {
                 continue;
             }
