@@ -86,6 +86,9 @@ pub struct TermHit {
     pub stream: (usize, usize),
 }
 
+type Patterns = Arc<Vec<Vec<u8>>>;
+type FastSlot = Arc<OnceLock<AhoCorasick>>;
+
 /// One automaton over some of the patterns: built at start (a contiguous NFA: quick to build) and
 /// again as a DFA, about twice as fast to search and four times as slow to build, off the start-up
 /// path (used once it is there).
@@ -238,12 +241,11 @@ impl TermMatcher {
     /// Builds the fast automata on a thread of their own; until they are there, the ones built at
     /// start serve. Clones share the result.
     pub fn build_fast_in_background(&self) {
-        let parts: Vec<(Arc<Vec<Vec<u8>>>, Arc<OnceLock<AhoCorasick>>)> =
-            [&self.ascii, &self.other]
-                .into_iter()
-                .filter(|part| part.needs_fast())
-                .map(|part| (Arc::clone(&part.patterns), Arc::clone(&part.fast)))
-                .collect();
+        let parts: Vec<(Patterns, FastSlot)> = [&self.ascii, &self.other]
+            .into_iter()
+            .filter(|part| part.needs_fast())
+            .map(|part| (Arc::clone(&part.patterns), Arc::clone(&part.fast)))
+            .collect();
         if parts.is_empty() {
             return;
         }
