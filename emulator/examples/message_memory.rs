@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chime_local::store::{Body, Channel, Message, Millis, Status};
+use chime_local::store::{Body, Channel, Message, Millis};
 
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
@@ -19,30 +19,15 @@ fn resident_bytes() -> u64 {
 }
 
 fn message(i: usize, sender: &str) -> Message {
-    Message {
-        id: format!("{i:032x}"),
-        sub_channel: None,
-        body: Body {
-            content: format!("message {i:08} — the release notes are at https://example.com/n"),
-            metadata: None,
-            content_type: None,
-            attributes: None,
-            push: None,
-        },
-        sender: sender.to_owned(),
-        persistence: "PERSISTENT",
-        kind: "STANDARD",
-        target: None,
-        created: Millis(1_764_000_000_000 + i as i64),
-        updated: Millis(1_764_000_000_000 + i as i64),
-        last_edited: None,
-        redacted: false,
-        deleted: false,
-        status: Status::Sent,
-        detail: None,
-        pending: None,
-        used_callbacks: Vec::new(),
-    }
+    let body = Body::text(format!(
+        "message {i:08} — the release notes are at https://example.com/n"
+    ));
+    Message::new(
+        format!("{i:032x}"),
+        sender,
+        body,
+        Millis(1_764_000_000_000 + i as i64),
+    )
 }
 
 fn main() {

@@ -198,6 +198,19 @@ pub struct Body {
     pub push: Option<Value>,
 }
 
+impl Body {
+    /// Content and nothing else.
+    pub fn text(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            metadata: None,
+            content_type: None,
+            attributes: None,
+            push: None,
+        }
+    }
+}
+
 /// A message waiting for its flow: which processor holds it, under which CallbackId, with which body.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -236,6 +249,29 @@ pub struct Message {
 }
 
 impl Message {
+    /// A persistent, standard message sent at `at`, SENT, not in a sub-channel, targeted at nobody;
+    /// callers set what differs with struct update syntax.
+    pub fn new(id: impl Into<String>, sender: impl Into<String>, body: Body, at: Millis) -> Self {
+        Self {
+            id: id.into(),
+            sub_channel: None,
+            body,
+            sender: sender.into(),
+            persistence: "PERSISTENT",
+            kind: "STANDARD",
+            target: None,
+            created: at,
+            updated: at,
+            last_edited: None,
+            redacted: false,
+            deleted: false,
+            status: Status::Sent,
+            detail: None,
+            pending: None,
+            used_callbacks: Vec::new(),
+        }
+    }
+
     /// Whether lists and reads show it: stored, not deleted, not dropped by a flow.
     pub fn visible(&self) -> bool {
         self.persistence == "PERSISTENT"
@@ -511,30 +547,7 @@ mod tests {
     #[test]
     fn messages_are_found_by_id_whatever_the_history() {
         let mut channel = Channel::new("arn:c", "c", "arn:u", Millis(1000));
-        let message = |id: &str| Message {
-            id: id.to_owned(),
-            sub_channel: None,
-            body: Body {
-                content: "hi".into(),
-                metadata: None,
-                content_type: None,
-                attributes: None,
-                push: None,
-            },
-            sender: "arn:u".into(),
-            persistence: "PERSISTENT",
-            kind: "STANDARD",
-            target: None,
-            created: Millis(1000),
-            updated: Millis(1000),
-            last_edited: None,
-            redacted: false,
-            deleted: false,
-            status: Status::Sent,
-            detail: None,
-            pending: None,
-            used_callbacks: Vec::new(),
-        };
+        let message = |id: &str| Message::new(id, "arn:u", Body::text("hi"), Millis(1000));
         for n in 0..1000 {
             channel.push_message(message(&format!("m{n}")));
         }

@@ -108,29 +108,19 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             let content = input.req("Content")?.to_owned();
             check_size(kind, &content)?;
             let at = now();
+            let body = Body {
+                content,
+                metadata: input.str("Metadata").map(str::to_owned),
+                content_type: input.str("ContentType").map(str::to_owned),
+                attributes: input.get("MessageAttributes").cloned(),
+                push: input.get("PushNotification").cloned(),
+            };
             let message = Message {
-                id: random_hex(32),
                 sub_channel: sub.clone(),
-                body: Body {
-                    content,
-                    metadata: input.str("Metadata").map(str::to_owned),
-                    content_type: input.str("ContentType").map(str::to_owned),
-                    attributes: input.get("MessageAttributes").cloned(),
-                    push: input.get("PushNotification").cloned(),
-                },
-                sender: bearer.to_owned(),
                 persistence: one_of(input.req("Persistence")?, &PERSISTENCE),
                 kind,
                 target: input.get("Target").cloned(),
-                created: at,
-                updated: at,
-                last_edited: None,
-                redacted: false,
-                deleted: false,
-                status: Status::Sent,
-                detail: None,
-                pending: None,
-                used_callbacks: Vec::new(),
+                ..Message::new(random_hex(32), bearer, body, at)
             };
             let id = message.id.clone();
             let channel = instance.channel_mut(arn)?;
@@ -498,29 +488,15 @@ mod tests {
 
     fn message(i: usize, created: i64, sub: Option<&str>) -> Message {
         Message {
-            id: format!("m{i}"),
             sub_channel: sub.map(str::to_owned),
-            body: Body {
-                content: format!("{i}"),
-                metadata: None,
-                content_type: None,
-                attributes: None,
-                push: None,
-            },
-            sender: "arn:u".into(),
-            persistence: "PERSISTENT",
-            kind: "STANDARD",
-            target: None,
-            created: Millis(created),
-            updated: Millis(created),
-            last_edited: None,
-            redacted: false,
             // Every seventh message deleted: skipped, never returned.
             deleted: i % 7 == 3,
-            status: Status::Sent,
-            detail: None,
-            pending: None,
-            used_callbacks: Vec::new(),
+            ..Message::new(
+                format!("m{i}"),
+                "arn:u",
+                Body::text(format!("{i}")),
+                Millis(created),
+            )
         }
     }
 

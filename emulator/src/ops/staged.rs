@@ -146,10 +146,7 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
         }
         None => {
             channel.push_message(Message {
-                id: id.clone(),
                 sub_channel: sub_channel.clone(),
-                body,
-                sender: sender.to_owned(),
                 persistence: one_of(
                     message.persistence.as_deref().unwrap_or("PERSISTENT"),
                     &PERSISTENCE,
@@ -159,15 +156,9 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
                     &MESSAGE_TYPES,
                 ),
                 target: raw.get("Target").filter(|v| v.is_array()).cloned(),
-                created: created_at,
-                updated: created_at,
-                last_edited: None,
-                redacted: false,
-                deleted: false,
                 status: Status::Pending,
-                detail: None,
                 pending: Some(Box::new(pending)),
-                used_callbacks: Vec::new(),
+                ..Message::new(id.clone(), sender, body, created_at)
             });
         }
     }
