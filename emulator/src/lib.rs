@@ -6,6 +6,7 @@ pub mod binding;
 pub mod bootstrap_run;
 pub mod demo;
 pub mod error;
+pub mod expiry;
 pub mod faults;
 pub mod flow;
 pub mod idempotency;

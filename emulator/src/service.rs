@@ -304,8 +304,10 @@ impl Emulator {
         });
     }
 
-    /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, and `POST /_chime-local/events`
-    /// (stage a processor event, see `ops::stage_event`): for tests and tools, unsigned.
+    /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, `POST /_chime-local/events`
+    /// (stage a processor event, see `ops::stage_event`) and `POST /_chime-local/clock`
+    /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired): for tests
+    /// and tools, unsigned.
     fn control(&self, method: &Method, path: &str, body: &[u8]) -> Response {
         match (method.as_str(), path) {
             ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
@@ -317,6 +319,18 @@ impl Emulator {
                 match parsed {
                     Ok(()) => StatusCode::NO_CONTENT.into_response(),
                     Err(e) => ApiError::bad_request(format!("fault rules: {e}")).into_response(),
+                }
+            }
+            ("POST", "/_chime-local/clock") => {
+                let advanced = serde_json::from_slice::<ClockAdvance>(body)
+                    .map_err(|e| ApiError::bad_request(format!("clock: {e}")));
+                match advanced {
+                    Ok(advance) => {
+                        self.store.advance_clock(advance.advance_seconds.saturating_mul(1000));
+                        let swept = crate::expiry::sweep(&self.store);
+                        axum::Json(serde_json::json!({"Swept": swept})).into_response()
+                    }
+                    Err(e) => e.into_response(),
                 }
             }
             ("POST", "/_chime-local/events") => {
@@ -334,6 +348,16 @@ impl Emulator {
     }
 }
 
+/// `POST /_chime-local/clock`'s body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ClockAdvance {
+    advance_seconds: i64,
+}
+
+/// How often expiration and retention are applied in the background.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A running chime-local; dropping it does not stop it, `stop` does.
 pub struct Running {
     pub endpoint: String,
@@ -341,6 +365,7 @@ pub struct Running {
     pub emulator: Arc<Emulator>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
 }
 
 impl Running {
@@ -349,6 +374,7 @@ impl Running {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+        self.sweeper.abort();
         let _ = (&mut self.task).await;
     }
 
@@ -379,6 +405,9 @@ pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartErr
         .local_addr()
         .map_err(|error| StartError::Bind { addr, error })?;
     let endpoint = format!("http://{addr}");
+    // GetMessagingSessionEndpoint's Url is a host without a scheme, as the service's
+    // (`id.region.ws-messaging.chime.aws`); clients connect to `/connect` on it.
+    let _ = emulator.store.session_endpoint.set(addr.to_string());
     emulator.connect_invokers(&endpoint).await;
     let app = axum::Router::new()
         .fallback(entry)
@@ -394,12 +423,25 @@ pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartErr
             tracing::error!(error = %error, "chime-local stopped");
         }
     });
+    let swept = Arc::downgrade(&emulator);
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(emulator) = swept.upgrade() else {
+                return;
+            };
+            crate::expiry::sweep(&emulator.store);
+        }
+    });
     Ok(Running {
         endpoint,
         addr,
         emulator,
         shutdown: Some(shutdown),
         task,
+        sweeper,
     })
 }
 

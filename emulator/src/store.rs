@@ -4,7 +4,8 @@
 //! await (processor invocations run after the lock is released).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -100,6 +101,8 @@ pub struct User {
     pub expiration: Option<Value>,
     pub created: Millis,
     pub updated: Millis,
+    /// Push endpoints by EndpointId.
+    pub endpoints: BTreeMap<String, Endpoint>,
 }
 
 impl User {
@@ -111,8 +114,34 @@ impl User {
             expiration: None,
             created: at,
             updated: at,
+            endpoints: BTreeMap::new(),
         }
     }
+}
+
+/// A user's push endpoint (APNS or GCM device), as registered.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: Option<String>,
+    pub kind: String,
+    pub resource_arn: String,
+    /// `DeviceToken` and `VoipDeviceToken` as given.
+    pub attributes: Value,
+    pub allow_messages: String,
+    pub created: Millis,
+    pub updated: Millis,
+}
+
+/// An AppInstanceBot: an identity like a user (bearer, channel member) backed by a Lex bot.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    pub arn: String,
+    pub name: String,
+    pub metadata: Option<String>,
+    /// `{"Lex": {...}}` as given.
+    pub configuration: Value,
+    pub created: Millis,
+    pub updated: Millis,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +176,8 @@ pub struct Membership {
     pub created: Millis,
     pub updated: Millis,
     pub read_marker: Option<Millis>,
+    /// `{"PushNotifications": {...}}` as last put.
+    pub preferences: Option<Value>,
 }
 
 impl Membership {
@@ -158,6 +189,7 @@ impl Membership {
             created: at,
             updated: at,
             read_marker: None,
+            preferences: None,
         }
     }
 }
@@ -303,10 +335,13 @@ pub struct Channel {
     pub moderators: BTreeMap<String, Grant>,
     /// Banned users: never members while the ban stands.
     pub bans: BTreeMap<String, Grant>,
-    pub members: BTreeMap<String, Membership>,
-    /// Elastic channels: sub-channel id → member count is derived from `members`; this keeps the ids
-    /// that exist (a sub-channel can be empty right after it opens).
-    pub sub_channels: Vec<String>,
+    /// Private so that every change goes through [`Channel::insert_member`] and friends, which keep
+    /// the sub-channel sizes true.
+    members: BTreeMap<String, Membership>,
+    /// Elastic channels: the sub-channels that exist, in opening order, with their member counts
+    /// (kept as members come and go, so placing a member costs the number of sub-channels, not
+    /// the number of members; a sub-channel can be empty right after it opens).
+    sub_channels: Vec<(String, usize)>,
     pub next_sub_channel: u64,
     /// In send order, which is also `created` order (see [`Channel::push_message`]); messages are
     /// flagged deleted, never removed, so positions stay valid. Boxed so that growing the history
@@ -318,6 +353,9 @@ pub struct Channel {
     /// Elastic channels: sub-channel → the positions of its messages, ascending, so that a
     /// sub-channel's list walks its own messages only.
     sub_channel_messages: HashMap<String, Vec<usize>>,
+    /// Messages before this position have been checked against the retention period already:
+    /// retention walks each message once, whatever the history.
+    pub retained_from: usize,
 }
 
 impl Channel {
@@ -344,21 +382,72 @@ impl Channel {
             messages: Vec::new(),
             message_index: HashMap::new(),
             sub_channel_messages: HashMap::new(),
+            retained_from: 0,
         }
     }
 
-    pub fn sub_channel_counts(&self) -> Vec<(String, usize)> {
-        self.sub_channels
-            .iter()
-            .map(|id| {
-                let count = self
-                    .members
-                    .values()
-                    .filter(|m| m.sub_channel.as_deref() == Some(id))
-                    .count();
-                (id.clone(), count)
-            })
-            .collect()
+    pub fn sub_channel_counts(&self) -> &[(String, usize)] {
+        &self.sub_channels
+    }
+
+    pub fn has_sub_channel(&self, id: &str) -> bool {
+        self.sub_channels.iter().any(|(s, _)| s == id)
+    }
+
+    /// Opens a sub-channel (no members yet); nothing happens when it exists.
+    pub fn open_sub_channel(&mut self, id: &str) {
+        if !self.has_sub_channel(id) {
+            self.sub_channels.push((id.to_owned(), 0));
+        }
+    }
+
+    /// Closes an (emptied) sub-channel.
+    pub fn close_sub_channel(&mut self, id: &str) {
+        self.sub_channels.retain(|(s, _)| s != id);
+    }
+
+    fn count_in(&mut self, sub: Option<&str>, delta: isize) {
+        if let Some(sub) = sub
+            && let Some((_, count)) = self.sub_channels.iter_mut().find(|(s, _)| s == sub)
+        {
+            *count = count.saturating_add_signed(delta);
+        }
+    }
+
+    pub fn members(&self) -> &BTreeMap<String, Membership> {
+        &self.members
+    }
+
+    /// Adds (or replaces) a membership, counting it in its sub-channel.
+    pub fn insert_member(&mut self, arn: &str, membership: Membership) {
+        let sub = membership.sub_channel.clone();
+        if let Some(old) = self.members.insert(arn.to_owned(), membership) {
+            self.count_in(old.sub_channel.as_deref(), -1);
+        }
+        self.count_in(sub.as_deref(), 1);
+    }
+
+    pub fn remove_member(&mut self, arn: &str) -> Option<Membership> {
+        let removed = self.members.remove(arn);
+        if let Some(m) = &removed {
+            self.count_in(m.sub_channel.as_deref(), -1);
+        }
+        removed
+    }
+
+    /// Moves a member to another sub-channel.
+    pub fn move_member(&mut self, arn: &str, to: &str) {
+        let Some(m) = self.members.get_mut(arn) else {
+            return;
+        };
+        let from = m.sub_channel.replace(to.to_owned());
+        self.count_in(from.as_deref(), -1);
+        self.count_in(Some(to), 1);
+    }
+
+    /// A membership to change what is not its sub-channel (read marker, preferences).
+    pub fn membership_mut(&mut self, arn: &str) -> Option<&mut Membership> {
+        self.members.get_mut(arn)
     }
 
     /// How many messages the channel has ever had (deleted ones included).
@@ -410,6 +499,11 @@ impl Channel {
             .map(move |i| &mut *self.messages[i])
     }
 
+    /// The message at a position, to change.
+    pub fn message_at_mut(&mut self, position: usize) -> Option<&mut Message> {
+        self.messages.get_mut(position).map(|m| &mut **m)
+    }
+
     /// The message with this id unless deleted, to change.
     pub fn message_mut(&mut self, id: &str) -> Option<&mut Message> {
         self.message_entry(id).filter(|m| !m.deleted)
@@ -427,8 +521,13 @@ pub struct Instance {
     pub admins: BTreeMap<String, Millis>,
     pub channels: BTreeMap<String, Channel>,
     pub flows: BTreeMap<String, Flow>,
-    /// Resource ARN (the instance, a user, a channel, a flow) → its tags.
+    pub bots: BTreeMap<String, Bot>,
+    /// Resource ARN (the instance, a user, a bot, a channel, a flow) → its tags.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// `AppInstanceRetentionSettings` as put, and when that put started deletions.
+    pub retention: Option<(Value, Millis)>,
+    /// `StreamingConfigurations` as put.
+    pub streaming: Option<Value>,
 }
 
 impl Instance {
@@ -444,15 +543,46 @@ impl Instance {
             admins: BTreeMap::new(),
             channels: BTreeMap::new(),
             flows: BTreeMap::new(),
+            bots: BTreeMap::new(),
             tags: BTreeMap::new(),
+            retention: None,
+            streaming: None,
         }
     }
 
+    /// The name of a user or bot (empty when it no longer exists).
     pub fn display_name(&self, arn: &str) -> String {
-        self.users
-            .get(arn)
-            .map(|u| u.name.clone())
-            .unwrap_or_default()
+        match self.users.get(arn) {
+            Some(user) => user.name.clone(),
+            None => self
+                .bots
+                .get(arn)
+                .map(|b| b.name.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether `arn` is an identity of this instance that can act and be a member: a user or a bot.
+    pub fn is_identity(&self, arn: &str) -> bool {
+        self.users.contains_key(arn) || self.bots.contains_key(arn)
+    }
+
+    /// An identity leaves for good: its admin role, tags, and every channel's memberships,
+    /// moderator roles and bans go with it, so nothing dangles.
+    pub fn forget_identity(&mut self, arn: &str) {
+        self.admins.remove(arn);
+        self.tags.remove(arn);
+        for channel in self.channels.values_mut() {
+            channel.remove_member(arn);
+            channel.moderators.remove(arn);
+            channel.bans.remove(arn);
+        }
+    }
+
+    /// Removes a channel and its tags; whether it existed.
+    pub fn remove_channel(&mut self, arn: &str) -> bool {
+        self.tags.remove(arn);
+        self.channels.remove(arn).is_some()
     }
 
     pub fn channel(&self, arn: &str) -> Result<&Channel, ApiError> {
@@ -474,6 +604,10 @@ pub struct Store {
     pub region: String,
     pub account: String,
     instances: RwLock<HashMap<String, Arc<Mutex<Instance>>>>,
+    /// How far the expiry clock runs ahead of the wall clock (tests advance it; see [`Store::clock`]).
+    clock_ahead_ms: AtomicI64,
+    /// The messaging WebSocket's URL as GetMessagingSessionEndpoint reports it, once listening.
+    pub session_endpoint: OnceLock<String>,
 }
 
 impl Store {
@@ -482,7 +616,21 @@ impl Store {
             region: region.to_owned(),
             account: account.to_owned(),
             instances: RwLock::new(HashMap::new()),
+            clock_ahead_ms: AtomicI64::new(0),
+            session_endpoint: OnceLock::new(),
         }
+    }
+
+    /// The time expiration and retention are judged by: the wall clock plus however far tests have
+    /// advanced it. Timestamps the API reports stay wall-clock times.
+    pub fn clock(&self) -> Millis {
+        Millis(now().0 + self.clock_ahead_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves the expiry clock forward (never back).
+    pub fn advance_clock(&self, by_ms: i64) {
+        self.clock_ahead_ms
+            .fetch_add(by_ms.max(0), Ordering::Relaxed);
     }
 
     pub fn insert(&self, instance: Instance) {

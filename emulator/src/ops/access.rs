@@ -17,7 +17,7 @@ pub enum Role {
 /// The bearer, checked to be a user of this app instance.
 pub fn bearer<'a>(instance: &Instance, input: &'a Input) -> Result<&'a str, ApiError> {
     let bearer = input.bearer()?;
-    if !instance.users.contains_key(bearer) {
+    if !instance.is_identity(bearer) {
         return Err(ApiError::forbidden(format!(
             "the bearer {bearer} is not a user of the app instance {}",
             instance.arn
@@ -31,7 +31,7 @@ pub fn role(instance: &Instance, channel: &Channel, who: &str) -> Role {
         Role::Admin
     } else if channel.moderators.contains_key(who) {
         Role::Moderator
-    } else if channel.members.contains_key(who) {
+    } else if channel.members().contains_key(who) {
         Role::Member
     } else {
         Role::Other

@@ -15,9 +15,9 @@ pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let need = Need::AtLeast(Role::Moderator, "ban members");
     with_channel(store, input, need, |instance, arn, bearer, _| {
         let member = input.req("MemberArn")?;
-        if !instance.users.contains_key(member) {
+        if !instance.is_identity(member) {
             return Err(ApiError::not_found(format!(
-                "app instance user {member} not found"
+                "app instance user or bot {member} not found"
             )));
         }
         let name = instance.display_name(member);

@@ -68,9 +68,9 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         }
     }
     for arn in members.iter().chain(&moderators) {
-        if !instance.users.contains_key(arn) {
+        if !instance.is_identity(arn) {
             return Err(ApiError::not_found(format!(
-                "app instance user {arn} not found"
+                "app instance user or bot {arn} not found"
             )));
         }
     }
@@ -97,15 +97,11 @@ pub fn create_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     for arn in std::iter::once(&creator).chain(&moderators) {
         channel.moderators.insert(arn.clone(), moderator());
         if elastic.is_none() {
-            channel
-                .members
-                .insert(arn.clone(), Membership::new("DEFAULT", &creator, None, at));
+            channel.insert_member(arn, Membership::new("DEFAULT", &creator, None, at));
         }
     }
     for arn in &members {
-        channel
-            .members
-            .insert(arn.clone(), Membership::new("DEFAULT", &creator, None, at));
+        channel.insert_member(arn, Membership::new("DEFAULT", &creator, None, at));
     }
     instance.channels.insert(arn.clone(), channel);
     if let Err(error) = tags::apply(&mut instance, &arn, input.get("Tags")) {
@@ -206,8 +202,7 @@ pub fn delete_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         input,
         Need::AtLeast(Role::Moderator, "delete this channel"),
         |instance, arn, _, _| {
-            instance.channels.remove(arn);
-            tags::forget(instance, arn);
+            instance.remove_channel(arn);
             Ok(Reply::empty())
         },
     )
@@ -246,9 +241,9 @@ pub fn create_moderator(store: &Store, input: &Input) -> Result<Reply, ApiError>
         |instance, arn, bearer, _| {
             let moderator = input.req("ChannelModeratorArn")?;
             let channel = instance.channel(arn)?;
-            if !instance.users.contains_key(moderator) {
+            if !instance.is_identity(moderator) {
                 return Err(ApiError::not_found(format!(
-                    "app instance user {moderator} not found"
+                    "app instance user or bot {moderator} not found"
                 )));
             }
             if channel.moderators.contains_key(moderator) {
@@ -349,7 +344,7 @@ pub fn list_sub_channels(store: &Store, input: &Input) -> Result<Reply, ApiError
             // Keys padded so that sub-channel 10 sorts after 9.
             let items = channel
                 .sub_channel_counts()
-                .into_iter()
+                .iter()
                 .map(|(id, count)| {
                     let key = format!("{:0>20}", id);
                     (key, json!({"SubChannelId": id, "MembershipCount": count}))

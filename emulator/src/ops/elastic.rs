@@ -6,14 +6,16 @@
 use crate::error::ApiError;
 use crate::store::{Channel, Elastic};
 
-/// The sub-channel a new member goes to, opening one when needed.
+/// The sub-channel a new member goes to, opening one when needed. Costs the number of
+/// sub-channels (their sizes are kept), whatever the number of members.
 pub fn place(channel: &mut Channel, elastic: Elastic) -> String {
     let counts = channel.sub_channel_counts();
     let target = elastic.target_per_sub_channel as usize;
+    let open_count = counts.len();
     let least = counts.iter().min_by_key(|(_, count)| *count).cloned();
     match least {
         Some((id, count)) if count < target => id,
-        _ if (counts.len() as i64) < elastic.maximum_sub_channels => open(channel),
+        _ if (open_count as i64) < elastic.maximum_sub_channels => open(channel),
         Some((id, _)) => id,
         None => open(channel),
     }
@@ -22,13 +24,13 @@ pub fn place(channel: &mut Channel, elastic: Elastic) -> String {
 fn open(channel: &mut Channel) -> String {
     let id = channel.next_sub_channel.to_string();
     channel.next_sub_channel += 1;
-    channel.sub_channels.push(id.clone());
+    channel.open_sub_channel(&id);
     id
 }
 
 /// Checks an explicit SubChannelId for a new member.
 pub fn check_explicit(channel: &Channel, id: &str) -> Result<(), ApiError> {
-    if channel.sub_channels.iter().any(|s| s == id) {
+    if channel.has_sub_channel(id) {
         Ok(())
     } else {
         Err(ApiError::not_found(format!("sub-channel {id} not found")))
@@ -45,9 +47,9 @@ pub fn merge_if_small(channel: &mut Channel, elastic: Elastic, id: &str) -> bool
     if counts.len() < 2 || count >= elastic.minimum_members() {
         return false;
     }
-    channel.sub_channels.retain(|s| s != id);
+    // The movers are found by a scan of the members: merges are rare, placing is not.
     let movers: Vec<String> = channel
-        .members
+        .members()
         .iter()
         .filter(|(_, m)| m.sub_channel.as_deref() == Some(id))
         .map(|(arn, _)| arn.clone())
@@ -55,13 +57,15 @@ pub fn merge_if_small(channel: &mut Channel, elastic: Elastic, id: &str) -> bool
     for arn in movers {
         let to = channel
             .sub_channel_counts()
-            .into_iter()
+            .iter()
+            .filter(|(s, _)| s != id)
             .min_by_key(|(_, count)| *count)
-            .map(|(s, _)| s);
-        if let Some(member) = channel.members.get_mut(&arn) {
-            member.sub_channel = to;
+            .map(|(s, _)| s.clone());
+        if let Some(to) = to {
+            channel.move_member(&arn, &to);
         }
     }
+    channel.close_sub_channel(id);
     true
 }
 
@@ -77,7 +81,7 @@ mod tests {
     fn join(channel: &mut Channel, elastic: Elastic, who: &str) -> String {
         let sub = place(channel, elastic);
         let membership = Membership::new("DEFAULT", "u", Some(sub.clone()), Millis(0));
-        channel.members.insert(who.into(), membership);
+        channel.insert_member(who, membership);
         sub
     }
 
@@ -110,12 +114,15 @@ mod tests {
         }
         // m0..m3 in 1, m4 and m5 in 2; minimum = ceil(0.4 × 4) = 2.
         assert!(!merge_if_small(&mut c, elastic, "2"));
-        c.members.remove("m5");
+        c.remove_member("m5");
         assert!(merge_if_small(&mut c, elastic, "2"));
-        assert_eq!(c.sub_channels, ["1"]);
-        assert_eq!(c.members["m4"].sub_channel.as_deref(), Some("1"));
+        assert_eq!(c.sub_channel_counts(), [("1".to_owned(), 5)]);
+        assert_eq!(c.members()["m4"].sub_channel.as_deref(), Some("1"));
         // The last sub-channel never merges away.
-        c.members.retain(|k, _| k == "m0");
+        for i in 1..6 {
+            c.remove_member(&format!("m{i}"));
+        }
+        assert_eq!(c.sub_channel_counts(), [("1".to_owned(), 1)]);
         assert!(!merge_if_small(&mut c, elastic, "1"));
     }
 }

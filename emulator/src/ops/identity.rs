@@ -140,14 +140,7 @@ pub fn delete_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             "app instance user {arn} not found"
         )));
     }
-    tags::forget(&mut instance, arn);
-    instance.admins.remove(arn);
-    // Nothing dangles: the user leaves every channel, as member, moderator and banned user.
-    for channel in instance.channels.values_mut() {
-        channel.members.remove(arn);
-        channel.moderators.remove(arn);
-        channel.bans.remove(arn);
-    }
+    instance.forget_identity(arn);
     Ok(Reply::empty())
 }
 

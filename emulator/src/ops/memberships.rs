@@ -70,9 +70,9 @@ fn add_member(
     kind: &str,
     sub_channel: Option<&str>,
 ) -> Result<Option<String>, ApiError> {
-    if !instance.users.contains_key(member) {
+    if !instance.is_identity(member) {
         return Err(ApiError::not_found(format!(
-            "app instance user {member} not found"
+            "app instance user or bot {member} not found"
         )));
     }
     let channel = instance.channel_mut(channel_arn)?;
@@ -81,7 +81,7 @@ fn add_member(
             "{member} is banned from this channel; DeleteChannelBan first"
         )));
     }
-    if channel.members.contains_key(member) {
+    if channel.members().contains_key(member) {
         return Err(ApiError::conflict(format!(
             "{member} is already a member of this channel"
         )));
@@ -91,7 +91,7 @@ fn add_member(
     } else {
         MAX_REGULAR_MEMBERS
     };
-    if channel.members.len() >= limit {
+    if channel.members().len() >= limit {
         return Err(ApiError::limit(format!(
             "the channel has reached its {limit} members"
         )));
@@ -102,7 +102,7 @@ fn add_member(
         (None, _) => None,
     };
     let membership = Membership::new(kind, bearer, sub.clone(), now());
-    channel.members.insert(member.to_owned(), membership);
+    channel.insert_member(member, membership);
     Ok(sub)
 }
 
@@ -172,7 +172,7 @@ fn batch_code(code: Code) -> &'static str {
 
 /// Takes `member` out of the channel; on an elastic channel its sub-channel may then merge away.
 pub(super) fn remove_member(channel: &mut Channel, member: &str) {
-    let sub = channel.members.remove(member).and_then(|m| m.sub_channel);
+    let sub = channel.remove_member(member).and_then(|m| m.sub_channel);
     if let (Some(config), Some(sub)) = (channel.elastic, sub) {
         elastic::merge_if_small(channel, config, &sub);
     }
@@ -184,7 +184,7 @@ fn membership_of<'c>(
     sub_channel: Option<&str>,
 ) -> Result<&'c Membership, ApiError> {
     channel
-        .members
+        .members()
         .get(member)
         .filter(|m| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
         .ok_or_else(|| ApiError::not_found(format!("{member} is not a member of this channel")))
@@ -251,7 +251,7 @@ pub fn list_memberships(store: &Store, input: &Input) -> Result<Reply, ApiError>
                 elastic::check_explicit(channel, id)?;
             }
             let items = channel
-                .members
+                .members()
                 .iter()
                 .filter(|(_, m)| m.kind == kind)
                 .filter(|(_, m)| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
@@ -296,7 +296,7 @@ pub fn list_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         .channels
         .values()
         .filter_map(|c| {
-            c.members
+            c.members()
                 .get(user)
                 .map(|m| (c.arn.clone(), user_summary(c, m)))
         })
@@ -315,7 +315,7 @@ pub fn update_read_marker(store: &Store, input: &Input) -> Result<Reply, ApiErro
                 "elastic channels keep no read markers",
             ));
         }
-        let member = channel.members.get_mut(bearer).ok_or_else(|| {
+        let member = channel.membership_mut(bearer).ok_or_else(|| {
             ApiError::forbidden(format!("{bearer} is not a member of this channel"))
         })?;
         member.read_marker = Some(now());

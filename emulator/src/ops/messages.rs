@@ -34,7 +34,7 @@ fn acting_sub_channel(
         };
     }
     if let Some(own) = channel
-        .members
+        .members()
         .get(bearer)
         .and_then(|m| m.sub_channel.clone())
     {
@@ -46,7 +46,7 @@ fn acting_sub_channel(
         };
     }
     match given {
-        Some(id) if channel.sub_channels.iter().any(|s| s == id) => Ok(Some(id.to_owned())),
+        Some(id) if channel.has_sub_channel(id) => Ok(Some(id.to_owned())),
         Some(id) => Err(ApiError::not_found(format!("sub-channel {id} not found"))),
         None if required => Err(ApiError::bad_request(
             "SubChannelId: required to act in an elastic channel as a moderator or admin",

@@ -68,7 +68,7 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
         }
     };
     let mut instance = lock(&instance);
-    if !instance.users.contains_key(sender) {
+    if !instance.is_identity(sender) {
         let name = message
             .sender
             .as_ref()
@@ -99,11 +99,9 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
                 "ChannelMessage.SubChannelId: {channel_arn} exists and is not elastic"
             )));
         }
-        if !channel.sub_channels.contains(sub) {
-            channel.sub_channels.push(sub.clone());
-        }
+        channel.open_sub_channel(sub);
     }
-    match channel.members.get(sender) {
+    match channel.members().get(sender) {
         Some(member) if member.sub_channel != sub_channel => {
             return Err(ApiError::bad_request(format!(
                 "ChannelMessage.SubChannelId: the sender is a member of sub-channel {}",
@@ -113,7 +111,7 @@ pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, 
         Some(_) => {}
         None => {
             let member = Membership::new("DEFAULT", sender, sub_channel.clone(), at);
-            channel.members.insert(sender.to_owned(), member);
+            channel.insert_member(sender, member);
         }
     }
 

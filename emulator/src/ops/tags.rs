@@ -16,7 +16,7 @@ const MAX_TAGS: usize = 50;
 /// Whether `arn` names an existing taggable resource of the instance.
 fn exists(instance: &Instance, arn: &str) -> bool {
     arn == instance.arn
-        || instance.users.contains_key(arn)
+        || instance.is_identity(arn)
         || instance.channels.contains_key(arn)
         || instance.flows.contains_key(arn)
 }

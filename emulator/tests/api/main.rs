@@ -6,6 +6,7 @@ mod common;
 mod bans;
 mod boto3;
 mod channels;
+mod complete;
 mod elastic;
 mod faults;
 mod flows;
