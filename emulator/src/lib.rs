@@ -15,8 +15,10 @@ pub mod ops;
 pub mod runtime_api;
 pub mod sample_events;
 pub mod service;
+pub mod sessions;
 pub mod sigv4;
 pub mod store;
 pub mod validate;
+pub mod websocket;
 
 pub use service::{Config, Emulator, Running, StartError, start};

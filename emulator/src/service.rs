@@ -82,6 +82,8 @@ pub struct Emulator {
     faults: Mutex<Faults>,
     invoker: OnceLock<Arc<dyn ProcessorInvoker>>,
     tokens: Tokens,
+    /// Set when chime-local stops: open messaging sessions close.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Emulator {
@@ -93,7 +95,21 @@ impl Emulator {
             config,
             invoker: OnceLock::new(),
             tokens: Tokens::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Changes to true when chime-local stops.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// Replaces the fault rules (tests switch them on and off between calls).
@@ -375,6 +391,7 @@ impl Running {
             let _ = shutdown.send(());
         }
         self.sweeper.abort();
+        self.emulator.stopping.send_replace(true);
         let _ = (&mut self.task).await;
     }
 
@@ -452,6 +469,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 async fn entry(State(emulator): State<Arc<Emulator>>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.method == Method::GET && parts.uri.path() == "/connect" {
+        return crate::websocket::connect(emulator, parts).await;
+    }
     let declared = parts
         .headers
         .get(axum::http::header::CONTENT_LENGTH)

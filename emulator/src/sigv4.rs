@@ -157,6 +157,181 @@ pub fn verify(
     Ok(())
 }
 
+/// The parts of a presigned URL's query (`X-Amz-*`, as the messaging WebSocket's `/connect` takes
+/// them), still percent-encoded as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned<'q> {
+    pub access_key_id: String,
+    pub date: String,
+    pub region: String,
+    pub amz_date: &'q str,
+    pub expires_secs: u64,
+    pub signature: &'q str,
+    /// Every pair but the signature, as sent.
+    pub signed_pairs: Vec<(&'q str, &'q str)>,
+}
+
+/// How far a client's clock may be from chime-local's, as the service allows (5 minutes).
+const CLOCK_SKEW_SECS: u64 = 300;
+
+/// Parses and checks the form of a presigned query: algorithm, credential scope for `chime`,
+/// `host` as the only signed header, a date, an expiry and a 64-hex-digit signature.
+pub fn parse_presigned(query: &str) -> Result<Presigned<'_>, ApiError> {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut signature = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == "X-Amz-Signature" {
+            signature = Some(value);
+        } else {
+            pairs.push((key, value));
+        }
+    }
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| unauthorized(format!("the presigned URL lacks {name}")))
+    };
+    if get("X-Amz-Algorithm")? != "AWS4-HMAC-SHA256" {
+        return Err(unauthorized("X-Amz-Algorithm must be AWS4-HMAC-SHA256"));
+    }
+    if !get("X-Amz-SignedHeaders")?.eq_ignore_ascii_case("host") {
+        return Err(unauthorized("X-Amz-SignedHeaders must be host"));
+    }
+    let credential = percent_encoding::percent_decode_str(get("X-Amz-Credential")?)
+        .decode_utf8_lossy()
+        .into_owned();
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [key, date, region, service, "aws4_request"] = scope[..] else {
+        return Err(unauthorized(
+            "X-Amz-Credential must be KEY/DATE/REGION/chime/aws4_request",
+        ));
+    };
+    if service != "chime" || key.is_empty() || date.len() != 8 {
+        return Err(unauthorized(format!(
+            "X-Amz-Credential should be scoped to the service 'chime', not {credential:?}"
+        )));
+    }
+    let expires_secs = get("X-Amz-Expires")?
+        .parse()
+        .map_err(|_| unauthorized("X-Amz-Expires must be a number of seconds"))?;
+    let signature = signature.ok_or_else(|| unauthorized("the presigned URL lacks X-Amz-Signature"))?;
+    if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(unauthorized("X-Amz-Signature must be 64 hex digits"));
+    }
+    Ok(Presigned {
+        access_key_id: key.to_owned(),
+        date: date.to_owned(),
+        region: region.to_owned(),
+        amz_date: get("X-Amz-Date")?,
+        expires_secs,
+        signature,
+        signed_pairs: pairs,
+    })
+}
+
+/// Checks a presigned GET of `path` on `host`: not expired (within the clock skew the service
+/// allows), signed with `credentials`. The canonical query is the pairs sorted as sent; clients
+/// that encode differently from RFC 3986 (`encodeURIComponent` leaves `()!*'`) are accepted too.
+pub fn verify_presigned(
+    presigned: &Presigned<'_>,
+    credentials: &LocalCredentials,
+    path: &str,
+    host: &str,
+) -> Result<(), ApiError> {
+    if presigned.access_key_id != credentials.access_key_id {
+        return Err(unauthorized(format!(
+            "unknown access key id {}",
+            presigned.access_key_id
+        )));
+    }
+    let signed_at = parse_amz_date(presigned.amz_date).ok_or_else(|| {
+        unauthorized(format!("X-Amz-Date {:?} is not YYYYMMDDTHHMMSSZ", presigned.amz_date))
+    })?;
+    let now = SystemTime::now();
+    let age = now.duration_since(signed_at).map(|d| d.as_secs());
+    let ahead = signed_at.duration_since(now).map(|d| d.as_secs()).unwrap_or(0);
+    match age {
+        Ok(age) if age > presigned.expires_secs + CLOCK_SKEW_SECS => {
+            return Err(unauthorized(format!(
+                "the presigned URL expired: signed {age} s ago, valid for {} s",
+                presigned.expires_secs
+            )));
+        }
+        Err(_) if ahead > CLOCK_SKEW_SECS => {
+            return Err(unauthorized("X-Amz-Date is in the future"));
+        }
+        _ => {}
+    }
+    let key = v4::generate_signing_key(
+        &credentials.secret_access_key,
+        signed_at,
+        &presigned.region,
+        "chime",
+    );
+    let scope = format!("{}/{}/chime/aws4_request", presigned.date, presigned.region);
+    // The payload of a GET is empty: signers hash it (the JS SDK) or say UNSIGNED-PAYLOAD (the
+    // SDKs' presigners); both are accepted.
+    let payload_hashes = [sha256_hex(b""), "UNSIGNED-PAYLOAD".to_owned()];
+    let signed_with = |canonical_query: &str, payload: &str| {
+        let canonical_request = format!(
+            "GET\n{path}\n{canonical_query}\nhost:{}\n\nhost\n{payload}",
+            host.to_ascii_lowercase(),
+        );
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
+            presigned.amz_date,
+            sha256_hex(canonical_request.as_bytes())
+        );
+        v4::calculate_signature(&key, to_sign.as_bytes()) == presigned.signature
+    };
+    let matches = |canonical_query: &str| {
+        payload_hashes
+            .iter()
+            .any(|payload| signed_with(canonical_query, payload))
+    };
+    let as_sent = canonical_query(presigned.signed_pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let reencoded = canonical_query(presigned.signed_pairs.iter().map(|(k, v)| (rfc3986(k), rfc3986(v))));
+    if matches(&as_sent) || matches(&reencoded) {
+        Ok(())
+    } else {
+        Err(unauthorized(
+            "the presigned URL's signature does not match the one computed with chime-local's credentials",
+        ))
+    }
+}
+
+fn canonical_query(pairs: impl Iterator<Item = (String, String)>) -> String {
+    let mut pairs: Vec<(String, String)> = pairs.collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Decodes a query component and encodes it again as SigV4 wants: everything but `A–Z a–z 0–9 - _ . ~`.
+fn rfc3986(component: &str) -> String {
+    const SIGV4: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let decoded = percent_encoding::percent_decode_str(component).collect::<Vec<u8>>();
+    percent_encoding::percent_encode(&decoded, SIGV4).to_string()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
     let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     let at = time::PrimitiveDateTime::parse(text, &format)

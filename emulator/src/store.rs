@@ -608,6 +608,8 @@ pub struct Store {
     clock_ahead_ms: AtomicI64,
     /// The messaging WebSocket's URL as GetMessagingSessionEndpoint reports it, once listening.
     pub session_endpoint: OnceLock<String>,
+    /// Who is connected to the messaging WebSocket.
+    pub sessions: crate::sessions::Sessions,
 }
 
 impl Store {
@@ -618,6 +620,7 @@ impl Store {
             instances: RwLock::new(HashMap::new()),
             clock_ahead_ms: AtomicI64::new(0),
             session_endpoint: OnceLock::new(),
+            sessions: crate::sessions::Sessions::default(),
         }
     }
 

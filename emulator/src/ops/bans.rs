@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
+use super::events;
 use super::memberships::remove_member;
 use super::page::page;
 use super::{Input, Reply, identity, viewed_arn};
@@ -31,7 +32,9 @@ pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         };
         channel.bans.insert(member.to_owned(), ban);
         // A member who is banned is removed at once.
-        remove_member(channel, member);
+        if let Some(removed) = remove_member(channel, member) {
+            events::membership(store, instance, arn, member, Some(&removed));
+        }
         Ok(Reply::body(
             json!({"ChannelArn": arn, "Member": identity(member, &name)}),
         ))

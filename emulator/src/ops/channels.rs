@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::access::{self, Role};
+use super::events;
 use super::page::page;
 use super::{Input, Reply, identity, tags};
 use crate::error::ApiError;
@@ -191,6 +192,7 @@ pub fn update_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                 channel.metadata = Some(metadata.to_owned());
             }
             channel.updated = now();
+            events::channel(store, instance, arn, "UPDATE_CHANNEL");
             Ok(Reply::body(json!({ "ChannelArn": arn })))
         },
     )
@@ -202,6 +204,7 @@ pub fn delete_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         input,
         Need::AtLeast(Role::Moderator, "delete this channel"),
         |instance, arn, _, _| {
+            events::channel(store, instance, arn, "DELETE_CHANNEL");
             instance.remove_channel(arn);
             Ok(Reply::empty())
         },

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::access::Role;
 use super::channels::{Need, summary, with_channel};
+use super::events::{self, MessageChange};
 use super::messages::check_size;
 use super::page::page;
 use super::{Input, Reply, tags, without_nulls};
@@ -423,6 +424,7 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             push: sent.get("PushNotification").cloned().or(current.push),
         }))
     };
+    let was_edit = is_edit(&instance, channel_arn, &message_id);
     let invocations = advance(
         &mut instance,
         channel_arn,
@@ -430,6 +432,7 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         callback_id,
         verdict,
     )?;
+    announce_settled(store, &instance, channel_arn, &message_id, was_edit);
     Ok(Reply {
         body: Some(json!({"ChannelArn": channel_arn, "CallbackId": callback_id})),
         invocations,
@@ -456,12 +459,58 @@ pub fn apply_invocation_failure(
         );
         Verdict::Abort(detail.chars().take(256).collect())
     };
-    advance(
+    let was_edit = is_edit(&instance, &failed.channel_arn, &failed.message_id);
+    let next = advance(
         &mut instance,
         &failed.channel_arn,
         &failed.message_id,
         &failed.callback_id,
         verdict,
     )
-    .unwrap_or_default()
+    .unwrap_or_default();
+    announce_settled(
+        store,
+        &instance,
+        &failed.channel_arn,
+        &failed.message_id,
+        was_edit,
+    );
+    next
+}
+
+/// Whether the message's flow is processing an edit (rather than the message itself).
+fn is_edit(instance: &Instance, channel_arn: &str, message_id: &str) -> bool {
+    instance
+        .channels
+        .get(channel_arn)
+        .and_then(|c| c.message(message_id))
+        .and_then(|m| m.pending.as_ref())
+        .is_some_and(|p| p.edited_at.is_some())
+}
+
+/// Once a message's flow is done, tells the connected users what became of it: the processed
+/// message reaches the members, a denial or failure reaches its sender.
+fn announce_settled(
+    store: &Store,
+    instance: &Instance,
+    channel_arn: &str,
+    message_id: &str,
+    was_edit: bool,
+) {
+    let Some(message) = instance
+        .channels
+        .get(channel_arn)
+        .and_then(|c| c.message(message_id))
+    else {
+        return;
+    };
+    if message.pending.is_some() {
+        return;
+    }
+    let change = match (was_edit, message.status, &message.detail) {
+        (true, Status::Sent, Some(_)) => MessageChange::EditFailed,
+        (true, _, _) => MessageChange::Updated,
+        (false, _, _) => MessageChange::Created,
+    };
+    events::message(store, instance, channel_arn, message_id, change);
 }

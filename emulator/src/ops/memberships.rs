@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
 use super::elastic;
+use super::events;
 use super::page::page;
 use super::{Input, Reply, identity, viewed_arn};
 use crate::error::{ApiError, Code};
@@ -121,6 +122,7 @@ pub fn create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
             std::slice::from_ref(&member),
         )?;
         let sub = add_member(instance, arn, bearer, &member, kind, sub_channel)?;
+        events::membership(store, instance, arn, &member, None);
         Ok(Reply::body(json!({"ChannelArn": arn, "SubChannelId": sub,
             "Member": identity(&member, &instance.display_name(&member))})))
     })
@@ -145,11 +147,16 @@ pub fn batch_create_membership(store: &Store, input: &Input) -> Result<Reply, Ap
         let mut errors = Vec::new();
         for member in &members {
             match add_member(instance, arn, bearer, member, kind, sub_channel) {
-                Ok(_) => added.push(identity(member, &instance.display_name(member))),
+                Ok(_) => added.push(member.clone()),
                 Err(e) => errors.push(json!({"MemberArn": member,
                     "ErrorCode": batch_code(e.code), "ErrorMessage": e.message})),
             }
         }
+        events::batch_membership(store, instance, arn, &added);
+        let added: Vec<Value> = added
+            .iter()
+            .map(|member| identity(member, &instance.display_name(member)))
+            .collect();
         Ok(Reply::body(json!({
             "BatchChannelMemberships": {
                 "ChannelArn": arn, "Type": kind, "SubChannelId": sub_channel,
@@ -170,12 +177,15 @@ fn batch_code(code: Code) -> &'static str {
     }
 }
 
-/// Takes `member` out of the channel; on an elastic channel its sub-channel may then merge away.
-pub(super) fn remove_member(channel: &mut Channel, member: &str) {
-    let sub = channel.remove_member(member).and_then(|m| m.sub_channel);
+/// Takes `member` out of the channel (returning its membership); on an elastic channel its
+/// sub-channel may then merge away.
+pub(super) fn remove_member(channel: &mut Channel, member: &str) -> Option<Membership> {
+    let removed = channel.remove_member(member);
+    let sub = removed.as_ref().and_then(|m| m.sub_channel.clone());
     if let (Some(config), Some(sub)) = (channel.elastic, sub) {
         elastic::merge_if_small(channel, config, &sub);
     }
+    removed
 }
 
 fn membership_of<'c>(
@@ -223,7 +233,8 @@ pub fn delete_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
             )?;
         }
         membership_of(channel, member, input.str("SubChannelId"))?;
-        remove_member(instance.channel_mut(arn)?, member);
+        let removed = remove_member(instance.channel_mut(arn)?, member);
+        events::membership(store, instance, arn, member, removed.as_ref());
         Ok(Reply::empty())
     })
 }

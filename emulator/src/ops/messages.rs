@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::access::Role;
 use super::channels::{Need, with_channel};
+use super::events::{self, MessageChange};
 use super::flows::start_flow;
 use super::page::{encode, page_size, resume_after};
 use super::{Input, Reply, identity};
@@ -134,6 +135,7 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             if message.status == Status::Sent {
                 channel.last_message = Some(at);
             }
+            events::message(store, instance, arn, &id, MessageChange::Created);
             Ok(Reply {
                 body: Some(json!({"ChannelArn": arn, "MessageId": id, "Status": status,
                 "SubChannelId": sub})),
@@ -419,6 +421,7 @@ pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             message.updated = at;
             Vec::new()
         };
+        events::message(store, instance, arn, &id, MessageChange::Updated);
         let channel = instance.channel_mut(arn)?;
         let message = channel
             .message_mut(&id)
@@ -456,6 +459,7 @@ pub fn redact(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         };
         message.redacted = true;
         message.updated = now();
+        events::message(store, instance, arn, id, MessageChange::Redacted);
         Ok(Reply::body(
             json!({"ChannelArn": arn, "MessageId": id, "SubChannelId": sub}),
         ))
@@ -476,6 +480,7 @@ pub fn delete(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                 .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
                 .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
             message.deleted = true;
+            events::message(store, instance, arn, id, MessageChange::Deleted);
             Ok(Reply::empty())
         },
     )

@@ -7,6 +7,7 @@ mod bots;
 mod channels;
 mod elastic;
 mod endpoints;
+pub mod events;
 mod flows;
 mod identity;
 mod memberships;

@@ -18,4 +18,5 @@ mod messages;
 mod runtime_api;
 mod staged;
 mod tags;
+mod websocket;
 mod wire;
