@@ -13,6 +13,7 @@ mod flows;
 mod fuzz;
 mod idempotency;
 mod identity;
+mod js;
 mod memberships;
 mod messages;
 mod runtime_api;
