@@ -1,6 +1,8 @@
 //! Fault injection for tests: per operation (or `*` for all), a throttling rate (429), an error rate
-//! (500), added latency, and a rate of duplicate processor deliveries (the same CallbackId twice, as
-//! Chime's at-least-once delivery does). Rates are probabilities in 0–1.
+//! (500), added latency, a rate of duplicate processor deliveries (the same CallbackId twice, as
+//! Chime's at-least-once delivery does), and `reject_first`: the next N requests answer 400, then
+//! the operation works again (a deterministic failure, e.g. of a processor's callback). Rates are
+//! probabilities in 0–1.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,6 +16,7 @@ pub struct FaultRule {
     pub error_rate: f64,
     pub latency_ms: u64,
     pub duplicate_rate: f64,
+    pub reject_first: u64,
 }
 
 /// Rules by operation name; `*` applies to operations without their own rule.
@@ -27,6 +30,7 @@ pub enum Injected {
     None,
     Throttle,
     Error,
+    Reject,
 }
 
 impl Faults {
@@ -50,6 +54,18 @@ impl Faults {
             Injected::Error
         } else {
             Injected::None
+        }
+    }
+
+    /// Counts one request against the operation's `reject_first`; whether it is to be rejected.
+    pub fn take_rejection(&mut self, operation: &str) -> bool {
+        let key = if self.0.contains_key(operation) { operation } else { "*" };
+        match self.0.get_mut(key) {
+            Some(rule) if rule.reject_first > 0 => {
+                rule.reject_first -= 1;
+                true
+            }
+            _ => false,
         }
     }
 

@@ -81,11 +81,13 @@ type SharedProcessor = Arc<Processor<Box<dyn Stage>, SdkCallbackSender>>;
 pub struct InProcess {
     sdk_config: aws_config::SdkConfig,
     env: Env,
+    /// Waits before each redelivery of an event whose processor failed (Lambda's async retry).
+    retry_delays: Vec<Duration>,
     built: HashMap<&'static str, OnceLock<Result<SharedProcessor, ConfigError>>>,
 }
 
 impl InProcess {
-    pub fn new(sdk_config: aws_config::SdkConfig, env: Env) -> Self {
+    pub fn new(sdk_config: aws_config::SdkConfig, env: Env, retry_delays: Vec<Duration>) -> Self {
         let built = IN_PROCESS_FUNCTIONS
             .iter()
             .map(|name| (*name, OnceLock::new()))
@@ -93,6 +95,7 @@ impl InProcess {
         Self {
             sdk_config,
             env,
+            retry_delays,
             built,
         }
     }
@@ -151,10 +154,26 @@ impl ProcessorInvoker for InProcess {
                 return Box::pin(async move { Err(error) });
             }
         };
-        // Accepted at once, run in the background: Chime invokes processors asynchronously.
+        // Accepted at once, run in the background: Chime invokes processors asynchronously, and
+        // Lambda delivers an asynchronous event that failed twice more, after a wait. When the
+        // last delivery fails too the event is dropped, as Lambda drops it: the message stays
+        // PENDING, as it would in AWS, but never without the retries production gives it.
+        let delays = self.retry_delays.clone();
+        let function = name.to_owned();
         tokio::spawn(async move {
-            if let Err(error) = processor.handle(&payload).await {
-                tracing::warn!(error = %error, "in-process processor returned an error");
+            for attempt in 0..=delays.len() {
+                let Err(error) = processor.handle(&payload).await else {
+                    return;
+                };
+                match delays.get(attempt) {
+                    Some(delay) => {
+                        tracing::warn!(function = %function, attempt = attempt + 1, retry_in_ms = delay.as_millis() as u64, error = %error, "in-process processor failed: Lambda's asynchronous retry");
+                        tokio::time::sleep(*delay).await;
+                    }
+                    None => {
+                        tracing::error!(function = %function, attempts = attempt + 1, error = %error, "in-process processor failed on every delivery: the event is dropped, as Lambda drops it");
+                    }
+                }
             }
         });
         Box::pin(async { Ok(()) })

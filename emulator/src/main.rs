@@ -15,6 +15,7 @@ const USAGE: &str = "\
 usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
        chime-local serve [--host 127.0.0.1] [--port 8000] [--lambda-endpoint URL]
                          [--no-in-process] [--verify-signatures] [--faults JSON]
+                         [--async-retry-delays-ms 1000,2000]
        chime-local seed [--endpoint URL] EVENT.json|DIR...
        chime-local show [--endpoint URL] EVENT.json|DIR...
        chime-local run-bootstrap BOOTSTRAP [--runner CMD] [--event FILE]... [--runs N]
@@ -35,6 +36,9 @@ serve options:
                          CHIME_LOCAL_SECRET_ACCESS_KEY (default: the credentials printed at start)
   --faults JSON          fault rules, e.g. '{\"SendChannelMessage\": {\"throttle_rate\": 0.2}}'
                          (also settable at run time: PUT /_chime-local/faults)
+  --async-retry-delays-ms A,B
+                         when an in-process processor fails, deliver its event again after A ms
+                         and B ms, as Lambda's asynchronous retry does (AWS: about 1 and 2 min)
 
 seed: stage each processor event in a running chime-local (default endpoint
       http://127.0.0.1:8000): its app instance, sender and channel (elastic when the event
@@ -183,6 +187,16 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
                     serde_json::from_str(&text).map_err(|e| format!("--faults: {e}"))?;
                 faults.check().map_err(|e| format!("--faults: {e}"))?;
                 serve.config.faults = faults;
+            }
+            "--async-retry-delays-ms" => {
+                let text = flags.value(flag)?;
+                serve.config.async_retry_delays = text
+                    .split(',')
+                    .map(|ms| ms.trim().parse::<u64>().map(std::time::Duration::from_millis))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| {
+                        format!("--async-retry-delays-ms: {text:?} is not milliseconds separated by commas")
+                    })?;
             }
             other => return Err(format!("unknown option {other:?}")),
         }

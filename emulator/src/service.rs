@@ -41,6 +41,9 @@ pub struct Config {
     /// Run the built-in processors in-process under their function names.
     pub in_process_functions: bool,
     pub faults: Faults,
+    /// When an in-process processor fails, the waits before its two more deliveries (Lambda's
+    /// asynchronous retry; AWS waits about one and two minutes, chime-local 1 s and 2 s).
+    pub async_retry_delays: Vec<std::time::Duration>,
 }
 
 impl Config {
@@ -64,6 +67,10 @@ impl Default for Config {
             lambda_endpoint: None,
             in_process_functions: true,
             faults: Faults::default(),
+            async_retry_delays: vec![
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(2),
+            ],
         }
     }
 }
@@ -119,6 +126,11 @@ impl Emulator {
         Ok(())
     }
 
+    /// The fault rules now (with what is left of each `reject_first`).
+    pub fn faults_snapshot(&self) -> Faults {
+        self.faults()
+    }
+
     fn faults(&self) -> Faults {
         self.faults
             .lock()
@@ -142,7 +154,11 @@ impl Emulator {
                 ))
                 .load()
                 .await;
-            Some(InProcess::new(sdk_config, chime_flow::Env::from_process()))
+            Some(InProcess::new(
+                sdk_config,
+                chime_flow::Env::from_process(),
+                self.config.async_retry_delays.clone(),
+            ))
         } else {
             None
         };
@@ -221,11 +237,25 @@ impl Emulator {
             Err(e) => return (None, Err(e)),
         };
         let name = op.name.clone();
+        let rejected = self
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_rejection(&name);
         let faults = self.faults();
         if let Some(delay) = faults.latency(&name) {
             tokio::time::sleep(delay).await;
         }
-        match faults.draw(&name) {
+        let injected = if rejected {
+            Injected::Reject
+        } else {
+            faults.draw(&name)
+        };
+        match injected {
+            Injected::Reject => {
+                let e = ApiError::bad_request("Rejected (injected fault)");
+                return (Some(name), Err(e));
+            }
             Injected::Throttle => {
                 let e = ApiError::new(Code::ThrottledClient, "Rate exceeded (injected fault)");
                 return (Some(name), Err(e));

@@ -160,3 +160,55 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
     assert_eq!(message.content(), Some("mail [EMAIL]"));
     world.stop().await;
 }
+
+/// A processor that fails (its callback rejected) is delivered its event twice more, after a wait,
+/// as Lambda's asynchronous retry does: a message whose first two deliveries failed still settles;
+/// one whose three deliveries all failed stays PENDING, as in AWS, after exactly three attempts.
+#[tokio::test]
+async fn a_failing_in_process_processor_gets_lambdas_two_retries() {
+    let config = Config {
+        async_retry_delays: vec![Duration::from_millis(50), Duration::from_millis(100)],
+        ..Config::default()
+    };
+    let world = World::with_config(config, 1).await;
+    let arn = flow(&world, vec![pipeline_processor()]).await;
+    let channel = channel_with_flow(&world, &arn).await;
+    let reject = |n: u64| {
+        rules(&[(
+            "ChannelFlowCallback",
+            FaultRule {
+                reject_first: n,
+                ..FaultRule::default()
+            },
+        )])
+    };
+    let user = &world.users[0];
+
+    world.running.emulator.set_faults(reject(2)).expect("rules");
+    let started = Instant::now();
+    let (id, _) = world.send(&channel, user, "third time lucky").await;
+    let status = world.settled(&channel, user, &id, None).await;
+    assert_eq!(status, ChannelMessageStatus::Sent, "the third delivery called back");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "after both waits (50 + 100 ms), not before"
+    );
+
+    world.running.emulator.set_faults(reject(3)).expect("rules");
+    let (id, _) = world.send(&channel, user, "never answered").await;
+    // Every delivery has been made once the three rejections are used up; then the rule is spent.
+    for _ in 0..500 {
+        let left = world.running.emulator.faults_snapshot();
+        if left.0.get("ChannelFlowCallback").is_some_and(|r| r.reject_first == 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        world.status_now(&channel, user, &id).await,
+        ChannelMessageStatus::Pending,
+        "no fourth delivery: the event is dropped, as Lambda drops it"
+    );
+    world.stop().await;
+}
