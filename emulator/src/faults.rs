@@ -59,7 +59,11 @@ impl Faults {
 
     /// Counts one request against the operation's `reject_first`; whether it is to be rejected.
     pub fn take_rejection(&mut self, operation: &str) -> bool {
-        let key = if self.0.contains_key(operation) { operation } else { "*" };
+        let key = if self.0.contains_key(operation) {
+            operation
+        } else {
+            "*"
+        };
         match self.0.get_mut(key) {
             Some(rule) if rule.reject_first > 0 => {
                 rule.reject_first -= 1;

@@ -10,6 +10,7 @@ pub mod expiry;
 pub mod faults;
 pub mod flow;
 pub mod idempotency;
+pub mod listener;
 pub mod model;
 pub mod ops;
 pub mod runtime_api;

@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::binding::{bind, query_pairs, route};
@@ -44,6 +43,9 @@ pub struct Config {
     /// When an in-process processor fails, the waits before its two more deliveries (Lambda's
     /// asynchronous retry; AWS waits about one and two minutes, chime-local 1 s and 2 s).
     pub async_retry_delays: Vec<std::time::Duration>,
+    /// How long a connection may go without sending a complete request head (idle keep-alive
+    /// connections included) and a body may take to arrive.
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -71,6 +73,7 @@ impl Default for Config {
                 std::time::Duration::from_secs(1),
                 std::time::Duration::from_secs(2),
             ],
+            idle_timeout: crate::listener::IDLE_TIMEOUT,
         }
     }
 }
@@ -372,7 +375,8 @@ impl Emulator {
                     .map_err(|e| ApiError::bad_request(format!("clock: {e}")));
                 match advanced {
                     Ok(advance) => {
-                        self.store.advance_clock(advance.advance_seconds.saturating_mul(1000));
+                        self.store
+                            .advance_clock(advance.advance_seconds.saturating_mul(1000));
                         let swept = crate::expiry::sweep(&self.store);
                         axum::Json(serde_json::json!({"Swept": swept})).into_response()
                     }
@@ -409,7 +413,6 @@ pub struct Running {
     pub endpoint: String,
     pub addr: SocketAddr,
     pub emulator: Arc<Emulator>,
-    shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     sweeper: JoinHandle<()>,
 }
@@ -417,9 +420,6 @@ pub struct Running {
 impl Running {
     /// Stops accepting requests and waits for the server task to end.
     pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
         self.sweeper.abort();
         self.emulator.stopping.send_replace(true);
         let _ = (&mut self.task).await;
@@ -459,17 +459,12 @@ pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartErr
     let app = axum::Router::new()
         .fallback(entry)
         .with_state(Arc::clone(&emulator));
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(error) = served {
-            tracing::error!(error = %error, "chime-local stopped");
-        }
-    });
+    let task = tokio::spawn(crate::listener::serve(
+        listener,
+        app,
+        emulator.config.idle_timeout,
+        emulator.stopping(),
+    ));
     let swept = Arc::downgrade(&emulator);
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(SWEEP_EVERY);
@@ -486,7 +481,6 @@ pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartErr
         endpoint,
         addr,
         emulator,
-        shutdown: Some(shutdown),
         task,
         sweeper,
     })
@@ -507,12 +501,25 @@ async fn entry(State(emulator): State<Arc<Emulator>>, request: axum::extract::Re
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    // Refused before reading when the client says how long it is; otherwise read up to the limit.
+    // Refused before reading when the client says how long it is; otherwise read up to the limit,
+    // for as long as a connection may idle.
     let body = match declared {
         Some(length) if length > MAX_BODY_BYTES as u64 => Err(Some(length)),
-        _ => axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| None),
+        _ => {
+            let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+            let patience = emulator.config.idle_timeout;
+            match tokio::time::timeout(patience, read).await {
+                Ok(read) => read.map_err(|_| None),
+                Err(_) => {
+                    let mut error = ApiError::bad_request(format!(
+                        "the request body did not arrive within {} ms",
+                        patience.as_millis()
+                    ));
+                    error.status = Some(StatusCode::REQUEST_TIMEOUT);
+                    return with_request_id(error.into_response());
+                }
+            }
+        }
     };
     match body {
         Ok(body) => {
@@ -526,11 +533,15 @@ async fn entry(State(emulator): State<Arc<Emulator>>, request: axum::extract::Re
                 "the request body is {size}; chime-local reads at most {MAX_BODY_BYTES} bytes"
             ));
             error.status = Some(StatusCode::PAYLOAD_TOO_LARGE);
-            let mut response = error.into_response();
-            if let Ok(value) = HeaderValue::from_str(&random_uuid()) {
-                response.headers_mut().insert("x-amzn-requestid", value);
-            }
-            response
+            with_request_id(error.into_response())
         }
     }
+}
+
+/// A refusal made before the request reached the service still carries a request id.
+fn with_request_id(mut response: Response) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&random_uuid()) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
 }

@@ -28,7 +28,10 @@ impl Sessions {
         let (sender, frames) = mpsc::channel(SESSION_QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
-        by_user.entry(user.to_owned()).or_default().push((id, sender));
+        by_user
+            .entry(user.to_owned())
+            .or_default()
+            .push((id, sender));
         self.open.fetch_add(1, Ordering::Relaxed);
         (id, frames)
     }

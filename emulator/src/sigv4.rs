@@ -217,7 +217,8 @@ pub fn parse_presigned(query: &str) -> Result<Presigned<'_>, ApiError> {
     let expires_secs = get("X-Amz-Expires")?
         .parse()
         .map_err(|_| unauthorized("X-Amz-Expires must be a number of seconds"))?;
-    let signature = signature.ok_or_else(|| unauthorized("the presigned URL lacks X-Amz-Signature"))?;
+    let signature =
+        signature.ok_or_else(|| unauthorized("the presigned URL lacks X-Amz-Signature"))?;
     if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(unauthorized("X-Amz-Signature must be 64 hex digits"));
     }
@@ -248,11 +249,17 @@ pub fn verify_presigned(
         )));
     }
     let signed_at = parse_amz_date(presigned.amz_date).ok_or_else(|| {
-        unauthorized(format!("X-Amz-Date {:?} is not YYYYMMDDTHHMMSSZ", presigned.amz_date))
+        unauthorized(format!(
+            "X-Amz-Date {:?} is not YYYYMMDDTHHMMSSZ",
+            presigned.amz_date
+        ))
     })?;
     let now = SystemTime::now();
     let age = now.duration_since(signed_at).map(|d| d.as_secs());
-    let ahead = signed_at.duration_since(now).map(|d| d.as_secs()).unwrap_or(0);
+    let ahead = signed_at
+        .duration_since(now)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     match age {
         Ok(age) if age > presigned.expires_secs + CLOCK_SKEW_SECS => {
             return Err(unauthorized(format!(
@@ -292,8 +299,18 @@ pub fn verify_presigned(
             .iter()
             .any(|payload| signed_with(canonical_query, payload))
     };
-    let as_sent = canonical_query(presigned.signed_pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let reencoded = canonical_query(presigned.signed_pairs.iter().map(|(k, v)| (rfc3986(k), rfc3986(v))));
+    let as_sent = canonical_query(
+        presigned
+            .signed_pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let reencoded = canonical_query(
+        presigned
+            .signed_pairs
+            .iter()
+            .map(|(k, v)| (rfc3986(k), rfc3986(v))),
+    );
     if matches(&as_sent) || matches(&reencoded) {
         Ok(())
     } else {

@@ -59,8 +59,8 @@ pub fn parse_connect(
             .find(|(k, _)| *k == name)
             .map(|(_, v)| decoded(v))
     };
-    let user_arn =
-        value("userArn").ok_or_else(|| ApiError::bad_request("userArn: missing, it is required"))?;
+    let user_arn = value("userArn")
+        .ok_or_else(|| ApiError::bad_request("userArn: missing, it is required"))?;
     let session_id = value("sessionId")
         .ok_or_else(|| ApiError::bad_request("sessionId: missing, it is required"))?;
     let prefetch = match value("prefetch-on").as_deref() {
@@ -136,7 +136,11 @@ async fn serve_session(emulator: Arc<Emulator>, connect: Connect, mut socket: We
     let mut stopping = emulator.stopping();
     let mut open = true;
     for text in first {
-        if socket.send(Frame::Text(text.as_ref().into())).await.is_err() {
+        if socket
+            .send(Frame::Text(text.as_ref().into()))
+            .await
+            .is_err()
+        {
             open = false;
             break;
         }
@@ -200,7 +204,8 @@ fn prefetch(store: &Store, connect: &Connect) -> Vec<Arc<str>> {
         .collect();
     let unread = |c: &Channel| {
         let marker = c.members().get(user).and_then(|m| m.read_marker);
-        c.last_message.is_some_and(|last| marker.is_none_or(|m| last > m))
+        c.last_message
+            .is_some_and(|last| marker.is_none_or(|m| last > m))
     };
     channels.sort_by(|a, b| {
         let by_unread = if connect.sort_by_unread {
@@ -218,7 +223,10 @@ fn prefetch(store: &Store, connect: &Connect) -> Vec<Arc<str>> {
 }
 
 fn channel_details(instance: &Instance, channel: &Channel, user: &str) -> Arc<str> {
-    let sub = channel.members().get(user).and_then(|m| m.sub_channel.clone());
+    let sub = channel
+        .members()
+        .get(user)
+        .and_then(|m| m.sub_channel.clone());
     let mut messages: Vec<Value> = Vec::new();
     for position in (0..channel.message_count()).rev() {
         if messages.len() == PREFETCH_ITEMS {
@@ -234,9 +242,15 @@ fn channel_details(instance: &Instance, channel: &Channel, user: &str) -> Arc<st
             .is_some_and(|t| {
                 !t.is_empty()
                     && m.sender != user
-                    && !t.iter().any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(user))
+                    && !t
+                        .iter()
+                        .any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(user))
             });
-        if m.visible() && (m.shown() || m.sender == user) && m.sub_channel == sub && !targeted_elsewhere {
+        if m.visible()
+            && (m.shown() || m.sender == user)
+            && m.sub_channel == sub
+            && !targeted_elsewhere
+        {
             messages.push(message_payload(instance, &channel.arn, m));
         }
     }
@@ -278,12 +292,19 @@ mod tests {
              &X-Amz-Signature={signature}"
         );
         let connect = parse_connect(&query, "127.0.0.1:8000", None).expect("well formed");
-        assert_eq!(connect.user_arn, "arn:aws:chime:us-east-1:1:app-instance/i/user/u");
+        assert_eq!(
+            connect.user_arn,
+            "arn:aws:chime:us-east-1:1:app-instance/i/user/u"
+        );
         assert_eq!(connect.session_id, "42");
         assert!(connect.prefetch && !connect.sort_by_unread);
         let unsigned = query.replace(&format!("&X-Amz-Signature={signature}"), "");
         let error = parse_connect(&unsigned, "h", None).expect_err("no signature");
-        assert!(error.message.contains("X-Amz-Signature"), "{}", error.message);
+        assert!(
+            error.message.contains("X-Amz-Signature"),
+            "{}",
+            error.message
+        );
         let other_service = query.replace("%2Fchime%2F", "%2Fs3%2F");
         assert!(parse_connect(&other_service, "h", None).is_err());
     }

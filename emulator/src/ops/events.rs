@@ -23,8 +23,14 @@ pub enum MessageChange {
 }
 
 /// One rendered frame.
-pub fn frame(kind: &str, message_type: &str, persistence: Option<&str>, payload: &Value) -> Arc<str> {
-    let mut headers = json!({"x-amz-chime-event-type": kind, "x-amz-chime-message-type": message_type});
+pub fn frame(
+    kind: &str,
+    message_type: &str,
+    persistence: Option<&str>,
+    payload: &Value,
+) -> Arc<str> {
+    let mut headers =
+        json!({"x-amz-chime-event-type": kind, "x-amz-chime-message-type": message_type});
     if let Some(persistence) = persistence {
         headers["x-amz-chime-persistence-type"] = json!(persistence);
     }
@@ -54,10 +60,9 @@ fn reaches(channel: &Channel, m: &Message, user: &str) -> bool {
     if user == m.sender {
         return true;
     }
-    let member = channel
-        .members()
-        .get(user)
-        .is_some_and(|membership| m.sub_channel.is_none() || membership.sub_channel == m.sub_channel);
+    let member = channel.members().get(user).is_some_and(|membership| {
+        m.sub_channel.is_none() || membership.sub_channel == m.sub_channel
+    });
     let targets = m.target.as_ref().and_then(Value::as_array);
     let targeted = match targets {
         Some(targets) if !targets.is_empty() => targets
@@ -71,7 +76,13 @@ fn reaches(channel: &Channel, m: &Message, user: &str) -> bool {
 /// Publishes the event for a change to message `id`. Its state decides the event: in a flow it is
 /// `PENDING_…` to the sender only, denied or failed `DENIED_…`/`FAILED_…` to the sender only, and
 /// otherwise the change itself to everyone it reaches.
-pub fn message(store: &Store, instance: &Instance, channel_arn: &str, id: &str, change: MessageChange) {
+pub fn message(
+    store: &Store,
+    instance: &Instance,
+    channel_arn: &str,
+    id: &str,
+    change: MessageChange,
+) {
     if !store.sessions.any() {
         return;
     }
@@ -98,16 +109,23 @@ pub fn message(store: &Store, instance: &Instance, channel_arn: &str, id: &str, 
         .sessions
         .connected_in(&instance.arn)
         .into_iter()
-        .filter(|user| if sender_only { *user == m.sender } else { reaches(channel, m, user) })
+        .filter(|user| {
+            if sender_only {
+                *user == m.sender
+            } else {
+                reaches(channel, m, user)
+            }
+        })
         .collect();
     if audience.is_empty() {
         return;
     }
     let kind = format!("{prefix}{verb}_CHANNEL_MESSAGE");
     let payload = message_payload(instance, channel_arn, m);
-    store
-        .sessions
-        .deliver(&audience, &frame(&kind, m.kind, Some(m.persistence), &payload));
+    store.sessions.deliver(
+        &audience,
+        &frame(&kind, m.kind, Some(m.persistence), &payload),
+    );
 }
 
 /// The connected members of a channel (of `sub_channel` only, when given), plus `also`.
@@ -131,7 +149,12 @@ fn channel_audience(
         .collect()
 }
 
-fn membership_payload(instance: &Instance, channel_arn: &str, member: &str, m: &Membership) -> Value {
+fn membership_payload(
+    instance: &Instance,
+    channel_arn: &str,
+    member: &str,
+    m: &Membership,
+) -> Value {
     without_nulls(json!({
         "ChannelArn": channel_arn, "Type": m.kind, "SubChannelId": m.sub_channel,
         "Member": identity(member, &instance.display_name(member)),
@@ -163,7 +186,13 @@ pub fn membership(
             None => return,
         },
     };
-    let audience = channel_audience(store, instance, channel, m.sub_channel.as_deref(), Some(member));
+    let audience = channel_audience(
+        store,
+        instance,
+        channel,
+        m.sub_channel.as_deref(),
+        Some(member),
+    );
     if audience.is_empty() {
         return;
     }
@@ -202,9 +231,10 @@ pub fn batch_membership(store: &Store, instance: &Instance, channel_arn: &str, a
     let payload = json!({"ChannelArn": channel_arn, "Type": first.kind,
         "InvitedBy": identity(&first.invited_by, &instance.display_name(&first.invited_by)),
         "Members": members});
-    store
-        .sessions
-        .deliver(&audience, &frame("BATCH_CREATE_CHANNEL_MEMBERSHIP", "SYSTEM", None, &payload));
+    store.sessions.deliver(
+        &audience,
+        &frame("BATCH_CREATE_CHANNEL_MEMBERSHIP", "SYSTEM", None, &payload),
+    );
 }
 
 /// A channel as its events carry it.

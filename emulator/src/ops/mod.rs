@@ -306,7 +306,11 @@ mod tests {
             .map(|op| op.name.as_str())
             .collect();
         assert!(missing.is_empty(), "no handler for {missing:?}");
-        assert_eq!(model.operations.len(), 51 + 30, "both models, each with its own tag trio");
+        assert_eq!(
+            model.operations.len(),
+            51 + 30,
+            "both models, each with its own tag trio"
+        );
         // Every handler answers an operation the models have (no typo serves nothing).
         for (name, _) in OPERATIONS {
             assert!(

@@ -59,9 +59,11 @@ fn fields(input: &Input) -> Result<Vec<Field>, ApiError> {
 /// The app instance searched: the bearer's, else the one every searched member belongs to.
 fn instance_arn(input: &Input, fields: &[Field]) -> Result<String, ApiError> {
     if let Some(bearer) = input.str("ChimeBearer") {
-        return instance_of(bearer)
-            .map(str::to_owned)
-            .ok_or_else(|| ApiError::bad_request(format!("ChimeBearer: {bearer} is not an app instance user or bot ARN")));
+        return instance_of(bearer).map(str::to_owned).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "ChimeBearer: {bearer} is not an app instance user or bot ARN"
+            ))
+        });
     }
     let mut found: Option<&str> = None;
     for field in fields {

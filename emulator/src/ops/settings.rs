@@ -18,8 +18,10 @@ pub fn get_retention(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         Some((settings, at)) => (Some(settings.clone()), Some(*at)),
         None => (None, None),
     };
-    Ok(Reply::body(json!({"AppInstanceRetentionSettings": settings,
-        "InitiateDeletionTimestamp": initiated})))
+    Ok(Reply::body(
+        json!({"AppInstanceRetentionSettings": settings,
+        "InitiateDeletionTimestamp": initiated}),
+    ))
 }
 
 pub fn put_retention(store: &Store, input: &Input) -> Result<Reply, ApiError> {
@@ -32,8 +34,10 @@ pub fn put_retention(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let mut instance = lock(&instance);
     let at = now();
     instance.retention = Some((settings.clone(), at));
-    Ok(Reply::body(json!({"AppInstanceRetentionSettings": settings,
-        "InitiateDeletionTimestamp": at})))
+    Ok(Reply::body(
+        json!({"AppInstanceRetentionSettings": settings,
+        "InitiateDeletionTimestamp": at}),
+    ))
 }
 
 pub fn put_user_expiration(store: &Store, input: &Input) -> Result<Reply, ApiError> {

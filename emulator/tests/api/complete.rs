@@ -59,7 +59,10 @@ async fn bots_are_identities_that_join_channels_and_leave_cleanly() {
         .expect("CreateAppInstanceBot")
         .app_instance_bot_arn
         .unwrap_or_default();
-    assert!(bot.starts_with(&format!("{}/bot/", world.instance)), "{bot}");
+    assert!(
+        bot.starts_with(&format!("{}/bot/", world.instance)),
+        "{bot}"
+    );
     let described = world
         .ident
         .describe_app_instance_bot()
@@ -74,7 +77,11 @@ async fn bots_are_identities_that_join_channels_and_leave_cleanly() {
         .configuration()
         .and_then(|c| c.lex())
         .map(|l| l.lex_bot_alias_arn().to_owned());
-    assert_eq!(stored.as_deref(), Some(LEX_ALIAS), "its Lex configuration is kept");
+    assert_eq!(
+        stored.as_deref(),
+        Some(LEX_ALIAS),
+        "its Lex configuration is kept"
+    );
     world
         .ident
         .update_app_instance_bot()
@@ -91,12 +98,21 @@ async fn bots_are_identities_that_join_channels_and_leave_cleanly() {
         .send()
         .await
         .expect("ListAppInstanceBots");
-    let names: Vec<_> = listed.app_instance_bots().iter().filter_map(|b| b.name()).collect();
+    let names: Vec<_> = listed
+        .app_instance_bots()
+        .iter()
+        .filter_map(|b| b.name())
+        .collect();
     assert_eq!(names, ["renamed"]);
 
     // A member of a channel, and a bearer that sends in it.
     let channel = world
-        .channel("with-bot", ChannelPrivacy::Private, ChannelMode::Restricted, &[])
+        .channel(
+            "with-bot",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &[],
+        )
         .await;
     world
         .chime
@@ -254,7 +270,12 @@ async fn retention_and_expiration_really_delete_on_the_clock() {
         )
         .await;
     let kept = world
-        .channel("kept", ChannelPrivacy::Private, ChannelMode::Restricted, &world.users)
+        .channel(
+            "kept",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
         .await;
     let (old, _) = world.send(&kept, &world.users[0], "old news").await;
     world
@@ -302,7 +323,9 @@ async fn retention_and_expiration_really_delete_on_the_clock() {
         .app_instance_retention_settings(
             AppInstanceRetentionSettings::builder()
                 .channel_retention_settings(
-                    ChannelRetentionSettings::builder().retention_days(5).build(),
+                    ChannelRetentionSettings::builder()
+                        .retention_days(5)
+                        .build(),
                 )
                 .build(),
         )
@@ -341,7 +364,11 @@ async fn retention_and_expiration_really_delete_on_the_clock() {
         .send()
         .await
         .expect_err("the channel expired");
-    assert_eq!(code(&gone).0, "ForbiddenException", "DescribeChannel has no NotFound");
+    assert_eq!(
+        code(&gone).0,
+        "ForbiddenException",
+        "DescribeChannel has no NotFound"
+    );
     assert_eq!(
         advance(&world, 86_400).await,
         serde_json::json!({"Users": 1, "Channels": 0, "Messages": 0})
@@ -353,7 +380,11 @@ async fn retention_and_expiration_really_delete_on_the_clock() {
         .send()
         .await
         .expect_err("the user expired");
-    assert_eq!(code(&gone).0, "ForbiddenException", "DescribeAppInstanceUser has no NotFound");
+    assert_eq!(
+        code(&gone).0,
+        "ForbiddenException",
+        "DescribeAppInstanceUser has no NotFound"
+    );
     let members = world
         .chime
         .list_channel_memberships()
@@ -440,7 +471,12 @@ async fn streaming_configurations_and_membership_preferences() {
         .expect("DeleteMessagingStreamingConfigurations");
 
     let channel = world
-        .channel("prefs", ChannelPrivacy::Private, ChannelMode::Restricted, &world.users)
+        .channel(
+            "prefs",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &world.users,
+        )
         .await;
     let member = &world.users[0];
     let filtered = PushNotificationPreferences::builder()
@@ -517,7 +553,12 @@ async fn search_channels_by_members_and_the_session_endpoint() {
     let world = World::new(3).await;
     let (a, b, c) = (&world.users[0], &world.users[1], &world.users[2]);
     let ab = world
-        .channel("ab", ChannelPrivacy::Private, ChannelMode::Restricted, &[a.clone(), b.clone()])
+        .channel(
+            "ab",
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            &[a.clone(), b.clone()],
+        )
         .await;
     let abc = world
         .channel(
@@ -559,7 +600,11 @@ async fn search_channels_by_members_and_the_session_endpoint() {
     // The admin created both channels and is a member of each, so EQUALS counts it.
     let admin = &world.admin;
     assert_eq!(
-        search(Some(admin), vec![field(SearchFieldOperator::Includes, &[a, b])]).await,
+        search(
+            Some(admin),
+            vec![field(SearchFieldOperator::Includes, &[a, b])]
+        )
+        .await,
         both
     );
     assert_eq!(

@@ -188,7 +188,11 @@ async fn a_failing_in_process_processor_gets_lambdas_two_retries() {
     let started = Instant::now();
     let (id, _) = world.send(&channel, user, "third time lucky").await;
     let status = world.settled(&channel, user, &id, None).await;
-    assert_eq!(status, ChannelMessageStatus::Sent, "the third delivery called back");
+    assert_eq!(
+        status,
+        ChannelMessageStatus::Sent,
+        "the third delivery called back"
+    );
     assert!(
         started.elapsed() >= Duration::from_millis(150),
         "after both waits (50 + 100 ms), not before"
@@ -199,7 +203,11 @@ async fn a_failing_in_process_processor_gets_lambdas_two_retries() {
     // Every delivery has been made once the three rejections are used up; then the rule is spent.
     for _ in 0..500 {
         let left = world.running.emulator.faults_snapshot();
-        if left.0.get("ChannelFlowCallback").is_some_and(|r| r.reject_first == 0) {
+        if left
+            .0
+            .get("ChannelFlowCallback")
+            .is_some_and(|r| r.reject_first == 0)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

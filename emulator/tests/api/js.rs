@@ -74,15 +74,21 @@ async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
         "the JS client failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
     assert_eq!(report["prefetchedChannel"], channel.as_str());
     assert_eq!(
         report["types"],
-        serde_json::json!(["SESSION_ESTABLISHED", "CHANNEL_DETAILS", "CREATE_CHANNEL_MESSAGE"]),
+        serde_json::json!([
+            "SESSION_ESTABLISHED",
+            "CHANNEL_DETAILS",
+            "CREATE_CHANNEL_MESSAGE"
+        ]),
         "{report}"
     );
-    assert_eq!(report["message"]["Content"], "hello from amazon-chime-sdk-js");
+    assert_eq!(
+        report["message"]["Content"],
+        "hello from amazon-chime-sdk-js"
+    );
     assert_eq!(report["message"]["MessageId"], report["sentMessageId"]);
     assert_eq!(report["message"]["Sender"]["Arn"], sender.as_str());
     assert_eq!(report["message"]["ChannelArn"], channel.as_str());

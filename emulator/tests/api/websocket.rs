@@ -73,7 +73,11 @@ fn verifying() -> Config {
 }
 
 fn host(world: &World) -> String {
-    world.running.endpoint.trim_start_matches("http://").to_owned()
+    world
+        .running
+        .endpoint
+        .trim_start_matches("http://")
+        .to_owned()
 }
 
 async fn session(world: &World, user: &str, extra: &str) -> Socket {
@@ -127,13 +131,19 @@ async fn events_reach_exactly_who_may_see_them() {
 
     let mut at_a = session(&world, a, "&prefetch-on=connect").await;
     let (kind, details) = next(&mut at_a).await;
-    assert_eq!(kind, "CHANNEL_DETAILS", "prefetch follows the session start");
+    assert_eq!(
+        kind, "CHANNEL_DETAILS",
+        "prefetch follows the session start"
+    );
     assert_eq!(details["Channel"]["ChannelArn"], channel.as_str());
     assert_eq!(
         details["ChannelMessages"][0]["Content"],
         "before anyone connected"
     );
-    assert_eq!(details["ChannelMemberships"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        details["ChannelMemberships"].as_array().map(Vec::len),
+        Some(3)
+    );
     let mut at_b = session(&world, b, "").await;
     let mut at_admin = session(&world, &world.admin, "").await;
     let mut at_outsider = session(&world, outsider, "").await;
@@ -145,7 +155,11 @@ async fn events_reach_exactly_who_may_see_them() {
         assert_eq!(payload["MessageId"], id.as_str());
         assert_eq!(payload["Content"], "hello");
         assert_eq!(payload["Sender"]["Arn"], a.as_str());
-        assert!(payload["CreatedTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert!(
+            payload["CreatedTimestamp"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
     }
 
     // Targeted at b: a (its sender) and b see it, the admin does not.
@@ -184,7 +198,10 @@ async fn events_reach_exactly_who_may_see_them() {
         .await
         .expect("UpdateChannelMessage");
     let (kind, payload) = next(&mut at_b).await;
-    assert_eq!((kind.as_str(), &payload["Content"]), ("UPDATE_CHANNEL_MESSAGE", &Value::from("hello, edited")));
+    assert_eq!(
+        (kind.as_str(), &payload["Content"]),
+        ("UPDATE_CHANNEL_MESSAGE", &Value::from("hello, edited"))
+    );
     world
         .chime
         .redact_channel_message()
@@ -280,13 +297,19 @@ async fn a_message_in_its_flow_is_pending_for_its_sender_then_reaches_the_member
     let (denied, _) = world.send(&channel, a, "you are a fucking idiot").await;
     let (clean, _) = world.send(&channel, a, "see you at noon").await;
     let (kind, payload) = next(&mut at_a).await;
-    assert_eq!((kind.as_str(), payload["MessageId"].as_str()), ("PENDING_CREATE_CHANNEL_MESSAGE", Some(denied.as_str())));
+    assert_eq!(
+        (kind.as_str(), payload["MessageId"].as_str()),
+        ("PENDING_CREATE_CHANNEL_MESSAGE", Some(denied.as_str()))
+    );
     assert_eq!(payload["Status"]["Value"], "PENDING");
     // The two flows run concurrently: collect the sender's next three events by message.
     let mut seen = Vec::new();
     for _ in 0..3 {
         let (kind, payload) = next(&mut at_a).await;
-        seen.push((kind, payload["MessageId"].as_str().unwrap_or_default().to_owned()));
+        seen.push((
+            kind,
+            payload["MessageId"].as_str().unwrap_or_default().to_owned(),
+        ));
     }
     seen.sort();
     let mut expected = vec![
@@ -302,7 +325,11 @@ async fn a_message_in_its_flow_is_pending_for_its_sender_then_reaches_the_member
     assert_eq!(payload["MessageId"], clean.as_str());
     assert_eq!(payload["Status"]["Value"], "SENT");
     world.send(&channel, b, "marker").await;
-    assert_eq!(next(&mut at_b).await.1["Content"], "marker", "nothing of the denied one");
+    assert_eq!(
+        next(&mut at_b).await.1["Content"],
+        "marker",
+        "nothing of the denied one"
+    );
     let _ = at_a.close(None).await;
     world.stop().await;
 }
@@ -328,12 +355,21 @@ async fn connections_are_refused_before_the_upgrade() {
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("signature does not match"), "{body}");
     let ghost = format!("{}/user/ghost", world.instance);
-    let (status, body) = refused(presigned(&host(&world), &ghost, LOCAL_SECRET_ACCESS_KEY, "")).await;
+    let (status, body) = refused(presigned(
+        &host(&world),
+        &ghost,
+        LOCAL_SECRET_ACCESS_KEY,
+        "",
+    ))
+    .await;
     assert_eq!(status, 403, "{body}");
     let (status, body) = refused(format!("ws://{}/connect?userArn=x", host(&world))).await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("X-Amz-"), "{body}");
     let mut socket = session(&world, user, "").await;
-    socket.send(Frame::Ping(vec![1].into())).await.expect("a ping");
+    socket
+        .send(Frame::Ping(vec![1].into()))
+        .await
+        .expect("a ping");
     world.stop().await;
 }

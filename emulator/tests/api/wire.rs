@@ -1,5 +1,7 @@
 //! The wire itself, by raw HTTP: SigV4 required (and verified when configured), error headers and
-//! bodies, status codes, percent-encoded ARNs, unknown routes and unimplemented operations.
+//! bodies, status codes, percent-encoded ARNs, unknown routes, and the connection-level bounds.
+
+use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
 use chime_local::Config;
@@ -115,7 +117,11 @@ async fn errors_statuses_and_routes_on_the_wire() {
     )
     .await;
     assert_eq!(session.status, 200, "{}", session.body);
-    assert!(session.body.contains(endpoint.trim_start_matches("http://")));
+    assert!(
+        session
+            .body
+            .contains(endpoint.trim_start_matches("http://"))
+    );
     world.stop().await;
 }
 
@@ -174,5 +180,67 @@ async fn signatures_are_verified_when_asked() {
             .is_unauthorized_client_exception()
     );
     assert_eq!(code(&error).1, "unknown access key id AKIDOTHER");
+    world.stop().await;
+}
+
+/// A slow or hostile client: an oversized request head is refused (431), a connection that never
+/// sends a complete head is closed after the idle timeout, a body that stalls is answered 408, and
+/// the service keeps answering everyone else.
+#[tokio::test]
+async fn oversized_heads_and_idle_or_stalled_connections_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = Config {
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let world = World::with_config(config, 0).await;
+    let addr = world.running.addr;
+    let read_all = |mut stream: tokio::net::TcpStream| async move {
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "the server closed the connection within 5 s");
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+
+    let mut huge = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let padding = "x".repeat(chime_local::listener::MAX_HEADER_BYTES + 1);
+    huge.write_all(
+        format!("GET /channels HTTP/1.1\r\nhost: h\r\nx-pad: {padding}\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("writes");
+    let answer = read_all(huge).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.80}");
+
+    let started = std::time::Instant::now();
+    let silent = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    assert_eq!(read_all(silent).await, "", "closed without an answer");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "not before the timeout"
+    );
+
+    let mut half = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    half.write_all(b"POST /channels HTTP/1.1\r\nhost: h\r\ncontent-length: 100\r\n\r\n{\"Name\":")
+        .await
+        .expect("writes");
+    let answer = read_all(half).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:.80}");
+    assert!(answer.contains("x-amzn-requestid"), "{answer}");
+
+    // Everyone else is still served.
+    world
+        .ident
+        .list_app_instances()
+        .send()
+        .await
+        .expect("still answering");
     world.stop().await;
 }
