@@ -15,9 +15,12 @@ pub const SESSION_QUEUE: usize = 1024;
 /// A connected session's end of its queue: the frames to send, already rendered.
 pub type Frames = mpsc::Receiver<Arc<str>>;
 
+/// One session's id and the sending end of its queue.
+type Session = (u64, mpsc::Sender<Arc<str>>);
+
 #[derive(Debug, Default)]
 pub struct Sessions {
-    by_user: Mutex<HashMap<String, Vec<(u64, mpsc::Sender<Arc<str>>)>>>,
+    by_user: Mutex<HashMap<String, Vec<Session>>>,
     next_id: AtomicU64,
     open: AtomicUsize,
 }

@@ -134,43 +134,56 @@ async fn serve_session(emulator: Arc<Emulator>, connect: Connect, mut socket: We
     }
     // Sessions close with 1001 when chime-local stops.
     let mut stopping = emulator.stopping();
-    let mut open = true;
-    for text in first {
+    if send_all(&mut socket, &first).await {
+        pump(&mut socket, &mut frames, &mut stopping).await;
+    }
+    store.sessions.close(&connect.user_arn, id);
+    tracing::info!(session = id, "messaging session closed");
+}
+
+async fn send_all(socket: &mut WebSocket, texts: &[Arc<str>]) -> bool {
+    for text in texts {
         if socket
             .send(Frame::Text(text.as_ref().into()))
             .await
             .is_err()
         {
-            open = false;
-            break;
+            return false;
         }
     }
-    while open {
+    true
+}
+
+/// Sends queued events until the client leaves, the queue is dropped as stalled, or chime-local stops.
+async fn pump(
+    socket: &mut WebSocket,
+    frames: &mut crate::sessions::Frames,
+    stopping: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
         tokio::select! {
             queued = frames.recv() => match queued {
                 Some(text) => {
                     if socket.send(Frame::Text(text.as_ref().into())).await.is_err() {
-                        break;
+                        return;
                     }
                 }
                 None => {
                     let _ = socket.send(close(CLOSE_STALLED, "the session fell too far behind")).await;
-                    break;
+                    return;
                 }
             },
             received = socket.recv() => match received {
                 // Clients send nothing the service reads; pings are answered by the socket.
-                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
             _ = stopping.changed() => {
                 let _ = socket.send(close(1001, "chime-local is stopping")).await;
-                break;
+                return;
             }
         }
     }
-    store.sessions.close(&connect.user_arn, id);
-    tracing::info!(session = id, "messaging session closed");
 }
 
 fn close(code: u16, reason: &'static str) -> Frame {
