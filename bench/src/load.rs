@@ -1,21 +1,28 @@
-//! chime-local end to end: a release `chime-local serve` pinned to core 0 (its in-process pipeline
-//! processors run there too) and this load generator pinned to core 1, on loopback. Each message is
-//! sent with the real SDK and its status polled until it leaves PENDING (SENT or DENIED); throughput
-//! is messages settled per second, latency is send → settled as the client sees it. Bounded in count
-//! and in time; the server is stopped however the run ends.
+//! chime-local end to end, measured from outside: a release `chime-local serve` pinned to core 0
+//! (its in-process pipeline processors run there too) and this load generator pinned to core 1, on
+//! loopback. Each message is sent with the real SDK and is settled when the sender's messaging
+//! WebSocket session says so (`CREATE_CHANNEL_MESSAGE` once the flow passed it,
+//! `DENIED_CREATE_CHANNEL_MESSAGE` once it denied it) — what a chat client waits for; throughput is
+//! messages settled per second, latency is send → settled. A second scenario sends into a channel
+//! seeded with a long history and compares with an empty one in the same run. Bounded in count and
+//! in time; the server is stopped however the run ends.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::sync::oneshot;
 
 use aws_sdk_chimesdkidentity as identity;
 use aws_sdk_chimesdkmessaging as messaging;
 use messaging::types::{
-    ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType, ChannelMode,
-    FallbackAction, InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
+    ChannelMessagePersistenceType, ChannelMessageType, ChannelMode, FallbackAction,
+    InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
 };
 
 /// One concurrency level's figures.
@@ -33,6 +40,32 @@ impl Level {
     pub fn per_second(&self) -> f64 {
         self.settled as f64 / self.seconds
     }
+}
+
+/// Sends into an empty channel and into one holding `history` messages, in the same run.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub history: usize,
+    pub seed_seconds: f64,
+    pub empty: Level,
+    pub full: Level,
+}
+
+/// Everything the load step measured.
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub levels: Vec<Level>,
+    pub history: History,
+}
+
+/// How much load to make.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub levels: Vec<usize>,
+    pub messages: usize,
+    pub history: usize,
+    pub history_concurrency: usize,
+    pub limit: Duration,
 }
 
 struct Server(Child);
@@ -62,13 +95,8 @@ fn step<T, E: std::fmt::Debug>(what: &str, result: Result<T, E>) -> Result<T, St
     result.map_err(|e| format!("{what}: {e:?}"))
 }
 
-/// Runs every level against a fresh server; `messages` per level, at most `limit` each.
-pub async fn run(
-    chime_local: &Path,
-    levels: &[usize],
-    messages: usize,
-    limit: Duration,
-) -> Result<Vec<Level>, String> {
+/// Runs every level, then the history comparison, against one fresh server.
+pub async fn run(chime_local: &Path, plan: &Plan) -> Result<Load, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -96,18 +124,174 @@ pub async fn run(
     }
     let endpoint = format!("http://{addr}");
     let (chime, ident) = chime_local::demo::clients(&endpoint, "us-east-1").await;
-    let (channel, sender) = set_up(&chime, &ident).await?;
-    let mut results = Vec::new();
-    for &concurrency in levels {
-        results.push(level(&chime, &channel, &sender, concurrency, messages, limit).await?);
+    let world = set_up(&chime, &ident).await?;
+    let settled = Settlements::connect(&addr.to_string(), &world.sender).await?;
+    let mut levels = Vec::new();
+    for &concurrency in &plan.levels {
+        let sends = Sends {
+            chime: &chime,
+            channel: &world.flow_channel,
+            sender: &world.sender,
+            settled: Some(&settled),
+        };
+        levels.push(sends.level(concurrency, plan.messages, plan.limit).await?);
     }
-    Ok(results)
+    let history = history(&chime, &endpoint, &world, plan).await?;
+    Ok(Load { levels, history })
 }
 
-async fn set_up(
+/// The channels and users a run sends with.
+struct World {
+    sender: String,
+    flow_channel: String,
+    empty_channel: String,
+    history_channel: String,
+}
+
+/// SendChannelMessage round trips into an empty channel, then into one seeded with `plan.history`
+/// messages: the cost of a send must not grow with the history.
+async fn history(
     chime: &messaging::Client,
-    ident: &identity::Client,
-) -> Result<(String, String), String> {
+    endpoint: &str,
+    world: &World,
+    plan: &Plan,
+) -> Result<History, String> {
+    let seeded_at = Instant::now();
+    seed(endpoint, &world.history_channel, &world.sender, plan.history).await?;
+    let seed_seconds = seeded_at.elapsed().as_secs_f64();
+    let measure = async |channel: &str| {
+        let sends = Sends {
+            chime,
+            channel,
+            sender: &world.sender,
+            settled: None,
+        };
+        sends
+            .level(plan.history_concurrency, plan.messages, plan.limit)
+            .await
+    };
+    let empty = measure(&world.empty_channel).await?;
+    let full = measure(&world.history_channel).await?;
+    Ok(History {
+        history: plan.history,
+        seed_seconds,
+        empty,
+        full,
+    })
+}
+
+/// `POST /_chime-local/seed-messages`, in batches of a million.
+async fn seed(endpoint: &str, channel: &str, sender: &str, count: usize) -> Result<(), String> {
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(1_000_000);
+        let body = serde_json::json!({"ChannelArn": channel, "SenderArn": sender, "Count": batch});
+        let (status, answer) =
+            chime_local::sample_events::post(endpoint, "/_chime-local/seed-messages", &body)
+                .await?;
+        if status != 200 || answer.get("Seeded").and_then(serde_json::Value::as_u64) != Some(batch as u64) {
+            return Err(format!("seeding answered HTTP {status}: {answer}"));
+        }
+        left -= batch;
+    }
+    Ok(())
+}
+
+/// The sender's messaging session: when each message settled, by MessageId. An event can arrive
+/// before SendChannelMessage's answer does (the flow is that fast), so early ones are kept.
+struct Settlements {
+    state: Arc<Mutex<Waiting>>,
+    _reader: Reader,
+}
+
+#[derive(Default)]
+struct Waiting {
+    waiters: HashMap<String, oneshot::Sender<Instant>>,
+    early: HashMap<String, Instant>,
+}
+
+/// Aborts the reading task when dropped.
+struct Reader(tokio::task::JoinHandle<()>);
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Settlements {
+    async fn connect(host: &str, user: &str) -> Result<Self, String> {
+        let url = chime_local::websocket::presigned_connect_url(
+            host,
+            user,
+            "load",
+            (
+                chime_local::service::LOCAL_ACCESS_KEY_ID,
+                chime_local::service::LOCAL_SECRET_ACCESS_KEY,
+            ),
+            "us-east-1",
+            "",
+        )?;
+        let (mut socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| format!("the messaging session: {e}"))?;
+        let state = Arc::new(Mutex::new(Waiting::default()));
+        let shared = Arc::clone(&state);
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(frame)) = socket.next().await {
+                let at = Instant::now();
+                let Ok(text) = frame.to_text() else { continue };
+                let Some(id) = settled_message(text) else {
+                    continue;
+                };
+                let mut waiting = shared.lock().unwrap_or_else(|e| e.into_inner());
+                match waiting.waiters.remove(&id) {
+                    Some(waiter) => {
+                        let _ = waiter.send(at);
+                    }
+                    None => {
+                        waiting.early.insert(id, at);
+                    }
+                }
+            }
+        });
+        Ok(Self {
+            state,
+            _reader: Reader(reader),
+        })
+    }
+
+    /// When message `id` settled (bounded: 10 s).
+    async fn wait(&self, id: &str) -> Result<Instant, String> {
+        let receiver = {
+            let mut waiting = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(at) = waiting.early.remove(id) {
+                return Ok(at);
+            }
+            let (sender, receiver) = oneshot::channel();
+            waiting.waiters.insert(id.to_owned(), sender);
+            receiver
+        };
+        match tokio::time::timeout(Duration::from_secs(10), receiver).await {
+            Ok(Ok(at)) => Ok(at),
+            _ => Err(format!("message {id} did not settle within 10 s")),
+        }
+    }
+}
+
+/// The MessageId of a frame that settles a message for its sender.
+fn settled_message(text: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(text).ok()?;
+    let kind = event["Headers"]["x-amz-chime-event-type"].as_str()?;
+    if kind != "CREATE_CHANNEL_MESSAGE" && kind != "DENIED_CREATE_CHANNEL_MESSAGE" {
+        return None;
+    }
+    let payload: serde_json::Value = serde_json::from_str(event["Payload"].as_str()?).ok()?;
+    payload["MessageId"].as_str().map(str::to_owned)
+}
+
+async fn set_up(chime: &messaging::Client, ident: &identity::Client) -> Result<World, String> {
+
     let instance = step(
         "CreateAppInstance",
         ident.create_app_instance().name("load").send().await,
@@ -180,28 +364,42 @@ async fn set_up(
             .send()
             .await,
     )?;
-    Ok((channel, users[0].clone()))
+    let plain = |name: &'static str| {
+        let request = chime
+            .create_channel()
+            .app_instance_arn(&instance)
+            .name(name)
+            .mode(ChannelMode::Restricted)
+            .chime_bearer(&users[1])
+            .member_arns(&users[0]);
+        async move {
+            step("CreateChannel", request.send().await)
+                .map(|c| c.channel_arn.unwrap_or_default())
+        }
+    };
+    Ok(World {
+        sender: users[0].clone(),
+        flow_channel: channel,
+        empty_channel: plain("empty").await?,
+        history_channel: plain("history").await?,
+    })
 }
 
-async fn level(
-    chime: &messaging::Client,
-    channel: &str,
-    sender: &str,
-    concurrency: usize,
-    messages: usize,
-    limit: Duration,
-) -> Result<Level, String> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (chime, channel, sender, next) = (
-            chime.clone(),
-            channel.to_owned(),
-            sender.to_owned(),
-            Arc::clone(&next),
-        );
-        workers.push(tokio::spawn(async move {
+/// Sends into one channel: settled through the flow (with a session), or just answered (without).
+struct Sends<'a> {
+    chime: &'a messaging::Client,
+    channel: &'a str,
+    sender: &'a str,
+    settled: Option<&'a Settlements>,
+}
+
+impl Sends<'_> {
+    /// `messages` sends (at most `limit`) by `concurrency` workers: latency is send → settled with
+    /// a session, send → answered without.
+    async fn level(&self, concurrency: usize, messages: usize, limit: Duration) -> Result<Level, String> {
+        let next = AtomicUsize::new(0);
+        let started = Instant::now();
+        let worker = async || {
             let mut latencies = Vec::new();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -221,61 +419,42 @@ async fn level(
                 let sent_at = Instant::now();
                 let sent = step(
                     "SendChannelMessage",
-                    chime
+                    self.chime
                         .send_channel_message()
-                        .channel_arn(&channel)
-                        .chime_bearer(&sender)
+                        .channel_arn(self.channel)
+                        .chime_bearer(self.sender)
                         .content(text)
                         .r#type(ChannelMessageType::Standard)
                         .persistence(ChannelMessagePersistenceType::Persistent)
                         .send()
                         .await,
                 )?;
-                let id = sent.message_id().unwrap_or_default().to_owned();
-                loop {
-                    let status = step(
-                        "GetChannelMessageStatus",
-                        chime
-                            .get_channel_message_status()
-                            .channel_arn(&channel)
-                            .message_id(&id)
-                            .chime_bearer(&sender)
-                            .send()
-                            .await,
-                    )?;
-                    let value = status.status().and_then(|s| s.value()).cloned();
-                    if value != Some(ChannelMessageStatus::Pending) {
-                        break;
-                    }
-                    if sent_at.elapsed() > Duration::from_secs(10) {
-                        return Err(format!("message {id} still PENDING after 10 s"));
-                    }
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
-                latencies.push(sent_at.elapsed());
+                let done_at = match self.settled {
+                    Some(settled) => settled.wait(sent.message_id().unwrap_or_default()).await?,
+                    None => Instant::now(),
+                };
+                latencies.push(done_at.saturating_duration_since(sent_at));
             }
-        }));
+        };
+        let all = futures_util::future::join_all((0..concurrency).map(|_| worker())).await;
+        let mut latencies = Vec::new();
+        for done in all {
+            latencies.extend(done?);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        latencies.sort();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        Ok(Level {
+            concurrency,
+            settled: latencies.len(),
+            seconds,
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        })
     }
-    let mut latencies = Vec::new();
-    for worker in workers {
-        let done = worker
-            .await
-            .map_err(|e| format!("a load worker failed: {e}"))??;
-        latencies.extend(done);
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let at = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Ok(Level {
-        concurrency,
-        settled: latencies.len(),
-        seconds,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
-        max_ms: at(1.0),
-    })
 }

@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release -p chime-flow-bench            # full run, writes docs/benchmarks.md
 //! cargo run --release -p chime-flow-bench -- --smoke # a short run that proves it all still works
+//! cargo run --release -p chime-flow-bench -- --load-only  # chime-local's load step alone, printed
 //! ```
 //!
 //! It builds the release binaries, then measures cold start and warm latency of every processor as a
@@ -26,27 +27,30 @@ use chime_local::bootstrap_run::{self, RunOptions};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub smoke: bool,
+    /// Only chime-local's load step (printed, docs/benchmarks.md left alone).
+    pub load_only: bool,
     pub cold_runs: usize,
     pub warm_events: usize,
     pub rss_events: usize,
     pub cpu_iterations: usize,
-    pub load_messages: usize,
-    pub load_levels: Vec<usize>,
+    pub load: load::Plan,
     pub out: PathBuf,
 }
 
 impl Settings {
     fn from_args(args: &[String]) -> Result<Self, String> {
         let mut smoke = false;
+        let mut load_only = false;
         let mut out = None;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--smoke" => smoke = true,
+                "--load-only" => load_only = true,
                 "--out" => out = Some(args.next().ok_or("--out needs a path")?.into()),
                 other => {
                     return Err(format!(
-                        "unknown argument {other:?} (use --smoke, --out FILE)"
+                        "unknown argument {other:?} (use --smoke, --load-only, --out FILE)"
                     ));
                 }
             }
@@ -55,23 +59,35 @@ impl Settings {
         Ok(if smoke {
             Self {
                 smoke,
+                load_only,
                 cold_runs: 2,
                 warm_events: 10,
                 rss_events: 300,
                 cpu_iterations: 2_000,
-                load_messages: 300,
-                load_levels: vec![8],
+                load: load::Plan {
+                    levels: vec![8],
+                    messages: 300,
+                    history: 10_000,
+                    history_concurrency: 8,
+                    limit: Duration::from_secs(60),
+                },
                 out: out.unwrap_or_else(|| root.join("target/benchmarks-smoke.md")),
             }
         } else {
             Self {
                 smoke,
+                load_only,
                 cold_runs: 10,
                 warm_events: 100,
                 rss_events: 10_000,
                 cpu_iterations: 50_000,
-                load_messages: 6_000,
-                load_levels: vec![8, 64],
+                load: load::Plan {
+                    levels: vec![8, 32, 64],
+                    messages: 20_000,
+                    history: 1_000_000,
+                    history_concurrency: 32,
+                    limit: Duration::from_secs(60),
+                },
                 out: out.unwrap_or_else(|| root.join("docs/benchmarks.md")),
             }
         })
@@ -164,6 +180,20 @@ fn events(root: &Path) -> Vec<PathBuf> {
     .iter()
     .map(|e| root.join("tests/events").join(e))
     .collect()
+}
+
+/// Builds release chime-local and runs the load step alone.
+async fn load_only(settings: &Settings) -> Result<String, String> {
+    let root = workspace_root();
+    run_command(
+        "cargo build --release (chime-local)",
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["build", "--release", "-q", "-p", "chime-local"]),
+    )?;
+    eprintln!("bench: chime-local under load");
+    let load = load::run(&root.join("target/release/chime-local"), &settings.load).await?;
+    Ok(report::load_section(settings, &load))
 }
 
 async fn run(settings: &Settings) -> Result<report::Results, String> {
@@ -279,13 +309,7 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
     };
 
     eprintln!("bench: chime-local throughput through the flow");
-    let load = load::run(
-        &release.join("chime-local"),
-        &settings.load_levels,
-        settings.load_messages,
-        Duration::from_secs(60),
-    )
-    .await?;
+    let load = load::run(&release.join("chime-local"), &settings.load).await?;
 
     Ok(report::Results {
         cpu,
@@ -318,6 +342,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if settings.load_only {
+        return match runtime.block_on(load_only(&settings)) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let results = match runtime.block_on(run(&settings)) {
         Ok(results) => results,
         Err(e) => {

@@ -7,7 +7,7 @@ use chime_local::bootstrap_run::{Report, spread};
 
 use crate::Settings;
 use crate::cpu::PerMessage;
-use crate::load::Level;
+use crate::load::{Level, Load};
 
 pub struct Results {
     pub cpu: Vec<PerMessage>,
@@ -16,7 +16,7 @@ pub struct Results {
     pub x86: Vec<(String, Option<u64>)>,
     pub arm: Vec<(String, Option<u64>)>,
     pub breakdown: Option<(Vec<(String, u64)>, u64)>,
-    pub load: Vec<Level>,
+    pub load: Load,
 }
 
 fn median_ms(values: impl Iterator<Item = Duration>) -> Option<(f64, f64, f64)> {
@@ -100,7 +100,7 @@ pub fn headline(results: &Results) -> String {
             m.python_ns / m.rust_ns
         );
     }
-    if let Some(level) = results.load.first() {
+    if let Some(level) = results.load.levels.first() {
         let _ = write!(
             line,
             "; chime-local {:.0} msg/s at concurrency {} (p99 {:.1} ms)",
@@ -243,24 +243,52 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
         let _ = writeln!(out);
     }
 
+    out.push_str(&load_section(settings, &results.load));
+    out.push_str(ANALYSIS);
+    out
+}
+
+/// chime-local under load: the flow levels and the history comparison, as markdown.
+pub fn load_section(settings: &Settings, load: &Load) -> String {
+    let mut out = String::new();
+    let plan = &settings.load;
     let _ = writeln!(out, "## chime-local through the flow\n");
     let _ = writeln!(
         out,
-        "Release `chime-local serve` pinned to core 0 (HTTP, store and the in-process flow-pipeline \
-         processor all run there), this load generator pinned to core 1, loopback. Each worker sends \
-         with the SDK and polls GetChannelMessageStatus every 1 ms until the message leaves PENDING; \
-         one message in ten is denied. {} messages per level, at most 60 s.\n",
-        settings.load_messages
+        "Release `chime-local serve` pinned to core 0 (HTTP, store, WebSocket and the in-process \
+         flow-pipeline processor, whose callbacks go through HTTP and the SDK as a Lambda's do, all \
+         run there), this load generator pinned to core 1, loopback. Each worker sends with the SDK \
+         and the message is settled when the sender's messaging WebSocket session receives \
+         `CREATE_CHANNEL_MESSAGE` (passed the flow) or `DENIED_CREATE_CHANNEL_MESSAGE`; one message \
+         in ten is denied. {} messages per level, at most {} s.\n",
+        plan.messages,
+        plan.limit.as_secs()
     );
     let _ = writeln!(
         out,
         "| concurrency | settled | messages/s | p50 send → settled | p99 | max |\n| --- | --- | --- | --- | --- | --- |"
     );
-    for level in &results.load {
+    for level in &load.levels {
+        let _ = writeln!(out, "{}", level_row(level));
+    }
+    let _ = writeln!(out, "\nTarget: ≥ 5,000 messages/s with p99 ≤ 20 ms.\n");
+    let h = &load.history;
+    let _ = writeln!(out, "## Sending into a long history\n");
+    let _ = writeln!(
+        out,
+        "SendChannelMessage round trips (no flow) into an empty channel, then into one seeded with \
+         {} messages through `POST /_chime-local/seed-messages` ({:.1} s), same server, same run, \
+         concurrency {}.\n",
+        h.history, h.seed_seconds, h.empty.concurrency
+    );
+    let _ = writeln!(
+        out,
+        "| channel | sends | sends/s | p50 | p99 | max |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for (label, level) in [("empty", &h.empty), ("history", &h.full)] {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
-            level.concurrency,
+            "| {label} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
             level.settled,
             level.per_second(),
             level.p50_ms,
@@ -268,9 +296,26 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
             level.max_ms
         );
     }
-    let _ = writeln!(out, "\nTarget: ≥ 5,000 messages/s with p99 ≤ 20 ms.\n");
-    out.push_str(ANALYSIS);
+    let _ = writeln!(
+        out,
+        "\nWith history ÷ empty: {:.2}× the sends per second. Target: ≥ 5,000 sends/s into the \
+         channel holding {} messages.\n",
+        h.full.per_second() / h.empty.per_second(),
+        h.history
+    );
     out
+}
+
+fn level_row(level: &Level) -> String {
+    format!(
+        "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
+        level.concurrency,
+        level.settled,
+        level.per_second(),
+        level.p50_ms,
+        level.p99_ms,
+        level.max_ms
+    )
 }
 
 /// What the figures mean and, where a target is missed, why and what would close it. Written by hand

@@ -67,7 +67,7 @@ fn label(path: &Path) -> String {
 }
 
 /// POSTs a JSON body to chime-local's control endpoint; the answer's status and body.
-async fn post(endpoint: &str, path: &str, body: &Value) -> Result<(u16, Value), String> {
+pub async fn post(endpoint: &str, path: &str, body: &Value) -> Result<(u16, Value), String> {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let url = format!("{}{path}", endpoint.trim_end_matches('/'));
     let request = axum::http::Request::post(&url)

@@ -355,8 +355,9 @@ impl Emulator {
 
     /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, `POST /_chime-local/events`
     /// (stage a processor event, see `ops::stage_event`) and `POST /_chime-local/clock`
-    /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired): for tests
-    /// and tools, unsigned.
+    /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired) and
+    /// `POST /_chime-local/seed-messages` (history for load tests, see `ops::seed_messages`): for
+    /// tests and tools, unsigned.
     fn control(&self, method: &Method, path: &str, body: &[u8]) -> Response {
         match (method.as_str(), path) {
             ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
@@ -380,6 +381,12 @@ impl Emulator {
                         let swept = crate::expiry::sweep(&self.store);
                         axum::Json(serde_json::json!({"Swept": swept})).into_response()
                     }
+                    Err(e) => e.into_response(),
+                }
+            }
+            ("POST", "/_chime-local/seed-messages") => {
+                match ops::seed_messages(&self.store, body) {
+                    Ok(summary) => axum::Json(summary).into_response(),
                     Err(e) => e.into_response(),
                 }
             }

@@ -291,6 +291,57 @@ fn channel_details(instance: &Instance, channel: &Channel, user: &str) -> Arc<st
     frame("CHANNEL_DETAILS", "SYSTEM", None, &payload)
 }
 
+/// A client's `ws://HOST/connect?…` URL for `user`, presigned with the SDK's own signer
+/// (query-string SigV4, valid 10 s), as the developer guide describes: for tests, tools and the
+/// load generator. `host` is what GetMessagingSessionEndpoint returns.
+pub fn presigned_connect_url(
+    host: &str,
+    user: &str,
+    session_id: &str,
+    (access_key_id, secret): (&str, &str),
+    region: &str,
+    extra_query: &str,
+) -> Result<String, String> {
+    use aws_sigv4::http_request::{
+        SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+    };
+    let url = format!(
+        "http://{host}/connect?sessionId={}&userArn={}{extra_query}",
+        chime_flow::callback::percent_encode(session_id),
+        chime_flow::callback::percent_encode(user)
+    );
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(std::time::Duration::from_secs(10));
+    let identity =
+        aws_credential_types::Credentials::new(access_key_id, secret, None, None, "presign").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("chime")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let request = SignableRequest::new(
+        "GET",
+        &url,
+        [("host", host)].into_iter(),
+        SignableBody::Bytes(b""),
+    )
+    .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(request, &params)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    let mut request = axum::http::Request::builder()
+        .uri(&url)
+        .body(())
+        .map_err(|e| e.to_string())?;
+    instructions.apply_to_request_http1x(&mut request);
+    Ok(request.uri().to_string().replacen("http://", "ws://", 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

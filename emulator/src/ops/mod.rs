@@ -14,6 +14,7 @@ mod memberships;
 mod messages;
 mod page;
 mod search;
+mod seed;
 mod settings;
 mod staged;
 mod tags;
@@ -26,6 +27,7 @@ use crate::model::{Model, Service};
 use crate::store::{Millis, Store};
 
 pub use flows::apply_invocation_failure;
+pub use seed::seed_messages;
 pub use staged::stage_event;
 
 /// A validated input object with typed accessors.

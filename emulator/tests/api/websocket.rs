@@ -2,16 +2,12 @@
 //! who gets which event (members, sub-channels, targets, the sender of a message in its flow), the
 //! prefetch, refusals before the upgrade, and sessions closing when chime-local stops.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::{
     ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageType, ChannelMode,
     ChannelPrivacy, Target,
 };
-use aws_sigv4::http_request::{
-    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
-};
-use aws_sigv4::sign::v4;
 use chime_local::Config;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use chime_local::sigv4::LocalCredentials;
@@ -21,45 +17,21 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::common::{World, encode, pipeline_processor};
+use crate::common::{World, pipeline_processor};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// `ws://HOST/connect?…` for `user`, presigned with `secret` by aws-sigv4 (query-string signing).
 fn presigned(host: &str, user: &str, secret: &str, extra: &str) -> String {
-    let url = format!(
-        "http://{host}/connect?sessionId=s1&userArn={}{extra}",
-        encode(user)
-    );
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(Duration::from_secs(10));
-    let identity =
-        aws_credential_types::Credentials::new(LOCAL_ACCESS_KEY_ID, secret, None, None, "test")
-            .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("chime")
-        .time(SystemTime::now())
-        .settings(settings)
-        .build()
-        .expect("signing params")
-        .into();
-    let request = SignableRequest::new(
-        "GET",
-        &url,
-        [("host", host)].into_iter(),
-        SignableBody::Bytes(b""),
+    chime_local::websocket::presigned_connect_url(
+        host,
+        user,
+        "s1",
+        (LOCAL_ACCESS_KEY_ID, secret),
+        "us-east-1",
+        extra,
     )
-    .expect("a signable request");
-    let (instructions, _) = sign(request, &params).expect("signed").into_parts();
-    let mut request = axum::http::Request::builder()
-        .uri(&url)
-        .body(())
-        .expect("a request");
-    instructions.apply_to_request_http1x(&mut request);
-    request.uri().to_string().replacen("http://", "ws://", 1)
+    .expect("a presigned URL")
 }
 
 fn verifying() -> Config {
