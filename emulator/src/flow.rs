@@ -1,7 +1,10 @@
 //! Reaching processors: the `ProcessorInvoker` port and its two adapters. In-process, the stages of
 //! `chime-flow` run under their function names (`flow-pipeline`, `moderation-deny`,
-//! `content-redaction`, `metadata-enrichment`) and call back over HTTP with the real SDK, exactly as a
-//! deployed Lambda does. Otherwise the Lambda Invoke API at a configurable endpoint is used (what
+//! `content-redaction`, `metadata-enrichment`) with the processor runtime a Lambda has; their
+//! callbacks reach chime-local either directly (the default: the operation's input handed to the
+//! same faults, validation and semantics as the wire, without HTTP — in AWS a processor's CPU is
+//! not the service's) or over HTTP with the real SDK, exactly as a deployed Lambda does
+//! (`CallbackPath::Http`). Otherwise the Lambda Invoke API at a configurable endpoint is used (what
 //! `cargo lambda watch` serves, port 9000 by default), with `X-Amz-Invocation-Type: Event` as Chime
 //! invokes processors asynchronously.
 
@@ -12,7 +15,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chime_flow::callback::SdkCallbackSender;
+use chime_flow::callback::{
+    CallbackError, CallbackRequest, CallbackSender, Delivered, Failure, SdkCallbackSender,
+};
 use chime_flow::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
 use chime_flow::runtime::Processor;
 use chime_flow::stage::Stage;
@@ -74,12 +79,68 @@ pub const IN_PROCESS_FUNCTIONS: &[&str] = &[
     "metadata-enrichment",
 ];
 
-type SharedProcessor = Arc<Processor<Box<dyn Stage>, SdkCallbackSender>>;
+type SharedProcessor = Arc<Processor<Box<dyn Stage>, LocalSender>>;
+
+/// How in-process processors' callbacks reach chime-local.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CallbackPath {
+    /// Handed to the operation in-process: same faults, validation and semantics, no HTTP.
+    #[default]
+    Direct,
+    /// Through the real SDK over HTTP, as a deployed Lambda does.
+    Http,
+}
+
+/// Calls ChannelFlowCallback on the emulator in-process. Holds it weakly: the emulator owns its
+/// invokers, and a stopped emulator must not be kept alive by its processors.
+pub struct DirectCallback {
+    emulator: std::sync::Weak<crate::Emulator>,
+    policy: chime_flow::retry::RetryPolicy,
+}
+
+impl DirectCallback {
+    async fn attempt(&self, request: &CallbackRequest) -> Result<(), Failure> {
+        let Some(emulator) = self.emulator.upgrade() else {
+            return Err(Failure::classify(None, None, "chime-local has stopped", true));
+        };
+        emulator
+            .call(
+                crate::model::Service::Messaging,
+                "ChannelFlowCallback",
+                request.wire_input(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                let status = e.status.unwrap_or(e.code.status()).as_u16();
+                Failure::classify(Some(e.code.name()), Some(status), &e.message, false)
+            })
+    }
+}
+
+/// The callback sender of an in-process processor: direct or through the SDK.
+pub enum LocalSender {
+    Direct(DirectCallback),
+    Sdk(SdkCallbackSender),
+}
+
+impl CallbackSender for LocalSender {
+    async fn send(&self, request: &CallbackRequest) -> Result<Delivered, CallbackError> {
+        match self {
+            LocalSender::Direct(direct) => {
+                chime_flow::callback::deliver(&direct.policy, || direct.attempt(request)).await
+            }
+            LocalSender::Sdk(sdk) => sdk.send(request).await,
+        }
+    }
+}
 
 /// The built-in processors, each built on first use from the same environment variables the
 /// Lambda reads, with one SDK client pointed at chime-local.
 pub struct InProcess {
     sdk_config: aws_config::SdkConfig,
+    callbacks: CallbackPath,
+    emulator: std::sync::Weak<crate::Emulator>,
     env: Env,
     /// Waits before each redelivery of an event whose processor failed (Lambda's async retry).
     retry_delays: Vec<Duration>,
@@ -87,13 +148,20 @@ pub struct InProcess {
 }
 
 impl InProcess {
-    pub fn new(sdk_config: aws_config::SdkConfig, env: Env, retry_delays: Vec<Duration>) -> Self {
+    pub fn new(
+        sdk_config: aws_config::SdkConfig,
+        (callbacks, emulator): (CallbackPath, std::sync::Weak<crate::Emulator>),
+        env: Env,
+        retry_delays: Vec<Duration>,
+    ) -> Self {
         let built = IN_PROCESS_FUNCTIONS
             .iter()
             .map(|name| (*name, OnceLock::new()))
             .collect();
         Self {
             sdk_config,
+            callbacks,
+            emulator,
             env,
             retry_delays,
             built,
@@ -125,7 +193,17 @@ impl InProcess {
             ),
         };
         let config = ProcessorConfig::from_env(&self.env, policy)?;
-        let sender = SdkCallbackSender::new(&self.sdk_config, config.retry, config.attempt_timeout);
+        let sender = match self.callbacks {
+            CallbackPath::Direct => LocalSender::Direct(DirectCallback {
+                emulator: self.emulator.clone(),
+                policy: config.retry,
+            }),
+            CallbackPath::Http => LocalSender::Sdk(SdkCallbackSender::new(
+                &self.sdk_config,
+                config.retry,
+                config.attempt_timeout,
+            )),
+        };
         Ok(Arc::new(Processor::new(stage, sender, config)))
     }
 

@@ -15,7 +15,7 @@ const USAGE: &str = "\
 usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
        chime-local serve [--host 127.0.0.1] [--port 8000] [--lambda-endpoint URL]
                          [--no-in-process] [--verify-signatures] [--faults JSON]
-                         [--async-retry-delays-ms 1000,2000]
+                         [--async-retry-delays-ms 1000,2000] [--in-process-callbacks direct|http]
        chime-local seed [--endpoint URL] EVENT.json|DIR...
        chime-local show [--endpoint URL] EVENT.json|DIR...
        chime-local run-bootstrap BOOTSTRAP [--runner CMD] [--event FILE]... [--runs N]
@@ -36,6 +36,10 @@ serve options:
                          CHIME_LOCAL_SECRET_ACCESS_KEY (default: the credentials printed at start)
   --faults JSON          fault rules, e.g. '{\"SendChannelMessage\": {\"throttle_rate\": 0.2}}'
                          (also settable at run time: PUT /_chime-local/faults)
+  --in-process-callbacks direct|http
+                         how the built-in processors call back: handed to the operation in-process
+                         (default; same faults, validation and semantics, no HTTP) or through the
+                         real SDK over HTTP, as a deployed Lambda does
   --async-retry-delays-ms A,B
                          when an in-process processor fails, deliver its event again after A ms
                          and B ms, as Lambda's asynchronous retry does (AWS: about 1 and 2 min)
@@ -187,6 +191,17 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
                     serde_json::from_str(&text).map_err(|e| format!("--faults: {e}"))?;
                 faults.check().map_err(|e| format!("--faults: {e}"))?;
                 serve.config.faults = faults;
+            }
+            "--in-process-callbacks" => {
+                serve.config.in_process_callbacks = match flags.value(flag)?.as_str() {
+                    "direct" => chime_local::flow::CallbackPath::Direct,
+                    "http" => chime_local::flow::CallbackPath::Http,
+                    other => {
+                        return Err(format!(
+                            "--in-process-callbacks: {other:?} is not direct or http"
+                        ));
+                    }
+                };
             }
             "--async-retry-delays-ms" => {
                 let text = flags.value(flag)?;

@@ -46,6 +46,8 @@ pub struct Config {
     /// How long a connection may go without sending a complete request head (idle keep-alive
     /// connections included) and a body may take to arrive.
     pub idle_timeout: std::time::Duration,
+    /// How in-process processors call back: directly (default) or through the SDK over HTTP.
+    pub in_process_callbacks: crate::flow::CallbackPath,
 }
 
 impl Config {
@@ -74,6 +76,7 @@ impl Default for Config {
                 std::time::Duration::from_secs(2),
             ],
             idle_timeout: crate::listener::IDLE_TIMEOUT,
+            in_process_callbacks: crate::flow::CallbackPath::Direct,
         }
     }
 }
@@ -142,7 +145,7 @@ impl Emulator {
     }
 
     /// Connects the invokers once the endpoint is known.
-    async fn connect_invokers(&self, endpoint: &str) {
+    async fn connect_invokers(self: &Arc<Self>, endpoint: &str) {
         let (key, secret) = self.config.client_credentials();
         let in_process = if self.config.in_process_functions {
             let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -159,6 +162,7 @@ impl Emulator {
                 .await;
             Some(InProcess::new(
                 sdk_config,
+                (self.config.in_process_callbacks, Arc::downgrade(self)),
                 chime_flow::Env::from_process(),
                 self.config.async_retry_delays.clone(),
             ))
@@ -239,40 +243,60 @@ impl Emulator {
             Ok(found) => found,
             Err(e) => return (None, Err(e)),
         };
-        let name = op.name.clone();
+        let caller = auth.access_key_id.clone();
+        let result = self
+            .execute(op, &caller, || {
+                bind(&self.model, op, &labels, &query, headers, body)
+            })
+            .await;
+        (Some(op.name.clone()), result)
+    }
+
+    /// Runs operation `op` on an input made by `input` (bound from a request, or given in-process):
+    /// faults, validation against the model, ClientRequestToken, the handler, then the processor
+    /// invocations it started. `caller` keys idempotency tokens (the access key id).
+    async fn execute(
+        self: &Arc<Self>,
+        op: &crate::model::Operation,
+        caller: &str,
+        input: impl FnOnce() -> Result<serde_json::Map<String, Value>, ApiError>,
+    ) -> Result<(StatusCode, Option<Value>), ApiError> {
+        let name = op.name.as_str();
         let rejected = self
             .faults
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take_rejection(&name);
+            .take_rejection(name);
         let faults = self.faults();
-        if let Some(delay) = faults.latency(&name) {
+        if let Some(delay) = faults.latency(name) {
             tokio::time::sleep(delay).await;
         }
         let injected = if rejected {
             Injected::Reject
         } else {
-            faults.draw(&name)
+            faults.draw(name)
         };
         match injected {
             Injected::Reject => {
-                let e = ApiError::bad_request("Rejected (injected fault)");
-                return (Some(name), Err(e));
+                return Err(ApiError::bad_request("Rejected (injected fault)"));
             }
             Injected::Throttle => {
-                let e = ApiError::new(Code::ThrottledClient, "Rate exceeded (injected fault)");
-                return (Some(name), Err(e));
+                return Err(ApiError::new(
+                    Code::ThrottledClient,
+                    "Rate exceeded (injected fault)",
+                ));
             }
             Injected::Error => {
-                let e = ApiError::new(Code::ServiceFailure, "Service failure (injected fault)");
-                return (Some(name), Err(e));
+                return Err(ApiError::new(
+                    Code::ServiceFailure,
+                    "Service failure (injected fault)",
+                ));
             }
             Injected::None => {}
         }
         let result = (|| {
-            let handler = ops::handler(&name).ok_or_else(|| ApiError::not_implemented(&name))?;
-            let input = bind(&self.model, op, &labels, &query, headers, body)?;
-            let input = Value::Object(input);
+            let handler = ops::handler(name).ok_or_else(|| ApiError::not_implemented(name))?;
+            let input = Value::Object(input()?);
             if let Some(shape) = &op.input {
                 validate(&self.model, op.service, shape, &input, "")?;
             }
@@ -280,14 +304,13 @@ impl Emulator {
                 return Err(ApiError::bad_request("the input is not an object"));
             };
             let caller = format!(
-                "{}|{}",
-                auth.access_key_id,
+                "{caller}|{}",
                 input
                     .get("ChimeBearer")
                     .and_then(Value::as_str)
                     .unwrap_or("")
             );
-            let ticket = match self.tokens.check(&name, &caller, &input)? {
+            let ticket = match self.tokens.check(name, &caller, &input)? {
                 Some(Seen::Replay(status, body)) => return Ok(Answer::Replayed(status, body)),
                 Some(Seen::New(ticket)) => Some(ticket),
                 None => None,
@@ -297,25 +320,42 @@ impl Emulator {
         })();
         let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
         match result {
-            Ok(Answer::Replayed(status, body)) => (Some(name), Ok((status, body))),
+            Ok(Answer::Replayed(status, body)) => Ok((status, body)),
             Ok(Answer::Handled(Ok(reply), ticket)) => {
                 for invocation in reply.invocations {
-                    self.spawn_invocation(invocation, faults.duplicate(&name));
+                    self.spawn_invocation(invocation, faults.duplicate(name));
                 }
                 let body = reply.body.map(ops::without_nulls);
                 if let Some(ticket) = ticket {
                     self.tokens.finish(ticket, Some((status, body.clone())));
                 }
-                (Some(name), Ok((status, body)))
+                Ok((status, body))
             }
             Ok(Answer::Handled(Err(e), ticket)) => {
                 if let Some(ticket) = ticket {
                     self.tokens.finish(ticket, None);
                 }
-                (Some(name), Err(e.as_modeled(&op.errors)))
+                Err(e.as_modeled(&op.errors))
             }
-            Err(e) => (Some(name), Err(e.as_modeled(&op.errors))),
+            Err(e) => Err(e.as_modeled(&op.errors)),
         }
+    }
+
+    /// Calls an operation in-process (what an in-process processor's callback does): the same
+    /// faults, validation and semantics as over HTTP, without the HTTP and the signature.
+    pub async fn call(
+        self: &Arc<Self>,
+        service: crate::model::Service,
+        operation: &str,
+        input: serde_json::Map<String, Value>,
+    ) -> Result<Option<Value>, ApiError> {
+        let op = self
+            .model
+            .operation(service, operation)
+            .ok_or_else(|| ApiError::not_implemented(operation))?;
+        self.execute(op, "in-process", || Ok(input))
+            .await
+            .map(|(_, body)| body)
     }
 
     /// Delivers an event to its processor in the background (twice when `duplicate`); when the

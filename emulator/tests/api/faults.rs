@@ -220,3 +220,46 @@ async fn a_failing_in_process_processor_gets_lambdas_two_retries() {
     );
     world.stop().await;
 }
+
+/// The built-in processors can also call back the way a deployed Lambda does, through the real SDK
+/// over HTTP: the same outcomes, injected faults included.
+#[tokio::test]
+async fn in_process_callbacks_through_the_sdk_over_http_settle_the_same() {
+    let config = Config {
+        in_process_callbacks: chime_local::flow::CallbackPath::Http,
+        async_retry_delays: vec![Duration::from_millis(50)],
+        ..Config::default()
+    };
+    let world = World::with_config(config, 1).await;
+    let arn = flow(&world, vec![pipeline_processor()]).await;
+    let channel = channel_with_flow(&world, &arn).await;
+    let user = &world.users[0];
+    let (kept, _) = world.send(&channel, user, "see you at noon").await;
+    let (denied, _) = world.send(&channel, user, "you are a fucking idiot").await;
+    assert_eq!(
+        world.settled(&channel, user, &kept, None).await,
+        ChannelMessageStatus::Sent
+    );
+    assert_eq!(
+        world.settled(&channel, user, &denied, None).await,
+        ChannelMessageStatus::Denied
+    );
+    world
+        .running
+        .emulator
+        .set_faults(rules(&[(
+            "ChannelFlowCallback",
+            FaultRule {
+                reject_first: 1,
+                ..FaultRule::default()
+            },
+        )]))
+        .expect("rules");
+    let (retried, _) = world.send(&channel, user, "second delivery").await;
+    assert_eq!(
+        world.settled(&channel, user, &retried, None).await,
+        ChannelMessageStatus::Sent,
+        "the rejected callback's event was delivered again"
+    );
+    world.stop().await;
+}

@@ -52,6 +52,38 @@ pub enum CallbackError {
     GaveUp { attempts: u32, last: Failure },
 }
 
+/// Makes the attempts of one callback under `policy` (each failed one logged by its code and status,
+/// never its content) and says how the callback ended: what every sender shares.
+pub async fn deliver<F, Fut>(
+    policy: &crate::retry::RetryPolicy,
+    mut attempt: F,
+) -> Result<Delivered, CallbackError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), Failure>>,
+{
+    let outcome = crate::retry::retry(policy, |number| {
+        let outcome = attempt();
+        async move {
+            let result = outcome.await;
+            if let Err(failure) = &result {
+                tracing::warn!(attempt = number, code = failure.code.as_deref(), status = failure.status, kind = ?failure.kind, "callback attempt failed");
+            }
+            result
+        }
+    })
+    .await;
+    match outcome {
+        Ok(((), attempts)) => Ok(Delivered::Sent { attempts }),
+        Err(crate::retry::Exhausted { attempts, last }) => match last.kind {
+            FailureKind::AlreadyHandled => Ok(Delivered::AlreadyHandled { attempts }),
+            FailureKind::Forbidden => Err(CallbackError::Forbidden(last)),
+            FailureKind::Rejected => Err(CallbackError::Rejected(last)),
+            FailureKind::Retryable => Err(CallbackError::GaveUp { attempts, last }),
+        },
+    }
+}
+
 /// Sends one callback, retrying within its own policy. Implemented by the SDK adapter, and by
 /// [`RecordingSender`] for dry runs and tests.
 pub trait CallbackSender: Send + Sync {

@@ -111,6 +111,45 @@ impl CallbackRequest {
     }
 }
 
+impl CallbackRequest {
+    /// The operation's input as the REST-JSON protocol carries it (the URI label `ChannelArn` as a
+    /// member): what an in-process caller hands to chime-local in place of the SDK's request.
+    pub fn wire_input(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{Value, json};
+        let message = &self.message;
+        let mut channel_message = serde_json::Map::new();
+        channel_message.insert("MessageId".into(), json!(message.message_id));
+        let optional = [
+            ("Content", &message.content),
+            ("Metadata", &message.metadata),
+            ("ContentType", &message.content_type),
+            ("SubChannelId", &message.sub_channel_id),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                channel_message.insert(name.into(), json!(value));
+            }
+        }
+        if !message.attributes.is_empty() {
+            let attributes: serde_json::Map<String, Value> = message
+                .attributes
+                .iter()
+                .map(|(name, values)| (name.clone(), json!({"StringValues": values})))
+                .collect();
+            channel_message.insert("MessageAttributes".into(), Value::Object(attributes));
+        }
+        if let Some(push) = &message.push_notification {
+            channel_message.insert("PushNotification".into(), json!(push));
+        }
+        let mut input = serde_json::Map::new();
+        input.insert("ChannelArn".into(), json!(self.channel_arn.as_str()));
+        input.insert("CallbackId".into(), json!(self.callback_id));
+        input.insert("DeleteResource".into(), json!(self.delete_resource));
+        input.insert("ChannelMessage".into(), Value::Object(channel_message));
+        input
+    }
+}
+
 impl CallbackMessage {
     /// Checks every field against the model's constraints and the content quota.
     pub fn check_limits(&self) -> Result<(), LimitError> {

@@ -14,8 +14,8 @@ use aws_sdk_chimesdkmessaging::types::{
     PushNotificationType,
 };
 
-use super::{CallbackError, CallbackRequest, CallbackSender, Delivered, Failure, FailureKind};
-use crate::retry::{Exhausted, RetryPolicy, retry};
+use super::{CallbackError, CallbackRequest, CallbackSender, Delivered, Failure};
+use crate::retry::RetryPolicy;
 
 pub struct SdkCallbackSender {
     client: Client,
@@ -65,26 +65,7 @@ impl SdkCallbackSender {
 
 impl CallbackSender for SdkCallbackSender {
     async fn send(&self, request: &CallbackRequest) -> Result<Delivered, CallbackError> {
-        match retry(&self.policy, |attempt| {
-            let outcome = self.attempt(request);
-            async move {
-                let result = outcome.await;
-                if let Err(failure) = &result {
-                    tracing::warn!(attempt, code = failure.code.as_deref(), status = failure.status, kind = ?failure.kind, "callback attempt failed");
-                }
-                result
-            }
-        })
-        .await
-        {
-            Ok(((), attempts)) => Ok(Delivered::Sent { attempts }),
-            Err(Exhausted { attempts, last }) => match last.kind {
-                FailureKind::AlreadyHandled => Ok(Delivered::AlreadyHandled { attempts }),
-                FailureKind::Forbidden => Err(CallbackError::Forbidden(last)),
-                FailureKind::Rejected => Err(CallbackError::Rejected(last)),
-                FailureKind::Retryable => Err(CallbackError::GaveUp { attempts, last }),
-            },
-        }
+        super::deliver(&self.policy, || self.attempt(request)).await
     }
 }
 
