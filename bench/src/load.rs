@@ -7,10 +7,10 @@
 //! seeded with a long history and compares with an empty one in the same run. Bounded in count and
 //! in time; the server is stopped however the run ends.
 
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use aws_sdk_chimesdkidentity as identity;
 use aws_sdk_chimesdkmessaging as messaging;
 use messaging::types::{
-    ChannelMessagePersistenceType, ChannelMessageType, ChannelMode, FallbackAction,
-    InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
+    ChannelMessagePersistenceType, ChannelMessageType, ChannelMode, FallbackAction, InvocationType,
+    LambdaConfiguration, Processor, ProcessorConfiguration,
 };
 
 /// One concurrency level's figures.
@@ -157,7 +157,13 @@ async fn history(
     plan: &Plan,
 ) -> Result<History, String> {
     let seeded_at = Instant::now();
-    seed(endpoint, &world.history_channel, &world.sender, plan.history).await?;
+    seed(
+        endpoint,
+        &world.history_channel,
+        &world.sender,
+        plan.history,
+    )
+    .await?;
     let seed_seconds = seeded_at.elapsed().as_secs_f64();
     let measure = async |channel: &str| {
         let sends = Sends {
@@ -189,7 +195,9 @@ async fn seed(endpoint: &str, channel: &str, sender: &str, count: usize) -> Resu
         let (status, answer) =
             chime_local::sample_events::post(endpoint, "/_chime-local/seed-messages", &body)
                 .await?;
-        if status != 200 || answer.get("Seeded").and_then(serde_json::Value::as_u64) != Some(batch as u64) {
+        if status != 200
+            || answer.get("Seeded").and_then(serde_json::Value::as_u64) != Some(batch as u64)
+        {
             return Err(format!("seeding answered HTTP {status}: {answer}"));
         }
         left -= batch;
@@ -291,7 +299,6 @@ fn settled_message(text: &str) -> Option<String> {
 }
 
 async fn set_up(chime: &messaging::Client, ident: &identity::Client) -> Result<World, String> {
-
     let instance = step(
         "CreateAppInstance",
         ident.create_app_instance().name("load").send().await,
@@ -373,8 +380,7 @@ async fn set_up(chime: &messaging::Client, ident: &identity::Client) -> Result<W
             .chime_bearer(&users[1])
             .member_arns(&users[0]);
         async move {
-            step("CreateChannel", request.send().await)
-                .map(|c| c.channel_arn.unwrap_or_default())
+            step("CreateChannel", request.send().await).map(|c| c.channel_arn.unwrap_or_default())
         }
     };
     Ok(World {
@@ -396,7 +402,12 @@ struct Sends<'a> {
 impl Sends<'_> {
     /// `messages` sends (at most `limit`) by `concurrency` workers: latency is send → settled with
     /// a session, send → answered without.
-    async fn level(&self, concurrency: usize, messages: usize, limit: Duration) -> Result<Level, String> {
+    async fn level(
+        &self,
+        concurrency: usize,
+        messages: usize,
+        limit: Duration,
+    ) -> Result<Level, String> {
         let next = AtomicUsize::new(0);
         let started = Instant::now();
         let worker = async || {

@@ -187,9 +187,13 @@ async fn load_only(settings: &Settings) -> Result<String, String> {
     let root = workspace_root();
     run_command(
         "cargo build --release (chime-local)",
-        Command::new("cargo")
-            .current_dir(&root)
-            .args(["build", "--release", "-q", "-p", "chime-local"]),
+        Command::new("cargo").current_dir(&root).args([
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "chime-local",
+        ]),
     )?;
     eprintln!("bench: chime-local under load");
     let load = load::run(&root.join("target/release/chime-local"), &settings.load).await?;

@@ -101,7 +101,12 @@ pub struct DirectCallback {
 impl DirectCallback {
     async fn attempt(&self, request: &CallbackRequest) -> Result<(), Failure> {
         let Some(emulator) = self.emulator.upgrade() else {
-            return Err(Failure::classify(None, None, "chime-local has stopped", true));
+            return Err(Failure::classify(
+                None,
+                None,
+                "chime-local has stopped",
+                true,
+            ));
         };
         emulator
             .call(

@@ -7,7 +7,7 @@ use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
 use super::events;
 use super::memberships::remove_member;
-use super::page::page;
+use super::page::page_map;
 use super::{Input, Reply, identity, viewed_arn};
 use crate::error::ApiError;
 use crate::store::{Grant, Store, lock, now};
@@ -73,16 +73,10 @@ pub fn delete_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 pub fn list_bans(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let need = Need::AtLeast(Role::Moderator, "read bans");
     with_channel(store, input, need, |instance, arn, _, _| {
-        let items = instance
-            .channel(arn)?
-            .bans
-            .keys()
-            .map(|m| {
-                let entry = json!({"Member": identity(m, &instance.display_name(m))});
-                (m.clone(), entry)
-            })
-            .collect();
-        let (items, token) = page(items, input)?;
+        let bans = &instance.channel(arn)?.bans;
+        let (items, token) = page_map(bans, input, |m, _| {
+            Some(json!({"Member": identity(m, &instance.display_name(m))}))
+        })?;
         Ok(Reply::body(
             json!({"ChannelArn": arn, "ChannelBans": items, "NextToken": token}),
         ))
@@ -93,13 +87,11 @@ pub fn list_moderated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let instance = store.instance(viewed_arn(input)?)?;
     let instance = lock(&instance);
     let user = access::viewed_user(&instance, input, "moderated channels")?;
-    let items = instance
-        .channels
-        .values()
-        .filter(|c| c.moderators.contains_key(user))
-        .map(|c| (c.arn.clone(), json!({ "ChannelSummary": summary(c) })))
-        .collect();
-    let (items, token) = page(items, input)?;
+    let (items, token) = page_map(&instance.channels, input, |_, c| {
+        c.moderators
+            .contains_key(user)
+            .then(|| json!({ "ChannelSummary": summary(c) }))
+    })?;
     Ok(Reply::body(json!({"Channels": items, "NextToken": token})))
 }
 

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::access::{self, Role};
 use super::events;
-use super::page::page;
+use super::page::{page, page_map};
 use super::{Input, Reply, identity, tags};
 use crate::error::ApiError;
 use crate::store::{Channel, Elastic, Grant, Instance, Membership, Store, lock, now, random_uuid};
@@ -226,13 +226,9 @@ pub fn list_channels(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         ));
     }
     let wanted = privacy.unwrap_or(if admin { "" } else { "PUBLIC" });
-    let items = instance
-        .channels
-        .values()
-        .filter(|c| wanted.is_empty() || c.privacy == wanted)
-        .map(|c| (c.arn.clone(), summary(c)))
-        .collect();
-    let (items, token) = page(items, input)?;
+    let (items, token) = page_map(&instance.channels, input, |_, c| {
+        (wanted.is_empty() || c.privacy == wanted).then(|| summary(c))
+    })?;
     Ok(Reply::body(json!({"Channels": items, "NextToken": token})))
 }
 
@@ -315,15 +311,9 @@ pub fn list_moderators(store: &Store, input: &Input) -> Result<Reply, ApiError> 
         Need::Reader("list moderators"),
         |instance, arn, _, _| {
             let channel = instance.channel(arn)?;
-            let items = channel
-                .moderators
-                .keys()
-                .map(|m| {
-                    let entry = json!({"Moderator": identity(m, &instance.display_name(m))});
-                    (m.clone(), entry)
-                })
-                .collect();
-            let (items, token) = page(items, input)?;
+            let (items, token) = page_map(&channel.moderators, input, |m, _| {
+                Some(json!({"Moderator": identity(m, &instance.display_name(m))}))
+            })?;
             Ok(Reply::body(
                 json!({"ChannelArn": arn, "ChannelModerators": items,
             "NextToken": token}),

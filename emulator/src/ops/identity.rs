@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::page::page;
+use super::page::{page, page_map};
 use super::{Input, Reply, identity, tags};
 use crate::error::ApiError;
 use crate::store::{Instance, Store, User, lock, now, random_uuid};
@@ -147,16 +147,10 @@ pub fn delete_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
 pub fn list_users(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let instance_arn = input.req("AppInstanceArn")?;
     let instance = store.instance(instance_arn)?;
-    let items = lock(&instance)
-        .users
-        .values()
-        .map(|u| {
-            let summary =
-                json!({"AppInstanceUserArn": u.arn, "Name": u.name, "Metadata": u.metadata});
-            (u.arn.clone(), summary)
-        })
-        .collect();
-    let (items, token) = page(items, input)?;
+    let instance = lock(&instance);
+    let (items, token) = page_map(&instance.users, input, |_, u| {
+        Some(json!({"AppInstanceUserArn": u.arn, "Name": u.name, "Metadata": u.metadata}))
+    })?;
     Ok(Reply::body(json!({"AppInstanceArn": instance_arn,
         "AppInstanceUsers": items, "NextToken": token})))
 }

@@ -6,7 +6,7 @@ use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
 use super::elastic;
 use super::events;
-use super::page::page;
+use super::page::page_map;
 use super::{Input, Reply, identity, viewed_arn};
 use crate::error::{ApiError, Code};
 use crate::store::{Channel, Instance, Membership, Store, lock, now};
@@ -261,17 +261,11 @@ pub fn list_memberships(store: &Store, input: &Input) -> Result<Reply, ApiError>
                 }
                 elastic::check_explicit(channel, id)?;
             }
-            let items = channel
-                .members()
-                .iter()
-                .filter(|(_, m)| m.kind == kind)
-                .filter(|(_, m)| sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel)
-                .map(|(who, _)| {
-                    let entry = json!({"Member": identity(who, &instance.display_name(who))});
-                    (who.clone(), entry)
-                })
-                .collect();
-            let (items, token) = page(items, input)?;
+            let (items, token) = page_map(channel.members(), input, |who, m| {
+                let listed = m.kind == kind
+                    && (sub_channel.is_none() || m.sub_channel.as_deref() == sub_channel);
+                listed.then(|| json!({"Member": identity(who, &instance.display_name(who))}))
+            })?;
             Ok(Reply::body(
                 json!({"ChannelArn": arn, "ChannelMemberships": items,
             "NextToken": token}),
@@ -303,16 +297,9 @@ pub fn list_for_user(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let instance = store.instance(viewed_arn(input)?)?;
     let instance = lock(&instance);
     let user = access::viewed_user(&instance, input, "memberships")?;
-    let items = instance
-        .channels
-        .values()
-        .filter_map(|c| {
-            c.members()
-                .get(user)
-                .map(|m| (c.arn.clone(), user_summary(c, m)))
-        })
-        .collect();
-    let (items, token) = page(items, input)?;
+    let (items, token) = page_map(&instance.channels, input, |_, c| {
+        c.members().get(user).map(|m| user_summary(c, m))
+    })?;
     Ok(Reply::body(
         json!({"ChannelMemberships": items, "NextToken": token}),
     ))

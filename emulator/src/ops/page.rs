@@ -2,6 +2,9 @@
 //! (1–50, default 50), and an opaque token that resumes after the last key returned, so a page never
 //! repeats or skips an item when others are added or removed in between.
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
 use super::Input;
 use crate::error::ApiError;
 
@@ -31,6 +34,37 @@ pub fn page<T>(
     }
     let token = match (rest.peek(), last) {
         (Some(_), Some(last)) => Some(encode(&last)),
+        _ => None,
+    };
+    Ok((out, token))
+}
+
+/// One page of a map's entries in key order, resuming after the token's key by a seek, not a scan:
+/// `item` turns an entry into its answer or skips it (`None`). Costs the page and the entries it
+/// skips, not the size of the map (a 100,000-member channel lists in pages of the same cost).
+pub fn page_map<V, T>(
+    map: &BTreeMap<String, V>,
+    input: &Input,
+    mut item: impl FnMut(&String, &V) -> Option<T>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = page_size(input);
+    let after = resume_after(input)?;
+    let entries = match &after {
+        Some(after) => map.range::<str, _>((Bound::Excluded(after.as_str()), Bound::Unbounded)),
+        None => map.range::<str, _>(..),
+    };
+    let mut rest = entries.filter_map(|(key, value)| item(key, value).map(|answer| (key, answer)));
+    let mut out = Vec::with_capacity(size);
+    let mut last = None;
+    for (key, answer) in rest.by_ref() {
+        out.push(answer);
+        last = Some(key);
+        if out.len() == size {
+            break;
+        }
+    }
+    let token = match last {
+        Some(last) if out.len() == size && rest.next().is_some() => Some(encode(last)),
         _ => None,
     };
     Ok((out, token))
@@ -96,5 +130,27 @@ mod tests {
         assert_eq!((exact.len(), token), (3, None));
         let err = page(items, &input(3, Some("zz"))).unwrap_err();
         assert_eq!(err.message, "NextToken: not a token this list returned");
+    }
+
+    #[test]
+    fn map_pages_seek_to_the_token_and_build_only_what_they_return() {
+        let map: BTreeMap<String, u32> = (0..100_000).map(|i| (format!("k{i:06}"), i)).collect();
+        let built = std::cell::Cell::new(0);
+        let odd = |_: &String, v: &u32| {
+            built.set(built.get() + 1);
+            (v % 2 == 1).then_some(*v)
+        };
+        let (first, token) = page_map(&map, &input(3, None), odd).unwrap();
+        assert_eq!(first, vec![1, 3, 5]);
+        let (second, _) = page_map(&map, &input(3, token.as_deref()), odd).unwrap();
+        assert_eq!(second, vec![7, 9, 11]);
+        assert!(
+            built.get() <= 16,
+            "two pages looked at {} entries, not the map",
+            built.get()
+        );
+        let last = format!("k{:06}", 99_996);
+        let (tail, token) = page_map(&map, &input(3, Some(&encode(&last))), odd).unwrap();
+        assert_eq!((tail, token), (vec![99_997, 99_999], None));
     }
 }
