@@ -110,6 +110,16 @@ impl ApiError {
     }
 }
 
+/// What the model refuses is a BadRequest; a request no operation matches is a NotFound.
+impl From<chime_api::Invalid> for ApiError {
+    fn from(invalid: chime_api::Invalid) -> Self {
+        match invalid.kind {
+            chime_api::InvalidKind::BadRequest => ApiError::bad_request(invalid.message),
+            chime_api::InvalidKind::NoRoute => ApiError::not_found(invalid.message),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or(self.code.status());

@@ -1,8 +1,8 @@
 //! chime-local: a local, wire-compatible Amazon Chime SDK Messaging and Identity service, with channel
 //! flows, for the real AWS SDKs, the AWS CLI, boto3 and `cargo lambda`. Routing, request binding and
-//! validation come from the vendored service models (`model/`); operations are only their semantics.
+//! validation come from the vendored service models (crate `chime-api`); operations are only their
+//! semantics.
 
-pub mod binding;
 pub mod bootstrap_run;
 pub mod demo;
 pub mod error;
@@ -11,7 +11,6 @@ pub mod faults;
 pub mod flow;
 pub mod idempotency;
 pub mod listener;
-pub mod model;
 pub mod ops;
 pub mod runtime_api;
 pub mod sample_events;
@@ -19,7 +18,9 @@ pub mod service;
 pub mod sessions;
 pub mod sigv4;
 pub mod store;
-pub mod validate;
 pub mod websocket;
 
 pub use service::{Config, Emulator, Running, StartError, start};
+
+/// The models, router, binder and validator, shared with the admin functions (crate `chime-api`).
+pub use chime_api::{binding, model, validate};

@@ -237,16 +237,16 @@ impl Emulator {
         }
         let query = match query_pairs(uri.query().unwrap_or("")) {
             Ok(q) => q,
-            Err(e) => return (None, Err(e)),
+            Err(e) => return (None, Err(e.into())),
         };
         let (op, labels) = match route(&self.model, method.as_str(), uri.path(), &query) {
             Ok(found) => found,
-            Err(e) => return (None, Err(e)),
+            Err(e) => return (None, Err(e.into())),
         };
         let caller = auth.access_key_id.clone();
         let result = self
             .execute(op, &caller, || {
-                bind(&self.model, op, &labels, &query, headers, body)
+                bind(&self.model, op, &labels, &query, headers, body).map_err(ApiError::from)
             })
             .await;
         (Some(op.name.clone()), result)

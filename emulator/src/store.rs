@@ -732,4 +732,49 @@ mod tests {
         };
         assert_eq!(elastic.minimum_members(), 2);
     }
+
+    /// Every form a client may send a millisecond in comes back as that millisecond: ISO-8601 with
+    /// 3, 6 or 9 fractional digits, decimal epoch seconds, and what an SDK holds after reading the
+    /// service's JSON number as a float (`1732612345.678` → `…45.677999973`) and formatting it again.
+    #[test]
+    fn every_millisecond_form_round_trips_exactly() {
+        use chime_api::binding::parse_timestamp;
+        use time::OffsetDateTime;
+        use time::format_description::well_known::Rfc3339;
+        let format = |nanos: i128, digits: usize| {
+            let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+            let whole = at.replace_nanosecond(0).unwrap().format(&Rfc3339).unwrap();
+            let fraction = format!("{:09}", at.nanosecond());
+            format!("{}.{}Z", whole.trim_end_matches('Z'), &fraction[..digits])
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            // xorshift: a fixed, repeatable spread of milliseconds from 2001 to 2033.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let ms = 1_000_000_000_000 + (state % 1_000_000_000_000) as i64;
+            let exact = i128::from(ms) * 1_000_000;
+            let through_float = {
+                let seconds = ms as f64 / 1000.0;
+                let whole = seconds.floor();
+                i128::from(whole as i64) * 1_000_000_000 + ((seconds - whole) * 1e9).round() as i128
+            };
+            let decimal = format!("{}.{:03}", ms / 1000, ms % 1000);
+            for text in [
+                format(exact, 3),
+                format(exact, 6),
+                format(exact, 9),
+                format(through_float, 9),
+                format(through_float, 6),
+                decimal,
+            ] {
+                let nanos = parse_timestamp(&text).unwrap_or_else(|| panic!("{text}"));
+                assert_eq!(Millis::from_nanos(i128::from(nanos)), Millis(ms), "{text}");
+            }
+        }
+        for bad in ["", "1.2.3", "12a", "1.0000000001", "yesterday"] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
 }

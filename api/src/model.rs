@@ -50,6 +50,9 @@ pub struct Member {
     /// `uri`, `querystring` or `header`; absent for body members.
     pub location: Option<String>,
     pub location_name: Option<String>,
+    /// An idempotency token (`ClientRequestToken`): SDKs fill it in when the caller does not.
+    #[serde(default)]
+    pub idempotency_token: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::Invalid;
 use crate::model::{Model, Service, Shape};
 
 /// Checks `value` against the shape `name`; `path` names it in the error (`Processors[0].Name`).
@@ -13,16 +13,16 @@ pub fn validate(
     name: &str,
     value: &Value,
     path: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Invalid> {
     let Some(shape) = model.shape(service, name) else {
         return Ok(());
     };
-    let fail = |rule: String| Err(ApiError::bad_request(format!("{path}: {rule}")));
+    let fail = |rule: String| Err(Invalid::bad_request(format!("{path}: {rule}")));
     match (shape.kind.as_str(), value) {
         ("structure", Value::Object(fields)) => {
             for required in &shape.required {
                 if fields.get(required).is_none_or(Value::is_null) {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(Invalid::bad_request(format!(
                         "{}: missing, it is required",
                         join(path, required)
                     )));

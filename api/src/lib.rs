@@ -1,0 +1,45 @@
+//! The Chime SDK Messaging and Identity service models, vendored (`model/*.shapes.json`, copies of
+//! `../shared/reference/`), and what is driven by them alone: the router (method, path template,
+//! literal query → operation), the binder (labels, query, headers, JSON body → one input object named
+//! as the model names its members) and the validator (required members, types, lengths, ranges,
+//! patterns, enums, the member named in every refusal). chime-local serves requests with it; the admin
+//! functions check their input with the same rules before calling AWS.
+
+pub mod binding;
+pub mod model;
+pub mod validate;
+
+pub use model::{Model, ModelError, Operation, Service, Shape};
+
+/// Input the model refuses, or a request no operation matches. The message names what was wrong
+/// (a member, a query parameter, a header), never a value that could be message content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub kind: InvalidKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidKind {
+    /// The input breaks the model (a 400).
+    BadRequest,
+    /// No operation has this method, path and query (a 404).
+    NoRoute,
+}
+
+impl Invalid {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            kind: InvalidKind::BadRequest,
+            message: message.into(),
+        }
+    }
+
+    pub fn no_route(message: impl Into<String>) -> Self {
+        Self {
+            kind: InvalidKind::NoRoute,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! admin-api: every Chime SDK Messaging operation (and the identity operations a messaging backend
+//! needs) behind one Lambda — the service's own REST routes through an API Gateway HTTP API (payload
+//! 2.0), or direct invocation `{"Operation", "Input"}` for scripts and Step Functions — validated
+//! against the model before any call and made as the configured service user (see
+//! `chime_admin::api`). Configuration: `SERVICE_USER_ARN`, `ALLOWED_OPERATIONS`,
+//! `ALLOW_CALLER_BEARER`, `BATCH_CONCURRENCY`.
+
+use std::sync::Arc;
+
+use chime_admin::api::{AdminApi, AdminConfig, Failure};
+use chime_admin::{Clients, lambda};
+use chime_flow::config::Env;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+
+/// A direct invocation that failed: its error name is the Lambda error type Step Functions match on.
+#[derive(Debug)]
+struct AdminError(Failure);
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0.field {
+            Some(field) => write!(f, "{field}: {}", self.0.message),
+            None => f.write_str(&self.0.message),
+        }
+    }
+}
+
+impl std::error::Error for AdminError {}
+
+impl From<AdminError> for Diagnostic {
+    fn from(error: AdminError) -> Self {
+        Diagnostic {
+            error_type: error.0.error.clone(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct StartError(String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    chime_flow::telemetry::init_from_env();
+    let env = Env::from_process();
+    let model = chime_api::Model::load().map_err(|e| StartError(e.to_string()))?;
+    let config = AdminConfig::from_env(&env, &model).map_err(|e| StartError(e.to_string()))?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let api = Arc::new(AdminApi {
+        model,
+        clients: Clients::new(&sdk),
+        config,
+    });
+    tracing::info!(service_user = %api.config.service_user, "admin-api ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let api = Arc::clone(&api);
+        async move {
+            lambda::handle(&api, &event.payload)
+                .await
+                .map_err(AdminError)
+        }
+    }))
+    .await
+}
