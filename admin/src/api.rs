@@ -185,7 +185,12 @@ pub struct AdminApi {
     pub model: Model,
     pub clients: Clients,
     pub config: AdminConfig,
+    /// Where bulk onboarding puts its batches (the membership worker's queue), when configured.
+    pub queue: Option<std::sync::Arc<dyn crate::onboarding::Queue>>,
 }
+
+/// The operation of bulk onboarding, beyond the model: any number of members, queued in batches.
+pub const BULK_OPERATION: &str = "BulkCreateChannelMembership";
 
 impl AdminApi {
     /// Runs `operation` of the API with `input` as the service's JSON.
@@ -195,6 +200,9 @@ impl AdminApi {
         mut input: Map<String, Value>,
         extras: &Extras,
     ) -> Result<(u16, Value), Failure> {
+        if operation == BULK_OPERATION {
+            return self.bulk(input).await;
+        }
         let op = self.operation(operation)?;
         self.settle_bearer(op, &mut input, extras.bearer.as_deref())?;
         check_arn_kinds(&input)?;
@@ -219,6 +227,84 @@ impl AdminApi {
             },
         };
         Ok((status, output))
+    }
+
+    /// Bulk onboarding: the members checked against the model in batches of 100 (each member ARN
+    /// named when wrong), then queued for the membership worker; answered 202 with what was queued.
+    async fn bulk(&self, mut input: Map<String, Value>) -> Result<(u16, Value), Failure> {
+        let batch_op = self.operation("BatchCreateChannelMembership")?;
+        let queue = self.queue.as_ref().ok_or_else(|| {
+            Failure::new(
+                501,
+                "NotConfigured",
+                "bulk onboarding needs the membership worker's queue (QUEUE_URL)",
+            )
+        })?;
+        self.settle_bearer(batch_op, &mut input, None)?;
+        check_arn_kinds(&input)?;
+        let channel = input
+            .get("ChannelArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let members: Vec<String> = match input.get("MemberArns") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.as_str().map(str::to_owned).ok_or_else(|| Failure {
+                        field: Some(format!("MemberArns[{i}]")),
+                        ..Failure::new(400, "ValidationError", "must be a member ARN")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            _ => {
+                return Err(Failure {
+                    field: Some("MemberArns".into()),
+                    ..Failure::new(400, "ValidationError", "missing: the members to add")
+                });
+            }
+        };
+        let kind = input.get("Type").and_then(Value::as_str);
+        let sub = input.get("SubChannelId").and_then(Value::as_str);
+        let batches = crate::onboarding::split(&channel, &members, kind, sub);
+        // The same rules as a batch call, before anything is queued: nothing half-queued.
+        for (index, batch) in batches.iter().enumerate() {
+            let mut call = input.clone();
+            call.insert("MemberArns".into(), json!(batch.member_arns));
+            let Some(shape) = &batch_op.input else {
+                continue;
+            };
+            let checked = chime_api::validate::validate(
+                &self.model,
+                batch_op.service,
+                shape,
+                &Value::Object(call),
+                "",
+            );
+            if let Err(e) = checked {
+                let (field, message) = e
+                    .message
+                    .split_once(": ")
+                    .map_or((String::new(), e.message.clone()), |(f, m)| {
+                        (f.to_owned(), m.to_owned())
+                    });
+                return Err(Failure {
+                    field: Some(format!("{field} (batch {})", index + 1)),
+                    ..Failure::new(400, "ValidationError", message)
+                });
+            }
+        }
+        let count = batches.len();
+        let queued: usize = batches.iter().map(|b| b.member_arns.len()).sum();
+        queue
+            .enqueue(batches, std::time::Duration::ZERO)
+            .await
+            .map_err(|e| Failure::new(502, "QueueUnavailable", e.to_string()))?;
+        Ok((
+            202,
+            json!({"ChannelArn": channel, "Batches": count, "Members": queued}),
+        ))
     }
 
     fn operation(&self, name: &str) -> Result<&Operation, Failure> {

@@ -101,6 +101,34 @@ pub async fn handle_http(api: &AdminApi, event: &Value) -> Result<(u16, Option<V
         Some(text) => text.as_bytes().to_vec(),
     };
     let query = chime_api::binding::query_pairs(query).map_err(invalid)?;
+    // Bulk onboarding, beyond the model: POST /channels/{channelArn}/memberships/bulk.
+    if let Some(channel) = path
+        .strip_prefix("/channels/")
+        .and_then(|rest| rest.strip_suffix("/memberships/bulk"))
+        && method == "POST"
+    {
+        let mut input = match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(input)) => input,
+            _ => {
+                return Err(field_failure(
+                    "body",
+                    "must be a JSON object with MemberArns",
+                ));
+            }
+        };
+        let channel = chime_api::binding::decode(channel, false).map_err(invalid)?;
+        input.insert("ChannelArn".into(), json!(channel));
+        if let Some(bearer) = headers
+            .get("x-amz-chime-bearer")
+            .and_then(|v| v.to_str().ok())
+        {
+            input.insert("ChimeBearer".into(), json!(bearer));
+        }
+        let (status, output) = api
+            .run(crate::api::BULK_OPERATION, input, &Extras::default())
+            .await?;
+        return Ok((status, Some(output)));
+    }
     let (op, labels) =
         chime_api::binding::route(&api.model, method, path, &query).map_err(invalid)?;
     let input = chime_api::binding::bind(&api.model, op, &labels, &query, &headers, &body)

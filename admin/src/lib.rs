@@ -7,6 +7,8 @@
 pub mod api;
 pub mod json;
 pub mod lambda;
+pub mod onboarding;
+pub mod sqs;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;

@@ -79,6 +79,7 @@ async fn setup(users: usize, allowed: Allowed, caller_bearer: bool) -> Setup {
             caller_bearer,
             batch_concurrency: 4,
         },
+        queue: None,
     };
     Setup {
         running,
@@ -344,5 +345,82 @@ async fn a_read_only_deployment_refuses_writes_and_a_configured_one_honours_call
     .await
     .expect_err("never offered");
     assert_eq!(callback.status, 404);
+    setup.running.stop().await;
+}
+
+#[tokio::test]
+async fn bulk_onboarding_queues_batches_that_the_worker_path_adds() {
+    let mut setup = setup(150, Allowed::All, false).await;
+    let queue = std::sync::Arc::new(chime_admin::onboarding::MemoryQueue::default());
+    setup.api.queue = Some(queue.clone());
+    let created = handle(
+        &setup.api,
+        &json!({"Operation": "CreateChannel", "Input": {"AppInstanceArn": setup.instance,
+            "Name": "bulk", "Mode": "RESTRICTED"}}),
+    )
+    .await
+    .expect("a channel");
+    let channel = created["ChannelArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!("/channels/{}/memberships/bulk", percent_encode(&channel));
+    let mut members = setup.users.clone();
+    members.push("not-an-arn".into());
+    let (status, refused) = answer(
+        &setup,
+        http(
+            "POST",
+            &path,
+            "",
+            json!({}),
+            Some(json!({"MemberArns": members})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("MemberArns[")),
+        "{refused}"
+    );
+    assert!(
+        queue.take().is_none(),
+        "nothing queued when one member is wrong"
+    );
+
+    let (status, queued) = answer(
+        &setup,
+        http(
+            "POST",
+            &path,
+            "",
+            json!({}),
+            Some(json!({"MemberArns": setup.users})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(
+        (queued["Batches"].as_u64(), queued["Members"].as_u64()),
+        (Some(2), Some(150))
+    );
+    let done =
+        chime_admin::onboarding::drain(&setup.api, &queue, 2, std::time::Duration::from_secs(60))
+            .await
+            .expect("drained");
+    assert_eq!(done.added, 150);
+    let listed = handle(
+        &setup.api,
+        &json!({"Operation": "ListChannelMemberships", "MaxItems": 1000, "Input": {"ChannelArn": channel}}),
+    )
+    .await
+    .expect("the members");
+    assert_eq!(
+        listed["ChannelMemberships"].as_array().map(Vec::len),
+        Some(151),
+        "and the creator"
+    );
     setup.running.stop().await;
 }

@@ -1,7 +1,8 @@
 //! Fault injection for tests: per operation (or `*` for all), a throttling rate (429), an error rate
 //! (500), added latency, a rate of duplicate processor deliveries (the same CallbackId twice, as
 //! Chime's at-least-once delivery does), and `reject_first`: the next N requests answer 400, then
-//! the operation works again (a deterministic failure, e.g. of a processor's callback). Rates are
+//! the operation works again (a deterministic failure, e.g. of a processor's callback), and
+//! `rate_limit_tps`, a quota: requests beyond that many per second answer 429. Rates are
 //! probabilities in 0–1.
 
 use std::collections::BTreeMap;
@@ -17,6 +18,9 @@ pub struct FaultRule {
     pub latency_ms: u64,
     pub duplicate_rate: f64,
     pub reject_first: u64,
+    /// Requests per second the operation accepts (a token bucket holding one second's worth);
+    /// the rest answer 429, as a service quota does. 0 = unlimited.
+    pub rate_limit_tps: f64,
 }
 
 /// Rules by operation name; `*` applies to operations without their own rule.
@@ -57,6 +61,32 @@ impl Faults {
         }
     }
 
+    /// Takes one token from the operation's rate limit, if it has one: whether the request is over
+    /// the quota. `buckets` keeps each operation's tokens and when they were last filled.
+    pub fn over_quota(
+        &self,
+        operation: &str,
+        buckets: &mut BTreeMap<String, (f64, std::time::Instant)>,
+        now: std::time::Instant,
+    ) -> bool {
+        let Some(rate) = self
+            .rule(operation)
+            .map(|r| r.rate_limit_tps)
+            .filter(|r| *r > 0.0)
+        else {
+            return false;
+        };
+        let (tokens, filled) = buckets.entry(operation.to_owned()).or_insert((rate, now));
+        *tokens = (*tokens + now.duration_since(*filled).as_secs_f64() * rate).min(rate.max(1.0));
+        *filled = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            false
+        } else {
+            true
+        }
+    }
+
     /// Counts one request against the operation's `reject_first`; whether it is to be rejected.
     pub fn take_rejection(&mut self, operation: &str) -> bool {
         let key = if self.0.contains_key(operation) {
@@ -78,9 +108,15 @@ impl Faults {
             .is_some_and(|r| chance(r.duplicate_rate))
     }
 
-    /// Checks every rate is a probability.
+    /// Checks every rate is a probability and every quota a rate.
     pub fn check(&self) -> Result<(), String> {
         for (operation, rule) in &self.0 {
+            if !(rule.rate_limit_tps.is_finite() && rule.rate_limit_tps >= 0.0) {
+                return Err(format!(
+                    "{operation}.rate_limit_tps: {} is not a rate (0 = unlimited)",
+                    rule.rate_limit_tps
+                ));
+            }
             for (name, rate) in [
                 ("throttle_rate", rule.throttle_rate),
                 ("error_rate", rule.error_rate),
@@ -102,6 +138,25 @@ fn chance(rate: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limit_admits_its_rate_and_refuses_the_rest() {
+        let faults: Faults =
+            serde_json::from_str(r#"{"BatchCreateChannelMembership": {"rate_limit_tps": 10}}"#)
+                .unwrap();
+        let mut buckets = BTreeMap::new();
+        let start = std::time::Instant::now();
+        let admitted = (0..25)
+            .filter(|_| !faults.over_quota("BatchCreateChannelMembership", &mut buckets, start))
+            .count();
+        assert_eq!(admitted, 10, "one second's worth at once");
+        let later = start + Duration::from_millis(500);
+        let admitted = (0..25)
+            .filter(|_| !faults.over_quota("BatchCreateChannelMembership", &mut buckets, later))
+            .count();
+        assert_eq!(admitted, 5, "then the rate");
+        assert!(!faults.over_quota("ListChannels", &mut buckets, later));
+    }
 
     #[test]
     fn rules_fall_back_to_star_and_certainties_are_certain() {

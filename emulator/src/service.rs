@@ -93,6 +93,8 @@ pub struct Emulator {
     store: Store,
     config: Config,
     faults: Mutex<Faults>,
+    /// Token buckets of the operations with a `rate_limit_tps`.
+    quotas: Mutex<std::collections::BTreeMap<String, (f64, Instant)>>,
     invoker: OnceLock<Arc<dyn ProcessorInvoker>>,
     tokens: Tokens,
     /// Set when chime-local stops: open messaging sessions close.
@@ -105,6 +107,7 @@ impl Emulator {
             model: Model::load()?,
             store: Store::new(&config.region, &config.account),
             faults: Mutex::new(config.faults.clone()),
+            quotas: Mutex::new(std::collections::BTreeMap::new()),
             config,
             invoker: OnceLock::new(),
             tokens: Tokens::default(),
@@ -129,6 +132,11 @@ impl Emulator {
     pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
         faults.check()?;
         *self.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+        // A new quota starts with a full second's worth.
+        self.quotas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         Ok(())
     }
 
@@ -268,11 +276,18 @@ impl Emulator {
             .unwrap_or_else(|e| e.into_inner())
             .take_rejection(name);
         let faults = self.faults();
+        let over_quota = faults.over_quota(
+            name,
+            &mut self.quotas.lock().unwrap_or_else(|e| e.into_inner()),
+            Instant::now(),
+        );
         if let Some(delay) = faults.latency(name) {
             tokio::time::sleep(delay).await;
         }
         let injected = if rejected {
             Injected::Reject
+        } else if over_quota {
+            Injected::Throttle
         } else {
             faults.draw(name)
         };
@@ -396,8 +411,8 @@ impl Emulator {
     /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, `POST /_chime-local/events`
     /// (stage a processor event, see `ops::stage_event`) and `POST /_chime-local/clock`
     /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired) and
-    /// `POST /_chime-local/seed-messages` (history for load tests, see `ops::seed_messages`): for
-    /// tests and tools, unsigned.
+    /// `POST /_chime-local/seed-messages` and `/_chime-local/seed-users` (history and populations for
+    /// load tests, see `ops::seed_messages`, `ops::seed_users`): for tests and tools, unsigned.
     fn control(&self, method: &Method, path: &str, body: &[u8]) -> Response {
         match (method.as_str(), path) {
             ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
@@ -424,6 +439,10 @@ impl Emulator {
                     Err(e) => e.into_response(),
                 }
             }
+            ("POST", "/_chime-local/seed-users") => match ops::seed_users(&self.store, body) {
+                Ok(summary) => axum::Json(summary).into_response(),
+                Err(e) => e.into_response(),
+            },
             ("POST", "/_chime-local/seed-messages") => {
                 match ops::seed_messages(&self.store, body) {
                     Ok(summary) => axum::Json(summary).into_response(),

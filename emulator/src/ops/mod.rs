@@ -27,7 +27,7 @@ use crate::model::{Model, Service};
 use crate::store::{Millis, Store};
 
 pub use flows::apply_invocation_failure;
-pub use seed::seed_messages;
+pub use seed::{seed_messages, seed_users};
 pub use staged::stage_event;
 
 /// A validated input object with typed accessors.

@@ -1,6 +1,7 @@
-//! Seeding history: `POST /_chime-local/seed-messages` puts `Count` SENT messages from `SenderArn`
-//! into a channel at once, so that load tests and benchmarks can start from a channel holding a
-//! million messages without sending them one by one.
+//! Seeding: `POST /_chime-local/seed-messages` puts `Count` SENT messages from `SenderArn` into a
+//! channel at once, and `POST /_chime-local/seed-users` makes `Count` app instance users
+//! (`PREFIX0`, `PREFIX1`…), so that load tests start from a channel holding a million messages or
+//! an app instance of a hundred thousand users without making them one by one.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -59,4 +60,50 @@ pub fn seed_messages(store: &Store, body: &[u8]) -> Result<Value, ApiError> {
     }
     channel.last_message = Some(at);
     Ok(json!({"Seeded": seed.count, "MessageCount": channel.message_count()}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct SeedUsers {
+    app_instance_arn: String,
+    prefix: String,
+    count: u64,
+}
+
+pub fn seed_users(store: &Store, body: &[u8]) -> Result<Value, ApiError> {
+    let seed: SeedUsers = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("seed-users: {e}")))?;
+    if seed.count > MAX_SEED {
+        return Err(ApiError::bad_request(format!(
+            "Count: {} is more than {MAX_SEED} per call",
+            seed.count
+        )));
+    }
+    if seed.prefix.is_empty()
+        || !seed
+            .prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
+        return Err(ApiError::bad_request(
+            "Prefix: letters, digits and -_.@ only, not empty",
+        ));
+    }
+    let instance = store.instance(&seed.app_instance_arn)?;
+    let mut instance = lock(&instance);
+    let at = now();
+    let mut created = 0;
+    for n in 0..seed.count {
+        let id = format!("{}{n}", seed.prefix);
+        let arn = format!("{}/user/{id}", instance.arn);
+        if !instance.users.contains_key(&arn) {
+            instance
+                .users
+                .insert(arn.clone(), crate::store::User::new(&arn, &id, at));
+            created += 1;
+        }
+    }
+    Ok(
+        json!({"Seeded": created, "UserArnPrefix": format!("{}/user/{}", instance.arn, seed.prefix)}),
+    )
 }

@@ -3,7 +3,7 @@
 //! 2.0), or direct invocation `{"Operation", "Input"}` for scripts and Step Functions — validated
 //! against the model before any call and made as the configured service user (see
 //! `chime_admin::api`). Configuration: `SERVICE_USER_ARN`, `ALLOWED_OPERATIONS`,
-//! `ALLOW_CALLER_BEARER`, `BATCH_CONCURRENCY`.
+//! `ALLOW_CALLER_BEARER`, `BATCH_CONCURRENCY`, and `QUEUE_URL` for bulk onboarding.
 
 use std::sync::Arc;
 
@@ -48,6 +48,24 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// The membership worker's queue, when `QUEUE_URL` (and `DEAD_LETTER_QUEUE_URL`) are set: bulk
+/// onboarding puts its batches there.
+fn queue(
+    env: &Env,
+    sdk: &aws_config::SdkConfig,
+) -> Option<Arc<dyn chime_admin::onboarding::Queue>> {
+    let queue_url = env.get("QUEUE_URL")?.to_owned();
+    let dead_letter_url = env
+        .get("DEAD_LETTER_QUEUE_URL")
+        .unwrap_or_default()
+        .to_owned();
+    Some(Arc::new(chime_admin::sqs::SqsQueue::new(
+        sdk,
+        queue_url,
+        dead_letter_url,
+    )))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     chime_flow::telemetry::init_from_env();
@@ -59,6 +77,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         model,
         clients: Clients::new(&sdk),
         config,
+        queue: queue(&env, &sdk),
     });
     tracing::info!(service_user = %api.config.service_user, "admin-api ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -1,0 +1,205 @@
+//! 100,000 members into an elastic channel through the worker path (split into batches of 100 on a
+//! queue, drained by eight membership workers) against chime-local with its quota on
+//! BatchCreateChannelMembership — every member ends in exactly one sub-channel, none lost, none
+//! duplicated, and the ones that cannot be added are dead-lettered with their reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chime_admin::Clients;
+use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
+use chime_api::Model;
+use chime_local::faults::{FaultRule, Faults};
+use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+
+const MEMBERS: usize = 100_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_members_through_the_worker_path_under_a_quota() {
+    let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("chime-local starts");
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&running.endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            LOCAL_ACCESS_KEY_ID,
+            LOCAL_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let clients = Clients::new(&sdk);
+    let instance = clients
+        .identity
+        .create_app_instance()
+        .name("onboarding")
+        .send()
+        .await
+        .expect("CreateAppInstance")
+        .app_instance_arn
+        .unwrap_or_default();
+    let service_user = clients
+        .identity
+        .create_app_instance_user()
+        .app_instance_arn(&instance)
+        .app_instance_user_id("service")
+        .name("service")
+        .send()
+        .await
+        .expect("CreateAppInstanceUser")
+        .app_instance_user_arn
+        .unwrap_or_default();
+    clients
+        .identity
+        .create_app_instance_admin()
+        .app_instance_arn(&instance)
+        .app_instance_admin_arn(&service_user)
+        .send()
+        .await
+        .expect("CreateAppInstanceAdmin");
+    let seeded = chime_local::sample_events::post(
+        &running.endpoint,
+        "/_chime-local/seed-users",
+        &serde_json::json!({"AppInstanceArn": instance, "Prefix": "m", "Count": MEMBERS}),
+    )
+    .await
+    .expect("seed-users");
+    assert_eq!(seeded.1["Seeded"], MEMBERS);
+    let channel = clients
+        .messaging
+        .create_channel()
+        .app_instance_arn(&instance)
+        .name("everyone")
+        .chime_bearer(&service_user)
+        .mode(aws_sdk_chimesdkmessaging::types::ChannelMode::Restricted)
+        .elastic_channel_configuration(
+            aws_sdk_chimesdkmessaging::types::ElasticChannelConfiguration::builder()
+                .maximum_sub_channels(1000)
+                .target_memberships_per_sub_channel(1000)
+                .minimum_membership_percentage(1)
+                .build()
+                .expect("a configuration"),
+        )
+        .send()
+        .await
+        .expect("CreateChannel")
+        .channel_arn
+        .unwrap_or_default();
+
+    // The quota: 200 batch calls a second (20,000 members/s), so the workers meet it many times.
+    running
+        .emulator
+        .set_faults(Faults(BTreeMap::from([(
+            "BatchCreateChannelMembership".to_owned(),
+            FaultRule {
+                rate_limit_tps: 200.0,
+                ..FaultRule::default()
+            },
+        )])))
+        .expect("a quota");
+    let mut members: Vec<String> = (0..MEMBERS)
+        .map(|n| format!("{instance}/user/m{n}"))
+        .collect();
+    // Two that can never be added, and every thousandth member asked for twice.
+    members.push(format!("{instance}/user/nobody"));
+    members.push(format!(
+        "{}/user/elsewhere",
+        instance.replace("app-instance/", "app-instance/other-")
+    ));
+    members.extend(
+        (0..MEMBERS)
+            .step_by(1000)
+            .map(|n| format!("{instance}/user/m{n}")),
+    );
+    let api = AdminApi {
+        model: Model::load().expect("the models load"),
+        clients: clients.clone(),
+        config: AdminConfig {
+            service_user: service_user.clone(),
+            allowed: Allowed::All,
+            caller_bearer: false,
+            batch_concurrency: 4,
+        },
+        queue: None,
+    };
+    let queue = MemoryQueue::default();
+    let batches = split(&channel, &members, None, None);
+    assert_eq!(batches.len(), 1001);
+    queue
+        .enqueue(batches, Duration::ZERO)
+        .await
+        .expect("queued");
+    let delivered = drain(&api, &queue, 8, Duration::from_secs(600))
+        .await
+        .expect("drained");
+    assert_eq!(delivered.added, MEMBERS, "{delivered:?}");
+
+    let dead = queue.dead.lock().map(|d| d.clone()).unwrap_or_default();
+    let dead_members: BTreeSet<&str> = dead.iter().map(|d| d.member_arn.as_str()).collect();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert!(dead_members.contains(format!("{instance}/user/nobody").as_str()));
+    assert!(
+        dead.iter()
+            .all(|d| !d.error_code.is_empty() && !d.reason.is_empty())
+    );
+    running
+        .emulator
+        .set_faults(Faults::default())
+        .expect("no quota");
+
+    // Every member in exactly one sub-channel: the sub-channel counts add up, and listing each
+    // sub-channel finds every member once.
+    let subs: Vec<_> = clients
+        .messaging
+        .list_sub_channels()
+        .channel_arn(&channel)
+        .chime_bearer(&service_user)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("ListSubChannels")
+        .into_iter()
+        .flat_map(|page| page.sub_channels.unwrap_or_default())
+        .collect();
+    let mut counted = 0;
+    let mut seen = BTreeSet::new();
+    let mut duplicates = 0;
+    for sub in subs {
+        counted += sub.membership_count().unwrap_or_default() as usize;
+        let id = sub.sub_channel_id().unwrap_or_default().to_owned();
+        let pages = clients
+            .messaging
+            .list_channel_memberships()
+            .channel_arn(&channel)
+            .chime_bearer(&service_user)
+            .sub_channel_id(id)
+            .max_results(50)
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListChannelMemberships");
+        for member in pages
+            .into_iter()
+            .flat_map(|p| p.channel_memberships.unwrap_or_default())
+        {
+            let arn = member.member.and_then(|m| m.arn).unwrap_or_default();
+            if !seen.insert(arn) {
+                duplicates += 1;
+            }
+        }
+    }
+    running.stop().await;
+    assert_eq!(counted, MEMBERS, "sub-channel counts");
+    assert_eq!(duplicates, 0, "no member in two sub-channels");
+    assert_eq!(seen.len(), MEMBERS, "none lost");
+    println!(
+        "100,000 members: {} calls, {} re-queued, {} already members, {} dead-lettered",
+        delivered.calls, delivered.requeued, delivered.already, delivered.dead
+    );
+}
