@@ -152,6 +152,12 @@ fn every_function_package_is_deployed_arm64_on_al2023_built_by_cargo_lambda() {
     }
 }
 
+/// `!GetAtt X.Arn` of one of this stack's queues.
+fn is_stack_queue(value: &Value) -> bool {
+    matches!(tagged(value), Some((tag, inner)) if tag == "!GetAtt"
+        && matches!(text(inner), Some("MembershipQueue.Arn" | "MembershipDeadLetterQueue.Arn")))
+}
+
 #[test]
 fn no_wildcard_action_or_resource_anywhere() {
     let template = template();
@@ -159,8 +165,12 @@ fn no_wildcard_action_or_resource_anywhere() {
         for statement in statements(function) {
             for action in as_list(&statement["Action"]) {
                 let action = text(action).unwrap_or_default();
+                let sqs_on_our_queues = action == "sqs:SendMessage"
+                    && as_list(&statement["Resource"])
+                        .into_iter()
+                        .all(is_stack_queue);
                 assert!(
-                    !action.contains('*') && action.starts_with("chime:"),
+                    !action.contains('*') && (action.starts_with("chime:") || sqs_on_our_queues),
                     "{name}: action {action:?}"
                 );
             }
@@ -264,4 +274,54 @@ fn the_flow_runs_the_pipeline_and_the_setup_wires_the_flow() {
     ] {
         assert!(!template["Outputs"][output].is_null(), "output {output}");
     }
+}
+
+/// The admin API may call exactly the operations it offers (`chime_admin::api::offered`, from the
+/// model), on this app instance and what it holds; GetMessagingSessionEndpoint needs a `*` resource
+/// and is left out (a client's call, not a backend's).
+#[test]
+fn the_admin_api_may_call_exactly_the_operations_it_offers() {
+    let template = template();
+    let function = &template["Resources"]["AdminApiFunction"];
+    let granted_statements = statements(function);
+    let chime = granted_statements
+        .iter()
+        .find(|s| text(&s["Sid"]) == Some("TheOperationsTheApiOffersOnTheAppInstance"))
+        .expect("the chime statement");
+    let mut granted: Vec<String> = as_list(&chime["Action"])
+        .into_iter()
+        .filter_map(text)
+        .map(|a| a.trim_start_matches("chime:").to_owned())
+        .collect();
+    granted.sort();
+    let model = chime_api::Model::load().expect("the models load");
+    let mut offered: Vec<String> = chime_admin::api::offered(&model)
+        .into_iter()
+        .filter(|op| *op != "GetMessagingSessionEndpoint")
+        .map(str::to_owned)
+        .collect();
+    offered.sort();
+    assert_eq!(granted, offered);
+    let resources = as_list(&chime["Resource"]);
+    assert!(is_app_instance(resources[0]), "the app instance");
+    let (tag, sub) = tagged(resources[1]).expect("a !Sub resource");
+    assert_eq!(tag, "!Sub");
+    let parts = sub.as_sequence().expect("!Sub [pattern, variables]");
+    assert_eq!(text(&parts[0]), Some("${Instance}/*"));
+    assert!(is_app_instance(&parts[1]["Instance"]));
+    let worker = &template["Resources"]["MembershipWorkerFunction"];
+    let actions: Vec<&str> = statements(worker)
+        .iter()
+        .flat_map(|s| as_list(&s["Action"]))
+        .filter_map(text)
+        .collect();
+    assert_eq!(
+        actions,
+        ["chime:BatchCreateChannelMembership", "sqs:SendMessage"]
+    );
+    assert_eq!(
+        text(&template["Resources"]["AdminHttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"]),
+        Some("AWS_IAM"),
+        "the admin API is not open to the internet"
+    );
 }
