@@ -3,7 +3,9 @@
 //! changes before removals, and must succeed — so every generated arm sets its input, reaches the
 //! wire and reads its output.
 
-use chime_admin::{CallError, Clients, call};
+use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+use chime_admin::lambda::handle;
+use chime_admin::{Clients, call};
 use chime_api::{Model, Service};
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use serde_json::{Map, Value, json};
@@ -225,8 +227,18 @@ async fn sdk_call(
         .unwrap_or_else(|e| panic!("set-up {operation}: {e}"))
 }
 
-#[tokio::test]
-async fn every_operation_of_both_models_succeeds_through_the_generated_calls() {
+/// How the sweep reaches an operation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// `chime_admin::call`: the generated SDK call, every operation of both models.
+    Sdk,
+    /// The admin API by direct invocation `{"Operation", "Input"}`.
+    Direct,
+    /// The admin API by an HTTP API event on the service's own route.
+    Http,
+}
+
+async fn sweep(entry: Entry) {
     let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
         .await
         .expect("chime-local starts");
@@ -244,8 +256,99 @@ async fn every_operation_of_both_models_succeeds_through_the_generated_calls() {
         .await;
     let clients = Clients::new(&sdk);
     let model = Model::load().expect("the models load");
-    let m = &model;
-    let c = &clients;
+    let world = world(&model, &clients).await;
+    let api = AdminApi {
+        model: Model::load().expect("the models load"),
+        clients: clients.clone(),
+        config: AdminConfig {
+            service_user: world.admin.clone(),
+            allowed: Allowed::All,
+            caller_bearer: false,
+            batch_concurrency: 4,
+        },
+        queue: None,
+    };
+    let offered = chime_admin::api::offered(&model);
+    let mut operations: Vec<(Service, String)> = model
+        .operations
+        .iter()
+        .filter(|op| op.name != "ChannelFlowCallback")
+        .filter(|op| {
+            entry == Entry::Sdk
+                || (offered.contains(op.name.as_str())
+                    && (op.service == Service::Messaging
+                        || chime_admin::api::IDENTITY_OPERATIONS.contains(&op.name.as_str())))
+        })
+        .map(|op| (op.service, op.name.clone()))
+        .collect();
+    operations
+        .sort_by_key(|(service, name)| (rank(name), *service == Service::Identity, name.clone()));
+    let mut failures = Vec::new();
+    for (service, operation) in &operations {
+        let given = with_bearer(
+            &model,
+            *service,
+            operation,
+            &world,
+            input(&world, operation),
+        );
+        let outcome: Result<(), String> = match entry {
+            Entry::Sdk => call(&model, &clients, *service, operation, &given)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Entry::Direct => handle(&api, &json!({"Operation": operation, "Input": given}))
+                .await
+                .map(|_| ())
+                .map_err(|f| format!("{} {}: {:?} {}", f.status, f.error, f.field, f.message)),
+            Entry::Http => {
+                let op = model.operation(*service, operation).expect("in the model");
+                let request = chime_api::binding::request(&model, op, &given);
+                let headers: Map<String, Value> = request
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                let event = json!({"version": "2.0", "rawPath": request.path, "rawQueryString": request.query,
+                    "headers": headers, "requestContext": {"http": {"method": request.method}},
+                    "body": (!request.body.is_empty()).then(|| Value::Object(request.body.clone()).to_string()),
+                    "isBase64Encoded": false});
+                match handle(&api, &event).await {
+                    Ok(answer)
+                        if answer["statusCode"]
+                            .as_u64()
+                            .is_some_and(|s| (200..300).contains(&s)) =>
+                    {
+                        Ok(())
+                    }
+                    Ok(answer) => Err(format!("HTTP {}: {}", answer["statusCode"], answer["body"])),
+                    Err(f) => Err(f.message),
+                }
+            }
+        };
+        if let Err(error) = outcome {
+            failures.push(format!("{service:?} {operation}: {error}"));
+        }
+    }
+    running.stop().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {} operations failed:\n{}",
+        failures.len(),
+        operations.len(),
+        failures.join("\n")
+    );
+    let expected = if entry == Entry::Sdk {
+        80
+    } else {
+        offered.len()
+    };
+    assert_eq!(operations.len(), expected);
+}
+
+async fn world(model: &Model, clients: &Clients) -> World {
+    let m = model;
+    let c = clients;
     let text = |v: &Value, name: &str| v[name].as_str().unwrap_or_default().to_owned();
     let instance = text(
         &sdk_call(
@@ -319,7 +422,7 @@ async fn every_operation_of_both_models_succeeds_through_the_generated_calls() {
     let endpoint = text(&sdk_call(m, c, Service::Identity, "RegisterAppInstanceUserEndpoint", json!({
         "AppInstanceUserArn": member, "Type": "APNS", "ResourceArn": "arn:aws:mobiletargeting:us-east-1:123456789012:apps/app",
         "EndpointAttributes": {"DeviceToken": "device"}})).await, "EndpointId");
-    let world = World {
+    World {
         instance,
         admin,
         member,
@@ -330,48 +433,20 @@ async fn every_operation_of_both_models_succeeds_through_the_generated_calls() {
         message,
         bot,
         endpoint,
-    };
-
-    let mut sweep: Vec<(Service, String)> = model
-        .operations
-        .iter()
-        .filter(|op| op.name != "ChannelFlowCallback")
-        .map(|op| (op.service, op.name.clone()))
-        .collect();
-    sweep.sort_by_key(|(service, name)| (rank(name), *service == Service::Identity, name.clone()));
-    let mut failures = Vec::new();
-    for (service, operation) in &sweep {
-        let given = with_bearer(
-            &model,
-            *service,
-            operation,
-            &world,
-            input(&world, operation),
-        );
-        match call(&model, &clients, *service, operation, &given).await {
-            Ok(_) => {}
-            Err(
-                error @ (CallError::Service { .. }
-                | CallError::Validation { .. }
-                | CallError::Invalid(_)
-                | CallError::Transport(_)
-                | CallError::UnknownOperation(_)),
-            ) => {
-                failures.push(format!("{service:?} {operation}: {error}"));
-            }
-        }
     }
-    running.stop().await;
-    assert!(
-        failures.is_empty(),
-        "{} of {} operations failed:\n{}",
-        failures.len(),
-        sweep.len(),
-        failures.join("\n")
-    );
-    assert_eq!(
-        sweep.len(),
-        80,
-        "81 operations but ChannelFlowCallback (covered by the processors' tests)"
-    );
+}
+
+#[tokio::test]
+async fn every_operation_of_both_models_succeeds_through_the_generated_calls() {
+    sweep(Entry::Sdk).await;
+}
+
+#[tokio::test]
+async fn every_offered_operation_succeeds_by_direct_invocation() {
+    sweep(Entry::Direct).await;
+}
+
+#[tokio::test]
+async fn every_offered_operation_succeeds_on_its_http_route() {
+    sweep(Entry::Http).await;
 }
