@@ -17,7 +17,6 @@ use chime_admin::Clients;
 use chime_admin::api::{AdminApi, AdminConfig, Allowed};
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
 use chime_local::faults::{FaultRule, Faults};
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
 fn arg(name: &str, default: usize) -> Result<usize, String> {
     let args: Vec<String> = std::env::args().collect();
@@ -39,18 +38,9 @@ async fn main() -> Result<(), String> {
     let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
         .await
         .map_err(|e| e.to_string())?;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&running.endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        // The workers pace themselves on throttling; the SDK's own retries would wait on top.
+    // The workers pace themselves on throttling; the SDK's own retries would wait on top.
+    let sdk = chime_local::demo::local_config(&running.endpoint, "us-east-1")
         .retry_config(aws_config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            LOCAL_ACCESS_KEY_ID,
-            LOCAL_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "bench",
-        ))
         .load()
         .await;
     let clients = Clients::new(&sdk);

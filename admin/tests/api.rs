@@ -5,12 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use chime_admin::Clients;
-use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+mod common;
+
+use chime_admin::api::{AdminApi, Allowed};
 use chime_admin::lambda::handle;
-use chime_api::Model;
 use chime_flow::callback::percent_encode;
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use serde_json::{Value, json};
 
 struct Setup {
@@ -21,66 +20,15 @@ struct Setup {
 }
 
 async fn setup(users: usize, allowed: Allowed, caller_bearer: bool) -> Setup {
-    let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("chime-local starts");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&running.endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            LOCAL_ACCESS_KEY_ID,
-            LOCAL_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    let clients = Clients::new(&config);
-    let instance = clients
-        .identity
-        .create_app_instance()
-        .name("admin-api")
-        .send()
-        .await
-        .expect("CreateAppInstance")
-        .app_instance_arn
-        .unwrap_or_default();
+    let (running, clients) = common::local().await;
+    let (instance, service_user) = common::instance_with_admin(&clients, "admin-api").await;
     let mut arns = Vec::new();
-    for id in std::iter::once("service".to_owned()).chain((0..users).map(|i| format!("user{i}"))) {
-        let arn = clients
-            .identity
-            .create_app_instance_user()
-            .app_instance_arn(&instance)
-            .app_instance_user_id(&id)
-            .name(&id)
-            .send()
-            .await
-            .expect("CreateAppInstanceUser")
-            .app_instance_user_arn
-            .unwrap_or_default();
-        arns.push(arn);
+    for i in 0..users {
+        arns.push(common::user(&clients, &instance, &format!("user{i}")).await);
     }
-    let service_user = arns.remove(0);
-    clients
-        .identity
-        .create_app_instance_admin()
-        .app_instance_arn(&instance)
-        .app_instance_admin_arn(&service_user)
-        .send()
-        .await
-        .expect("CreateAppInstanceAdmin");
-    let api = AdminApi {
-        model: Model::load().expect("the models load"),
-        clients,
-        config: AdminConfig {
-            service_user,
-            allowed,
-            caller_bearer,
-            batch_concurrency: 4,
-        },
-        queue: None,
-    };
+    let mut api = common::admin_api(&clients, &service_user);
+    api.config.allowed = allowed;
+    api.config.caller_bearer = caller_bearer;
     Setup {
         running,
         api,

@@ -3,9 +3,10 @@
 //! come back as it; validation refuses bad input before anything is sent; Chime's errors keep their
 //! status and code.
 
+mod common;
+
 use chime_admin::{CallError, Clients, call};
 use chime_api::{Model, Service};
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use serde_json::{Map, Value, json};
 
 struct Admin {
@@ -16,26 +17,11 @@ struct Admin {
 
 impl Admin {
     async fn start() -> Self {
-        let running =
-            chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
-                .await
-                .expect("chime-local starts");
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&running.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                LOCAL_ACCESS_KEY_ID,
-                LOCAL_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "test",
-            ))
-            .load()
-            .await;
+        let (running, clients) = common::local().await;
         Self {
             running,
             model: Model::load().expect("the models load"),
-            clients: Clients::new(&config),
+            clients,
         }
     }
 

@@ -3,11 +3,11 @@
 //! changes before removals, and must succeed — so every generated arm sets its input, reaches the
 //! wire and reads its output.
 
-use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+mod common;
+
 use chime_admin::lambda::handle;
 use chime_admin::{Clients, call};
 use chime_api::{Model, Service};
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use serde_json::{Map, Value, json};
 
 /// The resources the sweep acts on.
@@ -239,35 +239,10 @@ enum Entry {
 }
 
 async fn sweep(entry: Entry) {
-    let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("chime-local starts");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&running.endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            LOCAL_ACCESS_KEY_ID,
-            LOCAL_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    let clients = Clients::new(&sdk);
+    let (running, clients) = common::local().await;
     let model = Model::load().expect("the models load");
     let world = world(&model, &clients).await;
-    let api = AdminApi {
-        model: Model::load().expect("the models load"),
-        clients: clients.clone(),
-        config: AdminConfig {
-            service_user: world.admin.clone(),
-            allowed: Allowed::All,
-            caller_bearer: false,
-            batch_concurrency: 4,
-        },
-        queue: None,
-    };
+    let api = common::admin_api(&clients, &world.admin);
     let offered = chime_admin::api::offered(&model);
     let mut operations: Vec<(Service, String)> = model
         .operations

@@ -6,61 +6,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use chime_admin::Clients;
-use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+mod common;
+
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
-use chime_api::Model;
 use chime_local::faults::{FaultRule, Faults};
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
 const MEMBERS: usize = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_members_through_the_worker_path_under_a_quota() {
-    let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("chime-local starts");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&running.endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            LOCAL_ACCESS_KEY_ID,
-            LOCAL_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    let clients = Clients::new(&sdk);
-    let instance = clients
-        .identity
-        .create_app_instance()
-        .name("onboarding")
-        .send()
-        .await
-        .expect("CreateAppInstance")
-        .app_instance_arn
-        .unwrap_or_default();
-    let service_user = clients
-        .identity
-        .create_app_instance_user()
-        .app_instance_arn(&instance)
-        .app_instance_user_id("service")
-        .name("service")
-        .send()
-        .await
-        .expect("CreateAppInstanceUser")
-        .app_instance_user_arn
-        .unwrap_or_default();
-    clients
-        .identity
-        .create_app_instance_admin()
-        .app_instance_arn(&instance)
-        .app_instance_admin_arn(&service_user)
-        .send()
-        .await
-        .expect("CreateAppInstanceAdmin");
+    let (running, clients) = common::local().await;
+    let (instance, service_user) = common::instance_with_admin(&clients, "onboarding").await;
     let seeded = chime_local::sample_events::post(
         &running.endpoint,
         "/_chime-local/seed-users",
@@ -115,17 +71,7 @@ async fn a_hundred_thousand_members_through_the_worker_path_under_a_quota() {
             .step_by(1000)
             .map(|n| format!("{instance}/user/m{n}")),
     );
-    let api = AdminApi {
-        model: Model::load().expect("the models load"),
-        clients: clients.clone(),
-        config: AdminConfig {
-            service_user: service_user.clone(),
-            allowed: Allowed::All,
-            caller_bearer: false,
-            batch_concurrency: 4,
-        },
-        queue: None,
-    };
+    let api = common::admin_api(&clients, &service_user);
     let queue = MemoryQueue::default();
     let batches = split(&channel, &members, None, None);
     assert_eq!(batches.len(), 1001);

@@ -54,9 +54,10 @@ pub struct Row {
     pub millis: Option<u128>,
 }
 
-/// SDK clients for an endpoint, signed with chime-local's credentials.
-pub async fn clients(endpoint: &str, region: &str) -> (messaging::Client, identity::Client) {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The SDK configuration for an endpoint of chime-local, signed with its credentials (callers may
+/// add to it before `load()`, e.g. a retry configuration).
+pub fn local_config(endpoint: &str, region: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(region.to_owned()))
         .credentials_provider(aws_credential_types::Credentials::new(
@@ -66,8 +67,11 @@ pub async fn clients(endpoint: &str, region: &str) -> (messaging::Client, identi
             None,
             "chime-local",
         ))
-        .load()
-        .await;
+}
+
+/// SDK clients for an endpoint, signed with chime-local's credentials.
+pub async fn clients(endpoint: &str, region: &str) -> (messaging::Client, identity::Client) {
+    let config = local_config(endpoint, region).load().await;
     (
         messaging::Client::new(&config),
         identity::Client::new(&config),

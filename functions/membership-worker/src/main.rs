@@ -118,7 +118,6 @@ mod tests {
     use super::*;
     use chime_admin::api::Allowed;
     use chime_admin::onboarding::MemoryQueue;
-    use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
     use serde_json::json;
 
     /// An SQS event as Lambda delivers it: a good batch is added, an unreadable message is reported
@@ -129,16 +128,7 @@ mod tests {
             chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
                 .await
                 .expect("chime-local starts");
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&running.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                LOCAL_ACCESS_KEY_ID,
-                LOCAL_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "test",
-            ))
+        let sdk = chime_local::demo::local_config(&running.endpoint, "us-east-1")
             .load()
             .await;
         let clients = Clients::new(&sdk);
