@@ -256,8 +256,8 @@ pub fn load_section(settings: &Settings, load: &Load) -> String {
     let _ = writeln!(
         out,
         "Release `chime-local serve` pinned to core 0 (HTTP, store, WebSocket and the in-process \
-         flow-pipeline processor, whose callbacks go through HTTP and the SDK as a Lambda's do, all \
-         run there), this load generator pinned to core 1, loopback. Each worker sends with the SDK \
+         flow-pipeline processor, whose callbacks are handed to ChannelFlowCallback in-process, the \
+         default, all run there), this load generator pinned to core 1, loopback. Each worker sends with the SDK \
          and the message is settled when the sender's messaging WebSocket session receives \
          `CREATE_CHANNEL_MESSAGE` (passed the flow) or `DENIED_CREATE_CHANNEL_MESSAGE`; one message \
          in ten is denied. {} messages per level, at most {} s.\n",
