@@ -104,16 +104,21 @@ impl AdminConfig {
     }
 }
 
-/// Every operation the API offers: all of Messaging but ChannelFlowCallback, and the identity
+/// Whether the API offers `op`: all of Messaging but ChannelFlowCallback, and the identity
 /// operations a messaging backend needs.
+pub fn offers(op: &Operation) -> bool {
+    match op.service {
+        Service::Messaging => !EXCLUDED.contains(&op.name.as_str()),
+        Service::Identity => IDENTITY_OPERATIONS.contains(&op.name.as_str()),
+    }
+}
+
+/// Every operation the API offers, by name.
 pub fn offered(model: &Model) -> BTreeSet<&str> {
     model
         .operations
         .iter()
-        .filter(|op| match op.service {
-            Service::Messaging => !EXCLUDED.contains(&op.name.as_str()),
-            Service::Identity => IDENTITY_OPERATIONS.contains(&op.name.as_str()),
-        })
+        .filter(|op| offers(op))
         .map(|op| op.name.as_str())
         .collect()
 }
@@ -283,15 +288,14 @@ impl AdminApi {
                 "",
             );
             if let Err(e) = checked {
-                let (field, message) = e
-                    .message
-                    .split_once(": ")
-                    .map_or((String::new(), e.message.clone()), |(f, m)| {
-                        (f.to_owned(), m.to_owned())
-                    });
+                let (field, problem) = e.field_and_problem();
                 return Err(Failure {
-                    field: Some(format!("{field} (batch {})", index + 1)),
-                    ..Failure::new(400, "ValidationError", message)
+                    field: Some(format!(
+                        "{} (batch {})",
+                        field.unwrap_or_default(),
+                        index + 1
+                    )),
+                    ..Failure::new(400, "ValidationError", problem)
                 });
             }
         }
@@ -312,7 +316,7 @@ impl AdminApi {
             .model
             .operations
             .iter()
-            .find(|op| op.name == name && offered(&self.model).contains(name))
+            .find(|op| op.name == name && offers(op))
             .ok_or_else(|| {
                 Failure::new(
                     404,

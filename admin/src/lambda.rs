@@ -160,12 +160,8 @@ fn invalid(error: chime_api::Invalid) -> Failure {
         chime_api::InvalidKind::NoRoute => (404, "UnknownRoute"),
         chime_api::InvalidKind::BadRequest => (400, "ValidationError"),
     };
-    let (field, message) = match error.message.split_once(": ") {
-        Some((field, message)) if !field.contains(' ') => {
-            (Some(field.to_owned()), message.to_owned())
-        }
-        _ => (None, error.message.clone()),
-    };
+    let (field, problem) = error.field_and_problem();
+    let (field, message) = (field.map(str::to_owned), problem.to_owned());
     Failure {
         status,
         error: error_name.into(),

@@ -102,13 +102,11 @@ pub async fn call(
     if let Some(shape) = &op.input {
         let value = Value::Object(input.clone());
         chime_api::validate::validate(model, service, shape, &value, "").map_err(|e| {
-            let (field, message) = e
-                .message
-                .split_once(": ")
-                .map_or((String::new(), e.message.clone()), |(f, m)| {
-                    (f.to_owned(), m.to_owned())
-                });
-            CallError::Validation { field, message }
+            let (field, problem) = e.field_and_problem();
+            CallError::Validation {
+                field: field.unwrap_or_default().to_owned(),
+                message: problem.to_owned(),
+            }
         })?;
     }
     let call = match service {

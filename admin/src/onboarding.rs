@@ -119,6 +119,16 @@ pub struct Delivered {
     pub calls: usize,
 }
 
+impl Delivered {
+    fn add(&mut self, other: Delivered) {
+        self.added += other.added;
+        self.already += other.already;
+        self.requeued += other.requeued;
+        self.dead += other.dead;
+        self.calls += other.calls;
+    }
+}
+
 /// Full-jitter exponential backoff: a random wait up to `base × 2^step`, at most `cap`.
 fn backoff(base: Duration, step: u32, cap: Duration) -> Duration {
     let ceiling = base.saturating_mul(1 << step.min(16)).min(cap);
@@ -299,12 +309,7 @@ pub async fn drain(
                     in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let done = process(api, queue, &batch).await;
                     in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                    let done = done?;
-                    total.added += done.added;
-                    total.already += done.already;
-                    total.requeued += done.requeued;
-                    total.dead += done.dead;
-                    total.calls += done.calls;
+                    total.add(done?);
                 }
                 Some(Err(wait)) => tokio::time::sleep(wait.min(Duration::from_millis(50))).await,
                 None if in_flight.load(std::sync::atomic::Ordering::SeqCst) == 0 => {
@@ -317,12 +322,7 @@ pub async fn drain(
     let results = futures_util::future::join_all((0..workers).map(|_| worker())).await;
     let mut total = Delivered::default();
     for result in results {
-        let done = result?;
-        total.added += done.added;
-        total.already += done.already;
-        total.requeued += done.requeued;
-        total.dead += done.dead;
-        total.calls += done.calls;
+        total.add(result?);
     }
     Ok(total)
 }

@@ -36,6 +36,16 @@ impl Invalid {
         }
     }
 
+    /// The member a refusal names and what is wrong with it: `MaxResults: 51 is out of range` →
+    /// (`MaxResults`, `51 is out of range`); a message that names no member (its head has a space,
+    /// like `query max-results`, or there is none) → (`None`, the whole message).
+    pub fn field_and_problem(&self) -> (Option<&str>, &str) {
+        match self.message.split_once(": ") {
+            Some((field, problem)) if !field.contains(' ') => (Some(field), problem),
+            _ => (None, &self.message),
+        }
+    }
+
     pub fn no_route(message: impl Into<String>) -> Self {
         Self {
             kind: InvalidKind::NoRoute,

@@ -311,6 +311,20 @@ impl Message {
             && !matches!(self.status, Status::Denied | Status::Failed)
     }
 
+    /// Whether `user` may see it at all: a targeted message (`Target`) is for its sender and its
+    /// targets only — not other members, moderators or admins.
+    pub fn is_for(&self, user: &str) -> bool {
+        match self.target.as_ref().and_then(Value::as_array) {
+            Some(targets) if !targets.is_empty() => {
+                self.sender == user
+                    || targets
+                        .iter()
+                        .any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(user))
+            }
+            _ => true,
+        }
+    }
+
     /// Whether others see it: SENT, or SENT before and now PENDING for an edit (its old text shows
     /// until the flow decides). A new message in its flow is seen by its sender only.
     pub fn shown(&self) -> bool {

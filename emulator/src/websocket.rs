@@ -248,21 +248,7 @@ fn channel_details(instance: &Instance, channel: &Channel, user: &str) -> Arc<st
         let Some(m) = channel.message_at(position) else {
             continue;
         };
-        let targeted_elsewhere = m
-            .target
-            .as_ref()
-            .and_then(Value::as_array)
-            .is_some_and(|t| {
-                !t.is_empty()
-                    && m.sender != user
-                    && !t
-                        .iter()
-                        .any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(user))
-            });
-        if m.visible()
-            && (m.shown() || m.sender == user)
-            && m.sub_channel == sub
-            && !targeted_elsewhere
+        if m.visible() && (m.shown() || m.sender == user) && m.sub_channel == sub && m.is_for(user)
         {
             messages.push(message_payload(instance, &channel.arn, m));
         }

@@ -63,14 +63,7 @@ fn reaches(channel: &Channel, m: &Message, user: &str) -> bool {
     let member = channel.members().get(user).is_some_and(|membership| {
         m.sub_channel.is_none() || membership.sub_channel == m.sub_channel
     });
-    let targets = m.target.as_ref().and_then(Value::as_array);
-    let targeted = match targets {
-        Some(targets) if !targets.is_empty() => targets
-            .iter()
-            .any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(user)),
-        _ => true,
-    };
-    member && targeted
+    member && m.is_for(user)
 }
 
 /// Publishes the event for a change to message `id`. Its state decides the event: in a flow it is

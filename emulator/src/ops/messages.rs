@@ -145,21 +145,6 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     )
 }
 
-/// Whether `bearer` may see a message at all: a targeted message (`Target`) is for its sender and
-/// its targets only — not other members, moderators or admins.
-fn for_reader(message: &Message, bearer: &str) -> bool {
-    let targets = message.target.as_ref().and_then(Value::as_array);
-    match targets {
-        Some(targets) if !targets.is_empty() => {
-            message.sender == bearer
-                || targets
-                    .iter()
-                    .any(|t| t.get("MemberArn").and_then(Value::as_str) == Some(bearer))
-        }
-        _ => true,
-    }
-}
-
 /// The message as the bearer may see it: in their sub-channel, stored and not dropped, not targeted
 /// at someone else; a PENDING message only to its sender.
 fn readable<'c>(
@@ -173,7 +158,7 @@ fn readable<'c>(
         .filter(|m| m.visible())
         .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
         .filter(|m| m.shown() || m.sender == bearer)
-        .filter(|m| for_reader(m, bearer))
+        .filter(|m| m.is_for(bearer))
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
 }
 
@@ -237,7 +222,7 @@ pub fn list(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                 sub.as_deref(),
                 page_size(input),
                 resume_after(input)?.as_deref(),
-                |m| m.visible() && m.shown() && for_reader(m, bearer),
+                |m| m.visible() && m.shown() && m.is_for(bearer),
             )?;
             let items: Vec<Value> = positions
                 .into_iter()

@@ -4,9 +4,7 @@
 
 use std::process::Command;
 
-use chime_local::Config;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use chime_local::sigv4::LocalCredentials;
 
 use crate::common::start_with;
 
@@ -27,13 +25,7 @@ async fn boto3_sends_and_lists() {
         eprintln!("boto3 is not installed: `pip install boto3` to run this test");
         return;
     }
-    let config = Config {
-        verify_signatures: Some(LocalCredentials {
-            access_key_id: LOCAL_ACCESS_KEY_ID.into(),
-            secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
-        }),
-        ..Config::default()
-    };
+    let config = crate::common::verifying();
     let running = start_with(config).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/boto3_send_list.py");
     let endpoint = running.endpoint.clone();

@@ -36,6 +36,17 @@ macro_rules! all_pages {
 }
 pub(crate) use all_pages;
 
+/// chime-local's default configuration with SigV4 signatures verified against its own credentials.
+pub fn verifying() -> Config {
+    Config {
+        verify_signatures: Some(chime_local::sigv4::LocalCredentials {
+            access_key_id: LOCAL_ACCESS_KEY_ID.into(),
+            secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
+        }),
+        ..Config::default()
+    }
+}
+
 pub async fn start_with(config: Config) -> Running {
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     start(config, addr).await.expect("chime-local starts")

@@ -8,9 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
-use chime_local::Config;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use chime_local::sigv4::LocalCredentials;
 
 use crate::common::World;
 
@@ -37,13 +35,7 @@ async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
         eprintln!("node or amazon-chime-sdk-js is missing: `npm ci` in {JS_DIR} to run this test");
         return;
     }
-    let config = Config {
-        verify_signatures: Some(LocalCredentials {
-            access_key_id: LOCAL_ACCESS_KEY_ID.into(),
-            secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
-        }),
-        ..Config::default()
-    };
+    let config = crate::common::verifying();
     let world = World::with_config(config, 2).await;
     let (listener, sender) = (world.users[0].clone(), world.users[1].clone());
     let channel = world

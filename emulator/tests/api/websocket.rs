@@ -8,9 +8,7 @@ use aws_sdk_chimesdkmessaging::types::{
     ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageType, ChannelMode,
     ChannelPrivacy, Target,
 };
-use chime_local::Config;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use chime_local::sigv4::LocalCredentials;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -32,16 +30,6 @@ fn presigned(host: &str, user: &str, secret: &str, extra: &str) -> String {
         extra,
     )
     .expect("a presigned URL")
-}
-
-fn verifying() -> Config {
-    Config {
-        verify_signatures: Some(LocalCredentials {
-            access_key_id: LOCAL_ACCESS_KEY_ID.into(),
-            secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
-        }),
-        ..Config::default()
-    }
 }
 
 fn host(world: &World) -> String {
@@ -89,7 +77,7 @@ fn target(user: &str) -> Target {
 
 #[tokio::test]
 async fn events_reach_exactly_who_may_see_them() {
-    let world = World::with_config(verifying(), 3).await;
+    let world = World::with_config(crate::common::verifying(), 3).await;
     let (a, b, outsider) = (&world.users[0], &world.users[1], &world.users[2]);
     let channel = world
         .channel(
@@ -308,7 +296,7 @@ async fn a_message_in_its_flow_is_pending_for_its_sender_then_reaches_the_member
 
 #[tokio::test]
 async fn connections_are_refused_before_the_upgrade() {
-    let world = World::with_config(verifying(), 1).await;
+    let world = World::with_config(crate::common::verifying(), 1).await;
     let user = &world.users[0];
     let refused = |url: String| async move {
         match connect_async(url).await {

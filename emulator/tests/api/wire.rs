@@ -6,7 +6,6 @@ use std::time::Duration;
 use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
 use chime_local::Config;
 use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use chime_local::sigv4::LocalCredentials;
 
 use crate::common::{World, clients_with, code, encode, fake_auth, raw};
 
@@ -127,13 +126,7 @@ async fn errors_statuses_and_routes_on_the_wire() {
 
 #[tokio::test]
 async fn signatures_are_verified_when_asked() {
-    let config = Config {
-        verify_signatures: Some(LocalCredentials {
-            access_key_id: LOCAL_ACCESS_KEY_ID.into(),
-            secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
-        }),
-        ..Config::default()
-    };
+    let config = crate::common::verifying();
     // World signs with the right credentials: every set-up call verifies.
     let world = World::with_config(config, 1).await;
     let channel = world

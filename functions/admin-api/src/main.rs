@@ -37,17 +37,6 @@ impl From<AdminError> for Diagnostic {
     }
 }
 
-#[derive(Debug)]
-struct StartError(String);
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
-
 /// The membership worker's queue, when `QUEUE_URL` (and `DEAD_LETTER_QUEUE_URL`) are set: bulk
 /// onboarding puts its batches there.
 fn queue(
@@ -70,8 +59,8 @@ fn queue(
 async fn main() -> Result<(), lambda_runtime::Error> {
     chime_flow::telemetry::init_from_env();
     let env = Env::from_process();
-    let model = chime_api::Model::load().map_err(|e| StartError(e.to_string()))?;
-    let config = AdminConfig::from_env(&env, &model).map_err(|e| StartError(e.to_string()))?;
+    let model = chime_api::Model::load()?;
+    let config = AdminConfig::from_env(&env, &model)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let api = Arc::new(AdminApi {
         model,

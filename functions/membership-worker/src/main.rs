@@ -15,17 +15,6 @@ use chime_admin::onboarding::{parse_batch, process};
 use chime_flow::config::Env;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[derive(Debug)]
-struct StartError(String);
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
-
 struct Worker<Q> {
     api: AdminApi,
     queue: Q,
@@ -82,13 +71,13 @@ async fn handle<Q: chime_admin::onboarding::Queue>(
 async fn main() -> Result<(), lambda_runtime::Error> {
     chime_flow::telemetry::init_from_env();
     let env = Env::from_process();
-    let model = chime_api::Model::load().map_err(|e| StartError(e.to_string()))?;
-    let config = AdminConfig::from_env(&env, &model).map_err(|e| StartError(e.to_string()))?;
+    let model = chime_api::Model::load()?;
+    let config = AdminConfig::from_env(&env, &model)?;
     let url = |name: &str| {
         env.get(name)
             .filter(|v| v.starts_with("https://") || v.starts_with("http://"))
             .map(str::to_owned)
-            .ok_or_else(|| StartError(format!("{name}: must be the queue's URL")))
+            .ok_or_else(|| format!("{name}: must be the queue's URL"))
     };
     let (queue_url, dead_letter_url) = (url("QUEUE_URL")?, url("DEAD_LETTER_QUEUE_URL")?);
     // The worker paces itself on throttling: the SDK's own retries would wait on top of it.
