@@ -12,6 +12,7 @@ use chime_api::{Model, Operation, Service};
 use chime_flow::config::{ConfigError, Env};
 use serde_json::{Map, Value, json};
 
+use crate::paging::{self, Cursor, Page, Walked};
 use crate::{CallError, Clients, call};
 
 /// Operations never offered: ChannelFlowCallback belongs to processors.
@@ -31,8 +32,7 @@ pub const IDENTITY_OPERATIONS: &[&str] = &[
     "DeleteAppInstanceAdmin",
 ];
 
-/// BatchCreateChannelMembership takes at most this many members per call.
-pub const BATCH_LIMIT: usize = 100;
+pub use crate::onboarding::queue::BATCH_LIMIT;
 
 /// Which operations a deployment serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +142,14 @@ impl Failure {
         }
     }
 
+    /// A 400 `ValidationError` naming `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.into()),
+            ..Self::new(400, "ValidationError", message)
+        }
+    }
+
     pub fn body(&self) -> Value {
         json!({"error": self.error, "message": self.message, "field": self.field})
     }
@@ -150,14 +158,8 @@ impl Failure {
 impl From<CallError> for Failure {
     fn from(error: CallError) -> Self {
         match error {
-            CallError::Invalid(invalid) => Failure {
-                field: Some(invalid.path.clone()),
-                ..Failure::new(400, "ValidationError", invalid.problem)
-            },
-            CallError::Validation { field, message } => Failure {
-                field: Some(field),
-                ..Failure::new(400, "ValidationError", message)
-            },
+            CallError::Invalid(invalid) => Failure::invalid(invalid.path.clone(), invalid.problem),
+            CallError::Validation { field, message } => Failure::invalid(field, message),
             CallError::UnknownOperation(name) => {
                 Failure::new(404, "UnknownOperation", format!("no operation {name}"))
             }
@@ -210,7 +212,6 @@ impl AdminApi {
         }
         let op = self.operation(operation)?;
         self.settle_bearer(op, &mut input, extras.bearer.as_deref())?;
-        check_arn_kinds(&input)?;
         if let Some(key) = &extras.idempotency_key
             && self.has_member(op, "ClientRequestToken")
         {
@@ -226,10 +227,12 @@ impl AdminApi {
                 self.across_sub_channels(op, input, extras.max_items)
                     .await?
             }
-            _ => match extras.max_items {
-                Some(limit) => self.all_pages(op, input, limit).await?,
-                None => self.once(op, &input).await?,
-            },
+            _ if self.model.paged_list(op).is_some()
+                && (extras.max_items.is_some() || paging::is_ours(&input)) =>
+            {
+                self.pages(op, input, extras.max_items).await?
+            }
+            _ => self.once(op, &input).await?,
         };
         Ok((status, output))
     }
@@ -246,7 +249,6 @@ impl AdminApi {
             )
         })?;
         self.settle_bearer(batch_op, &mut input, None)?;
-        check_arn_kinds(&input)?;
         let channel = input
             .get("ChannelArn")
             .and_then(Value::as_str)
@@ -257,48 +259,31 @@ impl AdminApi {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    v.as_str().map(str::to_owned).ok_or_else(|| Failure {
-                        field: Some(format!("MemberArns[{i}]")),
-                        ..Failure::new(400, "ValidationError", "must be a member ARN")
+                    v.as_str().map(str::to_owned).ok_or_else(|| {
+                        Failure::invalid(format!("MemberArns[{i}]"), "must be a member ARN")
                     })
                 })
                 .collect::<Result<_, _>>()?,
             _ => {
-                return Err(Failure {
-                    field: Some("MemberArns".into()),
-                    ..Failure::new(400, "ValidationError", "missing: the members to add")
-                });
+                return Err(Failure::invalid(
+                    "MemberArns",
+                    "missing: the members to add",
+                ));
             }
         };
         let kind = input.get("Type").and_then(Value::as_str);
         let sub = input.get("SubChannelId").and_then(Value::as_str);
         let batches = crate::onboarding::split(&channel, &members, kind, sub);
         // The same rules as a batch call, before anything is queued: nothing half-queued.
-        for (index, batch) in batches.iter().enumerate() {
-            let mut call = input.clone();
-            call.insert("MemberArns".into(), json!(batch.member_arns));
-            let Some(shape) = &batch_op.input else {
-                continue;
-            };
-            let checked = chime_api::validate::validate(
-                &self.model,
-                batch_op.service,
-                shape,
-                &Value::Object(call),
-                "",
-            );
-            if let Err(e) = checked {
-                let (field, problem) = e.field_and_problem();
-                return Err(Failure {
-                    field: Some(format!(
-                        "{} (batch {})",
-                        field.unwrap_or_default(),
-                        index + 1
-                    )),
-                    ..Failure::new(400, "ValidationError", problem)
-                });
-            }
-        }
+        let parts: Vec<Map<String, Value>> = batches
+            .iter()
+            .map(|batch| {
+                let mut call = input.clone();
+                call.insert("MemberArns".into(), json!(batch.member_arns));
+                call
+            })
+            .collect();
+        self.check_batches(batch_op, &parts)?;
         let count = batches.len();
         let queued: usize = batches.iter().map(|b| b.member_arns.len()).sum();
         queue
@@ -332,6 +317,27 @@ impl AdminApi {
             ));
         }
         Ok(op)
+    }
+
+    /// Checks each batch of a split request against the model; a refusal names the member and the
+    /// batch (of 100 members, counted from 1).
+    fn check_batches(&self, op: &Operation, parts: &[Map<String, Value>]) -> Result<(), Failure> {
+        let Some(shape) = &op.input else {
+            return Ok(());
+        };
+        for (index, part) in parts.iter().enumerate() {
+            let value = Value::Object(part.clone());
+            if let Err(e) =
+                chime_api::validate::validate(&self.model, op.service, shape, &value, "")
+            {
+                let (field, problem) = e.field_and_problem();
+                return Err(Failure::invalid(
+                    format!("{} (batch {})", field.unwrap_or_default(), index + 1),
+                    problem,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn has_member(&self, op: &Operation, member: &str) -> bool {
@@ -370,16 +376,10 @@ impl AdminApi {
                 if chime_flow::arn::app_instance_of(&bearer)
                     != chime_flow::arn::app_instance_of(&self.config.service_user)
                 {
-                    return Err(Failure {
-                        field: Some("ChimeBearer".into()),
-                        ..Failure::new(
-                            400,
-                            "ValidationError",
-                            format!(
-                                "{bearer} belongs to another app instance than the service user"
-                            ),
-                        )
-                    });
+                    return Err(Failure::invalid(
+                        "ChimeBearer",
+                        format!("{bearer} belongs to another app instance than the service user"),
+                    ));
                 }
                 bearer
             }
@@ -393,63 +393,44 @@ impl AdminApi {
         Ok(call(&self.model, &self.clients, op.service, &op.name, input).await?)
     }
 
-    /// Follows `NextToken` until `limit` items of the page's list, merged into one answer.
-    async fn all_pages(
+    /// Up to `limit` items of a list (the rest of one service page without a limit), from the
+    /// caller's `NextToken`, with a `NextToken` exactly when items remain (see [`paging`]).
+    async fn pages(
         &self,
         op: &Operation,
         mut input: Map<String, Value>,
-        limit: usize,
+        limit: Option<usize>,
     ) -> Result<Value, Failure> {
-        let mut merged: Option<Value> = None;
-        let mut gathered = 0;
-        loop {
-            let page = self.once(op, &input).await?;
-            let token = page
-                .get("NextToken")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            let Some((list, items)) = list_member(&page) else {
-                return Ok(page);
-            };
-            gathered += items.len();
-            match &mut merged {
-                None => merged = Some(page.clone()),
-                Some(all) => {
-                    if let Some(Value::Array(existing)) = all.get_mut(&list) {
-                        existing.extend(items);
-                    }
-                }
+        let start = take_cursor(&mut input)?;
+        let list = self.model.paged_list(op).unwrap_or_default().to_owned();
+        let walked = paging::walk(start, limit, |token| {
+            let mut page_input = input.clone();
+            if let Some(token) = token {
+                page_input.insert("NextToken".into(), json!(token));
             }
-            match token {
-                Some(token) if gathered < limit => {
-                    input.insert("NextToken".into(), json!(token));
-                }
-                _ => break,
-            }
-        }
-        let mut merged = merged.unwrap_or_else(|| json!({}));
-        if let Some((list, _)) = list_member(&merged)
-            && let Some(Value::Array(items)) = merged.get_mut(&list)
-            && items.len() > limit
-        {
-            items.truncate(limit);
-        }
-        if gathered <= limit
-            && let Some(object) = merged.as_object_mut()
-        {
-            object.remove("NextToken");
-        }
-        Ok(merged)
+            let list = list.clone();
+            async move { Ok::<_, Failure>(page_of(self.once(op, &page_input).await?, &list)) }
+        })
+        .await?;
+        Ok(answer(walked, &list))
     }
 
-    /// An elastic channel's memberships or messages across every sub-channel: ListSubChannels, then
-    /// the list in each, each item marked with its SubChannelId.
+    /// An elastic channel's memberships or messages across every sub-channel (ListSubChannels,
+    /// then the list in each, each item marked with its SubChannelId), up to `limit` items, with a
+    /// `NextToken` that resumes across sub-channels.
     async fn across_sub_channels(
         &self,
         op: &Operation,
-        input: Map<String, Value>,
+        mut input: Map<String, Value>,
         limit: Option<usize>,
     ) -> Result<Value, Failure> {
+        let start = take_cursor(&mut input)?;
+        if start.sub_channel.is_none() && start.token.is_some() {
+            return Err(Failure::invalid(
+                "NextToken",
+                "is not a token this API returned for a list across sub-channels",
+            ));
+        }
         let subs_op = self
             .model
             .operation(Service::Messaging, "ListSubChannels")
@@ -462,47 +443,33 @@ impl AdminApi {
                 subs_input.insert(member.into(), value.clone());
             }
         }
-        let subs = self.all_pages(subs_op, subs_input, usize::MAX).await?;
-        let limit = limit.unwrap_or(usize::MAX);
-        let mut items = Vec::new();
-        let mut list_name = String::new();
-        for sub in subs
+        let subs = self.pages(subs_op, subs_input, Some(usize::MAX)).await?;
+        let sub_channels: Vec<String> = subs
             .get("SubChannels")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            let Some(id) = sub.get("SubChannelId").and_then(Value::as_str) else {
-                continue;
-            };
-            let mut per_sub = input.clone();
-            per_sub.insert("SubChannelId".into(), json!(id));
-            let page = self
-                .all_pages(op, per_sub, limit.saturating_sub(items.len()))
-                .await?;
-            if let Some((list, found)) = list_member(&page) {
-                list_name = list;
-                items.extend(found.into_iter().map(|mut item| {
-                    if let Some(object) = item.as_object_mut() {
-                        object.insert("SubChannelId".into(), json!(id));
-                    }
-                    item
-                }));
+            .filter_map(|sub| sub.get("SubChannelId").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        let list = self.model.paged_list(op).unwrap_or_default().to_owned();
+        let walked = paging::walk_across(&sub_channels, start, limit, |sub, token| {
+            let mut page_input = input.clone();
+            page_input.insert("SubChannelId".into(), json!(sub));
+            if let Some(token) = token {
+                page_input.insert("NextToken".into(), json!(token));
             }
-            if items.len() >= limit {
-                items.truncate(limit);
-                break;
-            }
+            let list = list.clone();
+            async move { Ok::<_, Failure>(page_of(self.once(op, &page_input).await?, &list)) }
+        })
+        .await?
+        .map_err(|problem| Failure::invalid("NextToken", problem))?;
+        let mut output =
+            json!({"ChannelArn": input.get("ChannelArn"), list.as_str(): walked.items});
+        if let Some(next) = walked.next {
+            output["NextToken"] = json!(next.encode());
         }
-        if list_name.is_empty() {
-            list_name = if op.name == "ListChannelMessages" {
-                "ChannelMessages"
-            } else {
-                "ChannelMemberships"
-            }
-            .into();
-        }
-        Ok(json!({"ChannelArn": input.get("ChannelArn"), list_name: items}))
+        Ok(output)
     }
 
     /// BatchCreateChannelMembership with any number of members: split into batches of 100, run a few
@@ -536,6 +503,8 @@ impl AdminApi {
                 part
             })
             .collect();
+        // A batch the model refuses refuses the request: nothing is sent, none half-added.
+        self.check_batches(op, &chunks)?;
         let mut added = Vec::new();
         let mut errors = Vec::new();
         let mut first = None;
@@ -564,11 +533,44 @@ impl AdminApi {
     }
 }
 
-/// The list an answer pages over (its one array member) and its items.
-fn list_member(page: &Value) -> Option<(String, Vec<Value>)> {
-    page.as_object()?
-        .iter()
-        .find_map(|(name, value)| value.as_array().map(|items| (name.clone(), items.clone())))
+/// A service answer as a page of `list`.
+fn page_of(whole: Value, list: &str) -> Page {
+    Page {
+        items: whole
+            .get(list)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        next: whole
+            .get("NextToken")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        whole,
+    }
+}
+
+/// The answer of a walk: the first page's other members, the gathered `list`, and the token.
+fn answer(walked: Walked, list: &str) -> Value {
+    let mut output = walked.first.unwrap_or_else(|| json!({}));
+    if let Some(object) = output.as_object_mut() {
+        object.remove("NextToken");
+        object.insert(list.to_owned(), Value::Array(walked.items));
+        if let Some(next) = walked.next {
+            object.insert("NextToken".into(), json!(next.encode()));
+        }
+    }
+    output
+}
+
+/// Takes the caller's `NextToken` out of `input` as where to start.
+fn take_cursor(input: &mut Map<String, Value>) -> Result<Cursor, Failure> {
+    match input.remove("NextToken") {
+        None | Some(Value::Null) => Ok(Cursor::default()),
+        Some(Value::String(text)) => {
+            Cursor::decode(&text).map_err(|problem| Failure::invalid("NextToken", problem))
+        }
+        Some(_) => Err(Failure::invalid("NextToken", "must be a string")),
+    }
 }
 
 /// A `ClientRequestToken` from a caller's key: the same key always gives the same token (so a retry
@@ -588,33 +590,4 @@ pub fn token_from_key(scope: &str, key: &str) -> String {
         hash(0xcbf2_9ce4_8422_2325),
         hash(0x6c62_272e_07bb_0142)
     )
-}
-
-/// ARN mix-ups the model's patterns let through: a user ARN where a channel ARN belongs and the like.
-fn check_arn_kinds(input: &Map<String, Value>) -> Result<(), Failure> {
-    const KINDS: &[(&str, &str, &str)] = &[
-        ("ChannelArn", "/channel/", "a channel"),
-        ("ChimeBearer", "/user/", "an AppInstanceUser"),
-        ("MemberArn", "/user/", "an AppInstanceUser"),
-        ("ChannelModeratorArn", "/user/", "an AppInstanceUser"),
-        ("ChannelFlowArn", "/channel-flow/", "a channel flow"),
-        ("AppInstanceUserArn", "/user/", "an AppInstanceUser"),
-        ("AppInstanceAdminArn", "/user/", "an AppInstanceUser"),
-    ];
-    for (member, marker, what) in KINDS {
-        if let Some(arn) = input.get(*member).and_then(Value::as_str) {
-            let bot = *marker == "/user/" && arn.contains("/bot/");
-            if !arn.contains(marker) && !bot {
-                return Err(Failure {
-                    field: Some((*member).into()),
-                    ..Failure::new(
-                        400,
-                        "ValidationError",
-                        format!("{arn} is not the ARN of {what}"),
-                    )
-                });
-            }
-        }
-    }
-    Ok(())
 }

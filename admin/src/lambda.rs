@@ -3,8 +3,10 @@
 //! and JSON) or a direct invocation `{"Operation", "Input", "MaxItems"?, "AllSubChannels"?,
 //! "IdempotencyKey"?}` (answered with the output, or failed with the error's name as its type).
 
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use base64::Engine as _;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderValue;
 use serde_json::{Map, Value, json};
 
 use crate::api::{AdminApi, Extras, Failure};
@@ -14,12 +16,42 @@ pub const MAX_ITEMS_HEADER: &str = "x-chime-admin-max-items";
 pub const ALL_SUB_CHANNELS_HEADER: &str = "x-chime-admin-all-sub-channels";
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
-/// One Lambda event, either kind.
+/// One Lambda event, either kind: an object with a `requestContext` is an HTTP API event, any
+/// other object a direct invocation; anything else is refused as such.
 pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, Failure> {
-    if event.get("requestContext").is_some() && event.get("rawPath").is_some() {
-        Ok(http_answer(handle_http(api, event).await))
-    } else {
-        handle_direct(api, event).await
+    match event {
+        Value::Object(fields) if fields.contains_key("requestContext") => {
+            let request: ApiGatewayV2httpRequest =
+                serde_json::from_value(event.clone()).map_err(|e| Failure {
+                    status: 400,
+                    error: "InvalidEvent".into(),
+                    message: format!("not an API Gateway HTTP API (payload format 2.0) event: {e}"),
+                    field: None,
+                })?;
+            Ok(http_answer(handle_http(api, &request).await))
+        }
+        Value::Object(_) => handle_direct(api, event).await,
+        other => Err(Failure {
+            status: 400,
+            error: "InvalidEvent".into(),
+            message: format!(
+                "the event must be a JSON object ({{\"Operation\": …, \"Input\": {{…}}}} or an API \
+                 Gateway HTTP API event), not {}",
+                json_kind(other)
+            ),
+            field: None,
+        }),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -66,38 +98,40 @@ fn field_failure(field: &str, message: &str) -> Failure {
     }
 }
 
-/// An HTTP API (payload 2.0) request: the model routes and binds it, the layer runs it.
-pub async fn handle_http(api: &AdminApi, event: &Value) -> Result<(u16, Option<Value>), Failure> {
-    let method = event
-        .pointer("/requestContext/http/method")
-        .and_then(Value::as_str)
-        .unwrap_or("GET");
-    let path = event.get("rawPath").and_then(Value::as_str).unwrap_or("/");
-    let query = event
-        .get("rawQueryString")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let mut headers = HeaderMap::new();
-    for (name, value) in event
-        .get("headers")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if let (Ok(name), Some(Ok(value))) = (
-            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
-            value.as_str().map(HeaderValue::from_str),
-        ) {
-            headers.insert(name, value);
-        }
+/// The request's path as the routes know it: API Gateway HTTP APIs deliver `rawPath` with its
+/// percent-encoding decoded (`/channels/arn:…:app-instance/ID/channel/ID`; the router recognises an
+/// ARN by its structure) and, on a named stage reached through its execute-api URL, prefixed with
+/// the stage (`/prod/channels/…`), which is not part of the route.
+pub fn route_path(request: &ApiGatewayV2httpRequest) -> &str {
+    let path = request
+        .raw_path
+        .as_deref()
+        .or(request.request_context.http.path.as_deref())
+        .unwrap_or("/");
+    match request.request_context.stage.as_deref() {
+        Some(stage) if stage != "$default" && !stage.is_empty() => path
+            .strip_prefix('/')
+            .and_then(|rest| rest.strip_prefix(stage))
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            .map_or(path, |rest| if rest.is_empty() { "/" } else { rest }),
+        _ => path,
     }
-    let body = match event.get("body").and_then(Value::as_str) {
+}
+
+/// An HTTP API (payload 2.0) request: the model routes and binds it, the layer runs it.
+pub async fn handle_http(
+    api: &AdminApi,
+    request: &ApiGatewayV2httpRequest,
+) -> Result<(u16, Option<Value>), Failure> {
+    let method = request.request_context.http.method.as_str();
+    let path = route_path(request);
+    let query = request.raw_query_string.as_deref().unwrap_or("");
+    let headers = &request.headers;
+    let body = match request.body.as_deref() {
         None => Vec::new(),
-        Some(text) if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) => {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|_| field_failure("body", "is not valid base64"))?
-        }
+        Some(text) if request.is_base64_encoded => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| field_failure("body", "is not valid base64"))?,
         Some(text) => text.as_bytes().to_vec(),
     };
     let query = chime_api::binding::query_pairs(query).map_err(invalid)?;
@@ -131,7 +165,7 @@ pub async fn handle_http(api: &AdminApi, event: &Value) -> Result<(u16, Option<V
     }
     let (op, labels) =
         chime_api::binding::route(&api.model, method, path, &query).map_err(invalid)?;
-    let input = chime_api::binding::bind(&api.model, op, &labels, &query, &headers, &body)
+    let input = chime_api::binding::bind(&api.model, op, &labels, &query, headers, &body)
         .map_err(invalid)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let max_items = match header(MAX_ITEMS_HEADER) {
@@ -176,10 +210,15 @@ pub fn http_answer(answer: Result<(u16, Option<Value>), Failure>) -> Value {
         Ok((status, body)) => (status, body),
         Err(failure) => (failure.status, Some(failure.body())),
     };
-    json!({
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "body": body.map(|b| b.to_string()).unwrap_or_default(),
-        "isBase64Encoded": false,
-    })
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = i64::from(status);
+    response.headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.body = Some(Body::Text(body.map(|b| b.to_string()).unwrap_or_default()));
+    response.is_base64_encoded = false;
+    serde_json::to_value(&response).unwrap_or_else(
+        |e| json!({"statusCode": 500, "body": format!("the response could not be written: {e}")}),
+    )
 }

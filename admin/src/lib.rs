@@ -8,6 +8,7 @@ pub mod api;
 pub mod json;
 pub mod lambda;
 pub mod onboarding;
+pub mod paging;
 pub mod sqs;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;

@@ -29,7 +29,7 @@ impl SqsQueue {
         bodies: Vec<String>,
         delay: Duration,
     ) -> Result<(), QueueError> {
-        let delay_seconds = delay.as_secs().min(900) as i32;
+        let delay_seconds = delay_seconds(delay);
         for chunk in bodies.chunks(10) {
             let entries = chunk
                 .iter()
@@ -38,7 +38,7 @@ impl SqsQueue {
                     SendMessageBatchRequestEntry::builder()
                         .id(i.to_string())
                         .message_body(body)
-                        .delay_seconds(delay_seconds)
+                        .set_delay_seconds(delay_seconds)
                         .build()
                         .map_err(|e| QueueError(e.to_string()))
                 })
@@ -63,6 +63,17 @@ impl SqsQueue {
     }
 }
 
+/// SQS's `DelaySeconds` for a delay: none for no delay (an explicit 0 would override the queue's
+/// own delay), otherwise whole seconds rounded up — a wait under a second is still a wait — at most
+/// SQS's 900.
+pub fn delay_seconds(delay: Duration) -> Option<i32> {
+    if delay.is_zero() {
+        return None;
+    }
+    let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+    Some(seconds.min(900) as i32)
+}
+
 fn bodies<T: serde::Serialize>(items: &[T]) -> Result<Vec<String>, QueueError> {
     items
         .iter()
@@ -80,5 +91,19 @@ impl Queue for SqsQueue {
             self.send(&self.dead_letter_url, bodies(&letters)?, Duration::ZERO)
                 .await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_become_whole_seconds_and_no_delay_sends_none() {
+        assert_eq!(delay_seconds(Duration::ZERO), None);
+        assert_eq!(delay_seconds(Duration::from_millis(300)), Some(1));
+        assert_eq!(delay_seconds(Duration::from_millis(1200)), Some(2));
+        assert_eq!(delay_seconds(Duration::from_secs(4)), Some(4));
+        assert_eq!(delay_seconds(Duration::from_secs(2000)), Some(900));
     }
 }

@@ -37,13 +37,20 @@ async fn setup(users: usize, allowed: Allowed, caller_bearer: bool) -> Setup {
     }
 }
 
-/// An API Gateway HTTP API (payload 2.0) event.
+/// An API Gateway HTTP API (payload 2.0) event, from `aws_lambda_events`' fixture (`common`).
 fn http(method: &str, path: &str, query: &str, headers: Value, body: Option<Value>) -> Value {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
-        "headers": headers, "requestContext": {"http": {"method": method, "path": path}},
-        "body": body.map(|b| b.to_string()), "isBase64Encoded": false,
-    })
+    let headers: Vec<(String, String)> = headers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let body = body.map(|b| b.to_string());
+    common::http_event(method, path, query, &headers, body.as_deref(), "$default")
 }
 
 /// The status and parsed body of an HTTP answer.
@@ -164,7 +171,9 @@ async fn the_services_routes_and_direct_invocation_reach_the_same_operations() {
     .expect_err("a user ARN where a channel belongs");
     assert_eq!(mixed.field.as_deref(), Some("ChannelArn"));
     assert!(
-        mixed.message.contains("is not the ARN of a channel"),
+        mixed
+            .message
+            .ends_with("is the ARN of an AppInstanceUser, not of a channel"),
         "{}",
         mixed.message
     );
@@ -262,6 +271,241 @@ async fn batches_over_a_hundred_are_split_and_elastic_channels_listed_across_sub
         .filter_map(|m| m["SubChannelId"].as_str())
         .collect();
     assert_eq!(subs.len(), 3, "250 members at 100 per sub-channel");
+    // Across sub-channels with MaxItems: the tokens resume across sub-channel boundaries, also when
+    // an answer ends exactly on one (100 per sub-channel).
+    for max_items in [40, 100, 7] {
+        let (walked, answers) = walk_members(&setup, &channel, None, max_items, true).await;
+        assert_eq!(walked.len(), 250, "MaxItems {max_items}");
+        let unique: BTreeSet<&String> = walked.iter().collect();
+        assert_eq!(
+            unique.len(),
+            250,
+            "each exactly once with MaxItems {max_items}"
+        );
+        assert_eq!(
+            answers,
+            250_usize.div_ceil(max_items),
+            "MaxItems {max_items}"
+        );
+    }
+    setup.running.stop().await;
+}
+
+/// Lists a channel's members by direct invocation with `MaxItems`, resuming with each answer's
+/// `NextToken` until there is none: the member ARNs in order and how many answers it took.
+async fn walk_members(
+    setup: &Setup,
+    channel: &str,
+    max_results: Option<u64>,
+    max_items: usize,
+    all_sub_channels: bool,
+) -> (Vec<String>, usize) {
+    let mut walked = Vec::new();
+    let mut token: Option<String> = None;
+    for answers in 1..=1000 {
+        let mut input = json!({"ChannelArn": channel});
+        if let Some(max_results) = max_results {
+            input["MaxResults"] = json!(max_results);
+        }
+        if let Some(token) = &token {
+            input["NextToken"] = json!(token);
+        }
+        let page = handle(
+            &setup.api,
+            &json!({"Operation": "ListChannelMemberships", "MaxItems": max_items,
+                "AllSubChannels": all_sub_channels, "Input": input}),
+        )
+        .await
+        .expect("a page");
+        let items = page["ChannelMemberships"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            items.len() <= max_items,
+            "{} > MaxItems {max_items}",
+            items.len()
+        );
+        walked.extend(
+            items
+                .iter()
+                .filter_map(|m| m["Member"]["Arn"].as_str().map(str::to_owned)),
+        );
+        match page["NextToken"].as_str() {
+            Some(next) => token = Some(next.to_owned()),
+            None => return (walked, answers),
+        }
+    }
+    panic!("the walk did not end");
+}
+
+/// `MaxItems` as the AWS CLI's `--max-items`: a token exactly when items remain, and resuming with
+/// it continues where the answer stopped — mid-page (120, 30 with the service's default page) and on
+/// a page boundary (100 with MaxResults 50).
+#[tokio::test]
+async fn max_items_tokens_resume_where_the_answer_stopped() {
+    let setup = setup(230, Allowed::All, false).await;
+    let created = handle(
+        &setup.api,
+        &json!({"Operation": "CreateChannel",
+            "Input": {"AppInstanceArn": setup.instance, "Name": "big", "Mode": "RESTRICTED"}}),
+    )
+    .await
+    .expect("a channel");
+    let channel = created["ChannelArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    handle(
+        &setup.api,
+        &json!({"Operation": "BatchCreateChannelMembership",
+            "Input": {"ChannelArn": channel, "MemberArns": setup.users}}),
+    )
+    .await
+    .expect("230 members and the creator");
+    for (max_items, max_results) in [
+        (120, None),
+        (30, None),
+        (100, Some(50)),
+        (231, Some(50)),
+        (1, Some(7)),
+    ] {
+        let (walked, answers) = walk_members(&setup, &channel, max_results, max_items, false).await;
+        let unique: BTreeSet<&String> = walked.iter().collect();
+        assert_eq!(
+            (walked.len(), unique.len()),
+            (231, 231),
+            "every member exactly once with MaxItems {max_items}, MaxResults {max_results:?}"
+        );
+        assert_eq!(
+            answers,
+            231_usize.div_ceil(max_items),
+            "MaxItems {max_items}"
+        );
+    }
+    // On the HTTP route (the path as API Gateway delivers it), the token in the query.
+    let path = format!("/channels/{channel}/memberships");
+    let page = |query: String, max_items: &'static str| {
+        common::http_event(
+            "GET",
+            &path,
+            &query,
+            &[("x-chime-admin-max-items", max_items)],
+            None,
+            "$default",
+        )
+    };
+    let (status, body) = answer(&setup, page("max-results=50".into(), "100")).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["NextToken"]
+        .as_str()
+        .expect("members remain after 100 of 231");
+    let query = format!("max-results=50&next-token={}", percent_encode(token));
+    let (_, rest) = answer(&setup, page(query, "200")).await;
+    assert_eq!(
+        rest["ChannelMemberships"].as_array().map(Vec::len),
+        Some(131),
+        "{rest}"
+    );
+    assert!(rest.get("NextToken").is_none(), "nothing remains");
+    let refused = handle(
+        &setup.api,
+        &json!({"Operation": "ListChannelMemberships", "MaxItems": 5,
+            "Input": {"ChannelArn": channel, "NextToken": "chime-admin-1.garbage"}}),
+    )
+    .await
+    .expect_err("a token this API never returned");
+    assert_eq!(refused.field.as_deref(), Some("NextToken"));
+    setup.running.stop().await;
+}
+
+/// The variants of an HTTP API event a deployed API sees: a base64 body (binary media types), cookies,
+/// repeated query parameters (API Gateway joins them with commas in `queryStringParameters`; the
+/// function reads `rawQueryString`), the README's `jq @uri` path decoded, and a named stage.
+#[tokio::test]
+async fn http_api_event_variants_reach_their_operations() {
+    use base64::Engine as _;
+    let setup = setup(1, Allowed::All, false).await;
+    let body = json!({"AppInstanceArn": setup.instance, "Name": "variants", "Mode": "RESTRICTED"});
+    let mut created = http("POST", "/channels", "", json!({}), None);
+    created["body"] =
+        json!(base64::engine::general_purpose::STANDARD.encode(body.to_string().as_bytes()));
+    created["isBase64Encoded"] = json!(true);
+    created["cookies"] = json!(["session=abc", "theme=dark"]);
+    let (status, channel) = answer(&setup, created).await;
+    assert_eq!(status, 201, "{channel}");
+    let channel = channel["ChannelArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let mut multi: Value = serde_json::from_str(include_str!("events/http-api-multi-value.json"))
+        .expect("the fixture");
+    let query = format!(
+        "app-instance-arn={}&max-results=5&tag=a&tag=b",
+        percent_encode(&setup.instance)
+    );
+    multi["rawPath"] = json!("/channels");
+    multi["rawQueryString"] = json!(query);
+    multi["queryStringParameters"] =
+        json!({"app-instance-arn": setup.instance, "max-results": "5", "tag": "a,b"});
+    multi["requestContext"]["http"]["method"] = json!("GET");
+    multi["requestContext"]["http"]["path"] = json!("/channels");
+    let (status, listed) = answer(&setup, multi).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["Channels"].as_array().map(Vec::len), Some(1));
+
+    // The README's example: `/channels/$(jq -rn --arg a "$ARN" '$a|@uri')/memberships`, as an HTTP
+    // API hands it over (decoded), and on a named stage.
+    let member = setup.users[0].clone();
+    let path = format!("/channels/{channel}/memberships");
+    for stage in ["$default", "prod"] {
+        let event = common::http_event(
+            "POST",
+            &path,
+            "",
+            &[],
+            Some(&json!({"MemberArn": member, "Type": "DEFAULT"}).to_string()),
+            stage,
+        );
+        let (status, added) = answer(&setup, event).await;
+        assert!(
+            status == 201 || (stage == "prod" && status == 409),
+            "{stage}: {status} {added}"
+        );
+    }
+    let event = common::http_event("GET", &path, "", &[], None, "prod");
+    let (status, members) = answer(&setup, event).await;
+    assert_eq!(status, 200, "{members}");
+    assert_eq!(
+        members["ChannelMemberships"].as_array().map(Vec::len),
+        Some(2)
+    );
+    setup.running.stop().await;
+}
+
+/// A direct invocation must be a JSON object; anything else is refused as such, not as a missing
+/// `Operation`.
+#[tokio::test]
+async fn a_direct_invocation_that_is_not_an_object_is_refused_as_such() {
+    let setup = setup(0, Allowed::All, false).await;
+    for (event, kind) in [
+        (json!("x"), "a string"),
+        (json!([]), "an array"),
+        (Value::Null, "null"),
+        (json!(7), "a number"),
+    ] {
+        let refused = handle(&setup.api, &event).await.expect_err("not an object");
+        assert_eq!(refused.error, "InvalidEvent", "{event}");
+        assert!(
+            refused
+                .message
+                .starts_with("the event must be a JSON object")
+                && refused.message.ends_with(&format!("not {kind}")),
+            "{}",
+            refused.message
+        );
+    }
     setup.running.stop().await;
 }
 

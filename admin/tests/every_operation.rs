@@ -6,7 +6,8 @@
 mod common;
 
 use chime_admin::lambda::handle;
-use chime_admin::{Clients, call};
+use chime_admin::{CallError, Clients, call};
+use chime_api::arn_kind::{self, ArnKind};
 use chime_api::{Model, Service};
 use serde_json::{Map, Value, json};
 
@@ -234,8 +235,12 @@ enum Entry {
     Sdk,
     /// The admin API by direct invocation `{"Operation", "Input"}`.
     Direct,
-    /// The admin API by an HTTP API event on the service's own route.
+    /// The admin API by an HTTP API event on the service's own route, its path encoded.
     Http,
+    /// The same, the path percent-decoded as API Gateway HTTP APIs deliver it (ARNs with `/`).
+    HttpDecoded,
+    /// Decoded, on a named stage reached through its execute-api URL (`/prod/channels/…`).
+    HttpStaged,
 }
 
 async fn sweep(entry: Entry) {
@@ -276,18 +281,29 @@ async fn sweep(entry: Entry) {
                 .await
                 .map(|_| ())
                 .map_err(|f| format!("{} {}: {:?} {}", f.status, f.error, f.field, f.message)),
-            Entry::Http => {
+            Entry::Http | Entry::HttpDecoded | Entry::HttpStaged => {
                 let op = model.operation(*service, operation).expect("in the model");
                 let request = chime_api::binding::request(&model, op, &given);
-                let headers: Map<String, Value> = request
+                let headers: Vec<(&str, &str)> = request
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect();
-                let event = json!({"version": "2.0", "rawPath": request.path, "rawQueryString": request.query,
-                    "headers": headers, "requestContext": {"http": {"method": request.method}},
-                    "body": (!request.body.is_empty()).then(|| Value::Object(request.body.clone()).to_string()),
-                    "isBase64Encoded": false});
+                let body = (!request.body.is_empty())
+                    .then(|| Value::Object(request.body.clone()).to_string());
+                let (path, stage) = match entry {
+                    Entry::HttpDecoded => (common::decoded(&request.path), "$default"),
+                    Entry::HttpStaged => (common::decoded(&request.path), "prod"),
+                    _ => (request.path.clone(), "$default"),
+                };
+                let event = common::http_event(
+                    &request.method,
+                    &path,
+                    &request.query,
+                    &headers,
+                    body.as_deref(),
+                    stage,
+                );
                 match handle(&api, &event).await {
                     Ok(answer)
                         if answer["statusCode"]
@@ -424,4 +440,107 @@ async fn every_offered_operation_succeeds_by_direct_invocation() {
 #[tokio::test]
 async fn every_offered_operation_succeeds_on_its_http_route() {
     sweep(Entry::Http).await;
+}
+
+#[tokio::test]
+async fn every_offered_operation_succeeds_on_its_http_route_with_the_path_decoded() {
+    sweep(Entry::HttpDecoded).await;
+}
+
+#[tokio::test]
+async fn every_offered_operation_succeeds_on_a_named_stage() {
+    sweep(Entry::HttpStaged).await;
+}
+
+/// An ARN of another kind than `kinds`: a user where a channel belongs, a channel where a user or
+/// an app instance belongs, another service's ARN where any app-instance resource would do.
+fn wrong_kind(world: &World, kinds: &[ArnKind]) -> String {
+    if kinds.len() == 5 {
+        "arn:aws:lambda:us-east-1:000000000000:function:not-chime".to_owned()
+    } else if kinds.contains(&ArnKind::Channel) {
+        world.member.clone()
+    } else {
+        world.channel.clone()
+    }
+}
+
+/// Every member that holds a Chime ARN (every row of `chime_api::arn_kind`, in every operation of
+/// both models) refuses an ARN of another kind: chime-local, reached through the SDK without the
+/// admin layer's own check, answers BadRequest naming the member and what the ARN is; the admin
+/// layer refuses before any call, naming the member.
+#[tokio::test]
+async fn every_arn_member_refuses_an_arn_of_another_kind() {
+    let (running, clients) = common::local().await;
+    let model = Model::load().expect("the models load");
+    let world = world(&model, &clients).await;
+    let api = common::admin_api(&clients, &world.admin);
+    let mut rows = 0;
+    let mut failures = Vec::new();
+    for op in &model.operations {
+        let base = match op.name.as_str() {
+            "ChannelFlowCallback" => json!({"ChannelArn": world.channel,
+                "CallbackId": "c".repeat(32), "ChannelMessage": {"MessageId": world.message}}),
+            name => input(&world, name),
+        };
+        let given = with_bearer(&model, op.service, &op.name, &world, base);
+        let Some(shape) = op.input.as_deref().and_then(|s| model.shape(op.service, s)) else {
+            continue;
+        };
+        for (member, target) in &shape.members {
+            let Some(kinds) = arn_kind::expected(op.service, member) else {
+                continue;
+            };
+            rows += 1;
+            let wrong = wrong_kind(&world, kinds);
+            let is_list = model
+                .shape(op.service, &target.shape)
+                .is_some_and(|s| s.kind == "list");
+            let mut bad = given.clone();
+            bad.insert(
+                member.clone(),
+                if is_list {
+                    json!([wrong])
+                } else {
+                    json!(wrong)
+                },
+            );
+            let sent = match op.service {
+                Service::Messaging => {
+                    chime_admin::messaging::call(&clients.messaging, &op.name, &bad)
+                }
+                Service::Identity => chime_admin::identity::call(&clients.identity, &op.name, &bad),
+            }
+            .expect("every operation is wired")
+            .await;
+            match sent {
+                Err(CallError::Service {
+                    status: 400,
+                    code,
+                    message,
+                }) if code == "BadRequest"
+                    && message.starts_with(member.as_str())
+                    && message.contains(&wrong) => {}
+                other => failures.push(format!("chime-local {} {member}: {other:?}", op.name)),
+            }
+            if chime_admin::api::offers(op) && op.name != "ChannelFlowCallback" {
+                let refused = handle(&api, &json!({"Operation": op.name, "Input": bad})).await;
+                match refused {
+                    Err(f)
+                        if (400..404).contains(&f.status)
+                            && f.field
+                                .as_deref()
+                                .is_some_and(|f| f.starts_with(member.as_str())) => {}
+                    other => failures.push(format!("admin {} {member}: {other:?}", op.name)),
+                }
+            }
+        }
+    }
+    running.stop().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {rows} rows not refused:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(rows > 100, "{rows} rows");
 }

@@ -149,3 +149,78 @@ async fn a_hundred_thousand_members_through_the_worker_path_under_a_quota() {
         delivered.calls, delivered.requeued, delivered.already, delivered.dead
     );
 }
+
+/// The membership worker's SQS handler on an event as Lambda delivers it: a good batch is added (a
+/// member that does not exist dead-lettered with its reason), an unreadable message is reported for
+/// redelivery (and so, by SQS's redrive policy, ends in its dead-letter queue).
+#[tokio::test]
+async fn an_sqs_event_adds_good_batches_and_reports_unreadable_messages() {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use chime_admin::onboarding::{Worker, handle_sqs};
+
+    let (running, clients) = common::local().await;
+    let (instance, service_user) = common::instance_with_admin(&clients, "worker").await;
+    let a = common::user(&clients, &instance, "a").await;
+    let b = common::user(&clients, &instance, "b").await;
+    let channel = clients
+        .messaging
+        .create_channel()
+        .app_instance_arn(&instance)
+        .name("c")
+        .chime_bearer(&service_user)
+        .send()
+        .await
+        .expect("CreateChannel")
+        .channel_arn
+        .unwrap_or_default();
+    let worker = Worker {
+        api: common::admin_api(&clients, &service_user),
+        queue: MemoryQueue::default(),
+    };
+    let ghost = format!("{instance}/user/ghost");
+    let batch = serde_json::json!({"ChannelArn": channel, "MemberArns": [a, b, ghost]});
+    // The shape of aws_lambda_events' own SQS fixture, with our bodies.
+    let event: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [
+        {"messageId": "good", "receiptHandle": "r1", "body": batch.to_string(),
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1523232000000",
+            "SenderId": "123456789012", "ApproximateFirstReceiveTimestamp": "1523232000001"},
+         "messageAttributes": {}, "md5OfBody": "7b270e59b47ff90a553787216d55d91d",
+         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:MembershipQueue",
+         "awsRegion": "us-east-1"},
+        {"messageId": "bad", "receiptHandle": "r2", "body": "{not json", "attributes": {},
+         "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1"},
+    ]}))
+    .expect("an SQS event");
+    let response = handle_sqs(&worker, event).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["bad"]);
+    let dead = worker
+        .queue
+        .dead
+        .lock()
+        .map(|d| d.clone())
+        .unwrap_or_default();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].member_arn.as_str(), dead[0].error_code.as_str()),
+        (ghost.as_str(), "NotFound")
+    );
+    let members = clients
+        .messaging
+        .list_channel_memberships()
+        .channel_arn(&channel)
+        .chime_bearer(&service_user)
+        .send()
+        .await
+        .expect("ListChannelMemberships");
+    assert_eq!(
+        members.channel_memberships().len(),
+        3,
+        "a, b and the creator"
+    );
+    running.stop().await;
+}

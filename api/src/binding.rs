@@ -39,7 +39,9 @@ pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, Invalid> {
 /// Decoded path labels: (label name, value).
 pub type Labels = Vec<(String, String)>;
 
-/// The operation a request is for, and its decoded path labels.
+/// The operation a request is for, and its decoded path labels. A label is one path segment as
+/// SDKs send it (an ARN percent-encoded, `/` included), or an ARN as an API Gateway HTTP API hands it
+/// to a function, decoded: then it spans the segments its structure has (see [`label_spans`]).
 pub fn route<'m>(
     model: &'m Model,
     method: &str,
@@ -49,7 +51,7 @@ pub fn route<'m>(
     let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let mut best: Option<(&Operation, Labels)> = None;
     for op in model.operations.iter().filter(|op| op.method == method) {
-        if op.segments.len() != raw.len()
+        if op.segments.len() > raw.len()
             || !op
                 .literal_query
                 .iter()
@@ -58,19 +60,8 @@ pub fn route<'m>(
             continue;
         }
         let mut labels = Vec::new();
-        let matched = op
-            .segments
-            .iter()
-            .zip(&raw)
-            .all(|(segment, text)| match segment {
-                Segment::Literal(literal) => literal == text,
-                Segment::Label(name) => {
-                    labels.push((name.clone(), (*text).to_owned()));
-                    true
-                }
-            });
         // The most specific match wins: `GET /channels?scope=…` over `GET /channels`.
-        if matched
+        if match_segments(&op.segments, &raw, &mut labels)
             && best
                 .as_ref()
                 .is_none_or(|(b, _)| b.literal_query.len() < op.literal_query.len())
@@ -88,6 +79,51 @@ pub fn route<'m>(
         .map(|(name, text)| Ok((name, decode(&text, false)?)))
         .collect::<Result<_, Invalid>>()?;
     Ok((op, labels))
+}
+
+/// Whether `raw` (the path's segments) fits the template `segments`, gathering the labels; a label
+/// tries the longest span its text allows first, then shorter ones.
+fn match_segments(segments: &[Segment], raw: &[&str], labels: &mut Labels) -> bool {
+    match segments.split_first() {
+        None => raw.is_empty(),
+        Some((Segment::Literal(literal), rest)) => {
+            raw.first() == Some(&literal.as_str()) && match_segments(rest, &raw[1..], labels)
+        }
+        Some((Segment::Label(name), rest)) => {
+            for span in label_spans(raw) {
+                labels.push((name.clone(), raw[..span].join("/")));
+                if match_segments(rest, &raw[span..], labels) {
+                    return true;
+                }
+                labels.pop();
+            }
+            false
+        }
+    }
+}
+
+/// What comes after an app instance's id in the ARN of a resource inside it.
+const RESOURCE_KINDS: [&str; 4] = ["user", "bot", "channel", "channel-flow"];
+
+/// How many of `raw`'s segments a label starting there may span, longest first: one, or for a
+/// decoded app-instance ARN, `…:app-instance/ID` (two) and `…:app-instance/ID/KIND/ID` (four)
+/// where KIND is a resource of an app instance. Recognised by structure, so an ARN arrives whole
+/// whether or not its `/` were encoded.
+fn label_spans(raw: &[&str]) -> Vec<usize> {
+    let Some(first) = raw.first() else {
+        return Vec::new();
+    };
+    let mut spans = vec![1];
+    if first.starts_with("arn:") && first.ends_with(":app-instance") {
+        if raw.len() >= 2 {
+            spans.push(2);
+        }
+        if raw.len() >= 4 && RESOURCE_KINDS.contains(&raw[2]) {
+            spans.push(4);
+        }
+    }
+    spans.reverse();
+    spans
 }
 
 /// The operation's input as one JSON object keyed by member name.
@@ -306,6 +342,11 @@ mod tests {
                 "arn:aws:chime:us-east-1:1:app-instance/a/channel/c".into()
             )
         );
+        // The same ARN as an API Gateway HTTP API delivers it: decoded, its `/` part of the path.
+        let decoded = "/channels/arn:aws:chime:us-east-1:1:app-instance/a/channel/c/messages/m1";
+        let (op, decoded_labels) = route(&model, "POST", decoded, &q("operation=redact")).unwrap();
+        assert_eq!(op.name, "RedactChannelMessage");
+        assert_eq!(decoded_labels, labels);
         let (op, _) = route(&model, "GET", "/channels", &q("max-results=3")).unwrap();
         assert_eq!(op.name, "ListChannels");
         let scope = q("scope=channel-flow-associations&channel-flow-arn=x");

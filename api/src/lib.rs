@@ -2,9 +2,11 @@
 //! `../shared/reference/`), and what is driven by them alone: the router (method, path template,
 //! literal query → operation), the binder (labels, query, headers, JSON body → one input object named
 //! as the model names its members) and the validator (required members, types, lengths, ranges,
-//! patterns, enums, the member named in every refusal). chime-local serves requests with it; the admin
+//! patterns, enums, the kind of ARN a member holds, the member named in every refusal).
+//! chime-local serves requests with it; the admin
 //! functions check their input with the same rules before calling AWS.
 
+pub mod arn_kind;
 pub mod binding;
 pub mod model;
 pub mod validate;

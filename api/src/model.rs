@@ -26,6 +26,7 @@ struct RawModel {
 struct RawOperation {
     http: RawHttp,
     input: Option<ShapeRef>,
+    output: Option<ShapeRef>,
     #[serde(default)]
     errors: Vec<ShapeRef>,
 }
@@ -90,6 +91,7 @@ pub struct Operation {
     pub literal_query: Vec<(String, String)>,
     pub status: u16,
     pub input: Option<String>,
+    pub output: Option<String>,
     /// The error codes the model lists (`BadRequest`, `Forbidden`…), the only ones SDKs type.
     pub errors: Vec<String>,
 }
@@ -144,6 +146,7 @@ impl Model {
                         .collect(),
                     status: op.http.response_code.unwrap_or(200),
                     input: op.input.map(|r| r.shape),
+                    output: op.output.map(|r| r.shape),
                     errors: op
                         .errors
                         .iter()
@@ -171,6 +174,24 @@ impl Model {
 
     pub fn pattern(&self, pattern: &str) -> Option<&Regex> {
         self.patterns.get(pattern)
+    }
+
+    /// The list a paginated operation's output pages over (`ChannelMemberships`…): the output's one
+    /// list member, for an operation that takes a `NextToken`.
+    pub fn paged_list(&self, op: &Operation) -> Option<&str> {
+        let input = self.shape(op.service, op.input.as_deref()?)?;
+        if !input.members.contains_key("NextToken") {
+            return None;
+        }
+        let output = self.shape(op.service, op.output.as_deref()?)?;
+        output
+            .members
+            .iter()
+            .find(|(_, member)| {
+                self.shape(op.service, &member.shape)
+                    .is_some_and(|shape| shape.kind == "list")
+            })
+            .map(|(name, _)| name.as_str())
     }
 
     pub fn operation(&self, service: Service, name: &str) -> Option<&Operation> {
@@ -235,5 +256,32 @@ mod tests {
             )
             .unwrap();
         assert!(non_bmp.is_match("héllo 👋"));
+    }
+
+    /// Every operation that takes a `NextToken` pages over exactly one list of its output.
+    #[test]
+    fn every_paginated_operation_names_its_list() {
+        let model = Model::load().unwrap();
+        let mut paged = 0;
+        for op in &model.operations {
+            let takes_token = op
+                .input
+                .as_deref()
+                .and_then(|s| model.shape(op.service, s))
+                .is_some_and(|s| s.members.contains_key("NextToken"));
+            if takes_token {
+                paged += 1;
+                assert!(model.paged_list(op).is_some(), "{}", op.name);
+            }
+        }
+        assert!(paged >= 16, "{paged}");
+        let list = |name| {
+            model
+                .operation(Service::Messaging, name)
+                .and_then(|op| model.paged_list(op))
+        };
+        assert_eq!(list("ListChannelMemberships"), Some("ChannelMemberships"));
+        assert_eq!(list("ListChannelMessages"), Some("ChannelMessages"));
+        assert_eq!(list("DescribeChannel"), None);
     }
 }

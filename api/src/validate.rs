@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::Invalid;
 use crate::model::{Model, Service, Shape};
+use crate::{Invalid, arn_kind};
 
 /// Checks `value` against the shape `name`; `path` names it in the error (`Processors[0].Name`).
 pub fn validate(
@@ -30,7 +30,9 @@ pub fn validate(
             }
             for (member_name, member) in &shape.members {
                 if let Some(v) = fields.get(member_name).filter(|v| !v.is_null()) {
-                    validate(model, service, &member.shape, v, &join(path, member_name))?;
+                    let member_path = join(path, member_name);
+                    validate(model, service, &member.shape, v, &member_path)?;
+                    check_arn_kind(service, member_name, v, &member_path)?;
                 }
             }
             Ok(())
@@ -91,6 +93,35 @@ pub fn validate(
     }
 }
 
+/// A member that holds a Chime ARN holds the kind its name says (`arn_kind`), each item of a list
+/// member too; the refusal names the member and what the ARN is instead.
+fn check_arn_kind(
+    service: Service,
+    member: &str,
+    value: &Value,
+    path: &str,
+) -> Result<(), Invalid> {
+    let Some(kinds) = arn_kind::expected(service, member) else {
+        return Ok(());
+    };
+    let refuse = |at: String, problem: String| Invalid::bad_request(format!("{at}: {problem}"));
+    match value {
+        Value::String(arn) => {
+            arn_kind::check(arn, kinds).map_err(|problem| refuse(path.to_owned(), problem))
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(arn) = item.as_str() {
+                    arn_kind::check(arn, kinds)
+                        .map_err(|problem| refuse(format!("{path}[{i}]"), problem))?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn join(path: &str, member: &str) -> String {
     if path.is_empty() {
         member.to_owned()
@@ -142,8 +173,34 @@ mod tests {
     #[test]
     fn names_the_member_and_the_rule() {
         let ok = json!({"AppInstanceArn": "arn:aws:chime:us-east-1:1:app-instance/a",
-            "ClientRequestToken": "token", "Name": "general", "ChimeBearer": "arn:aws:chime:x:1:u"});
+            "ClientRequestToken": "token", "Name": "general",
+            "ChimeBearer": "arn:aws:chime:us-east-1:1:app-instance/a/user/u"});
         assert_eq!(check("CreateChannelRequest", ok.clone()), Ok(()));
+        // The kind each ARN member holds: a channel is no app instance, a channel no member.
+        let mut channel_as_instance = ok.clone();
+        channel_as_instance["AppInstanceArn"] =
+            json!("arn:aws:chime:us-east-1:1:app-instance/a/channel/c");
+        assert_eq!(
+            check("CreateChannelRequest", channel_as_instance),
+            Err(
+                "AppInstanceArn: arn:aws:chime:us-east-1:1:app-instance/a/channel/c is the ARN of \
+                 a channel, not of an app instance"
+                    .into()
+            )
+        );
+        let mut channel_as_member = ok.clone();
+        channel_as_member["MemberArns"] = json!([
+            "arn:aws:chime:us-east-1:1:app-instance/a/user/u",
+            "arn:aws:chime:us-east-1:1:app-instance/a/channel/c"
+        ]);
+        assert_eq!(
+            check("CreateChannelRequest", channel_as_member),
+            Err(
+                "MemberArns[1]: arn:aws:chime:us-east-1:1:app-instance/a/channel/c is the ARN of \
+                 a channel, not of an AppInstanceUser or an AppInstanceBot"
+                    .into()
+            )
+        );
         let mut missing = ok.clone();
         missing.as_object_mut().unwrap().remove("Name");
         assert_eq!(

@@ -72,12 +72,14 @@ pub fn parse_connect(
             )));
         }
     };
+    // amazon-chime-sdk-js's `PrefetchSortBy` sends `unread` or `last-message-timestamp`; the
+    // camel-case spelling is kept for clients written from older examples.
     let sort_by_unread = match value("prefetch-sort-by").as_deref() {
-        None | Some("lastMessageTimestamp") => false,
+        None | Some("last-message-timestamp" | "lastMessageTimestamp") => false,
         Some("unread") => true,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
-                "prefetch-sort-by: {other:?} is not unread or lastMessageTimestamp"
+                "prefetch-sort-by: {other:?} is not unread or last-message-timestamp"
             )));
         }
     };
@@ -355,6 +357,13 @@ mod tests {
             "{}",
             error.message
         );
+        for (sort_by, unread) in [("unread", true), ("last-message-timestamp", false)] {
+            let sorted = format!("{query}&prefetch-sort-by={sort_by}");
+            let connect = parse_connect(&sorted, "h", None).expect("a sort the JS SDK sends");
+            assert_eq!(connect.sort_by_unread, unread, "{sort_by}");
+        }
+        let unknown = format!("{query}&prefetch-sort-by=newest");
+        assert!(parse_connect(&unknown, "h", None).is_err());
         let other_service = query.replace("%2Fchime%2F", "%2Fs3%2F");
         assert!(parse_connect(&other_service, "h", None).is_err());
     }

@@ -261,12 +261,12 @@ where
     S: Stage + 'static,
     F: FnOnce(&Env) -> Result<S, ConfigError>,
 {
-    telemetry::init_from_env();
-    telemetry::install_panic_hook();
+    telemetry::start();
     let env = Env::from_process();
     let started = Instant::now();
-    let config = ProcessorConfig::from_env(&env, default_policy).inspect_err(log_startup_error)?;
-    let stage = build(&env).inspect_err(log_startup_error)?;
+    let config = ProcessorConfig::from_env(&env, default_policy)
+        .inspect_err(telemetry::log_startup_error)?;
+    let stage = build(&env).inspect_err(telemetry::log_startup_error)?;
     let stage_build = started.elapsed();
     // Boxed: the SDK's and the runtime's futures are deep, and a function's `main` future embeds them.
     let sdk_config = Box::pin(aws_config::load_defaults(
@@ -289,8 +289,4 @@ where
         },
     )))
     .await
-}
-
-fn log_startup_error(error: &ConfigError) {
-    tracing::error!(error = %error, "invalid configuration");
 }

@@ -52,6 +52,17 @@ pub fn init_from_env() {
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, json, filter));
 }
 
+/// What every function's `main` does first: the subscriber from the environment and the panic hook.
+pub fn start() {
+    init_from_env();
+    install_panic_hook();
+}
+
+/// Logs a configuration error found at start (the function then exits with it).
+pub fn log_startup_error<E: std::fmt::Display>(error: &E) {
+    tracing::error!(error = %error, "invalid configuration");
+}
+
 /// Replaces the default panic message, which can quote message content (a bad string slice prints the
 /// string), with the location only.
 pub fn install_panic_hook() {

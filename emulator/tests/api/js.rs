@@ -1,6 +1,7 @@
 //! amazon-chime-sdk-js's messaging session (npm, `emulator/tests/js/`) against chime-local with
 //! signature verification on: the real front-end client resolves the endpoint, presigns with its own
-//! SigV4, waits for SESSION_ESTABLISHED, prefetches and receives a message sent through the JS SDK.
+//! SigV4, waits for SESSION_ESTABLISHED, prefetches and receives a message sent through the JS SDK;
+//! then starts a session with each `PrefetchSortBy` value the SDK offers.
 //! CI runs `npm ci` there and sets CHIME_LOCAL_REQUIRE_JS=1 so this never goes unrun; elsewhere,
 //! without node or the packages, it says so and passes.
 
@@ -84,4 +85,12 @@ async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
     assert_eq!(report["message"]["MessageId"], report["sentMessageId"]);
     assert_eq!(report["message"]["Sender"]["Arn"], sender.as_str());
     assert_eq!(report["message"]["ChannelArn"], channel.as_str());
+    // A session started with each PrefetchSortBy value the SDK offers is established and prefetches.
+    for sort_by in ["unread", "last-message-timestamp"] {
+        assert_eq!(
+            report["sorted"][sort_by],
+            serde_json::json!(["SESSION_ESTABLISHED", "CHANNEL_DETAILS"]),
+            "{sort_by}: {report}"
+        );
+    }
 }

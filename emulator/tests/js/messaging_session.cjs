@@ -4,7 +4,8 @@
 // user sends through @aws-sdk/client-chime-sdk-messaging.
 //
 // usage: node messaging_session.cjs ENDPOINT ACCESS_KEY SECRET LISTENER_ARN SENDER_ARN CHANNEL_ARN
-// Prints one JSON line with what the listener received; exits non-zero on any failure (bounded: 20 s).
+// Prints one JSON line with what the listener received, and what a session started with each
+// PrefetchSortBy value received before its prefetch; exits non-zero on any failure (bounded: 20 s).
 'use strict';
 
 // Node has no browser WebSocket global before v22; the `ws` package provides the same interface.
@@ -21,6 +22,7 @@ const {
   ConsoleLogger,
   MessagingSessionConfiguration,
   PrefetchOn,
+  PrefetchSortBy,
 } = require('amazon-chime-sdk-js');
 
 const [endpoint, accessKeyId, secretAccessKey, listener, sender, channel] = process.argv.slice(2);
@@ -83,6 +85,30 @@ async function main() {
   );
   const message = await gotMessage;
   session.stop();
+
+  // A session per PrefetchSortBy value the SDK offers: each must be established and prefetch.
+  const sorted = {};
+  for (const sortBy of Object.values(PrefetchSortBy)) {
+    const sortedConfiguration = new MessagingSessionConfiguration(listener, null, undefined, client);
+    sortedConfiguration.prefetchOn = PrefetchOn.Connect;
+    sortedConfiguration.prefetchSortBy = sortBy;
+    const sortedSession = new DefaultMessagingSession(sortedConfiguration, logger, undefined, undefined, new LoopbackSigV4(client));
+    const types = [];
+    let resolveDetails;
+    const gotDetails = new Promise((resolve) => (resolveDetails = resolve));
+    sortedSession.addObserver({
+      messagingSessionDidReceiveMessage(received) {
+        types.push(received.type);
+        if (received.type === 'CHANNEL_DETAILS') {
+          resolveDetails();
+        }
+      },
+    });
+    await sortedSession.start();
+    await gotDetails;
+    sortedSession.stop();
+    sorted[sortBy] = types;
+  }
   clearTimeout(deadline);
   console.log(
     JSON.stringify({
@@ -90,6 +116,7 @@ async function main() {
       types: received.map((r) => r.type),
       prefetchedChannel: (received.find((r) => r.type === 'CHANNEL_DETAILS') || {}).payload?.Channel?.ChannelArn,
       message,
+      sorted,
     })
   );
 }

@@ -57,10 +57,11 @@ fn queue(
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::telemetry::init_from_env();
+    chime_flow::telemetry::start();
     let env = Env::from_process();
     let model = chime_api::Model::load()?;
-    let config = AdminConfig::from_env(&env, &model)?;
+    let config = AdminConfig::from_env(&env, &model)
+        .inspect_err(chime_flow::telemetry::log_startup_error)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let api = Arc::new(AdminApi {
         model,

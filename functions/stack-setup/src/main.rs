@@ -11,8 +11,7 @@ use stack_setup::response::HttpSink;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::telemetry::init_from_env();
-    chime_flow::telemetry::install_panic_hook();
+    chime_flow::telemetry::start();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let chime = Arc::new(SdkChime::new(&config));
     let sink = Arc::new(HttpSink::new()?);

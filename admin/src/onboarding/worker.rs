@@ -1,20 +1,17 @@
-//! Onboarding members at scale: a bulk request is split into batches of 100 members put on a queue;
-//! the membership worker takes a batch, calls BatchCreateChannelMembership, backs off while the
-//! service throttles, re-queues only the members that failed transiently (with a delay), counts
-//! members already in the channel as done, and sends those that can never be added (NotFound,
-//! Forbidden…) to a dead-letter queue with the reason. The queue is a port: SQS in AWS, in memory
-//! in tests and benchmarks.
+//! The worker half of onboarding: takes a batch, calls BatchCreateChannelMembership through the
+//! API layer, paces itself while the service throttles, re-queues only the members that failed
+//! transiently (after whole seconds that grow with the attempt), counts members already in the
+//! channel as done, and dead-letters those that can never be added (NotFound, Forbidden…) with the
+//! reason; and the SQS event handler of the membership-worker function.
 
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use chime_flow::retry::RetryPolicy;
 use serde_json::{Map, json};
 
-use crate::api::{AdminApi, BATCH_LIMIT, Extras};
+use super::queue::{DeadLetter, MemberBatch, MemoryQueue, Queue, QueueError, parse_batch};
+use crate::api::{AdminApi, Extras};
 
 /// A batch is tried this many times (across deliveries) before its members are dead-lettered.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -22,71 +19,6 @@ pub const MAX_ATTEMPTS: u32 = 8;
 /// How long one delivery keeps calling while the service throttles, before re-queueing the rest:
 /// waiting here costs nothing the quota would not, while a re-queue waits at least a second.
 const DELIVERY_BUDGET: Duration = Duration::from_secs(20);
-
-/// One queue message: up to 100 members for one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct MemberBatch {
-    pub channel_arn: String,
-    pub member_arns: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_channel_id: Option<String>,
-    /// Deliveries so far (0 for a new batch).
-    #[serde(default)]
-    pub attempt: u32,
-}
-
-/// A member that can never be added, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeadLetter {
-    pub channel_arn: String,
-    pub member_arn: String,
-    pub error_code: String,
-    pub reason: String,
-    pub attempts: u32,
-}
-
-/// Splits a bulk request into queue messages of at most 100 members (duplicates removed, order kept).
-pub fn split(
-    channel_arn: &str,
-    members: &[String],
-    kind: Option<&str>,
-    sub_channel: Option<&str>,
-) -> Vec<MemberBatch> {
-    let mut seen = std::collections::HashSet::new();
-    let unique: Vec<String> = members
-        .iter()
-        .filter(|m| seen.insert(m.as_str()))
-        .cloned()
-        .collect();
-    unique
-        .chunks(BATCH_LIMIT)
-        .map(|chunk| MemberBatch {
-            channel_arn: channel_arn.to_owned(),
-            member_arns: chunk.to_vec(),
-            r#type: kind.map(str::to_owned),
-            sub_channel_id: sub_channel.map(str::to_owned),
-            attempt: 0,
-        })
-        .collect()
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("queue: {0}")]
-pub struct QueueError(pub String);
-
-pub type QueueFuture<'a> = Pin<Box<dyn Future<Output = Result<(), QueueError>> + Send + 'a>>;
-
-/// Where batches wait and dead letters go.
-pub trait Queue: Send + Sync {
-    /// Puts batches on the queue, to be delivered after `delay`.
-    fn enqueue(&self, batches: Vec<MemberBatch>, delay: Duration) -> QueueFuture<'_>;
-    /// Parks members that can never be added.
-    fn dead_letter(&self, letters: Vec<DeadLetter>) -> QueueFuture<'_>;
-}
 
 /// What a member's error means for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +61,32 @@ impl Delivered {
     }
 }
 
-/// Full-jitter exponential backoff: a random wait up to `base × 2^step`, at most `cap`.
-fn backoff(base: Duration, step: u32, cap: Duration) -> Duration {
-    let ceiling = base.saturating_mul(1 << step.min(16)).min(cap);
-    ceiling.mul_f64(fastrand::f64())
+/// Pacing inside one delivery while every member is throttled: full-jitter waits from 20 ms up to
+/// 1 s, until the delivery's budget is spent.
+const PACING: RetryPolicy = RetryPolicy {
+    max_attempts: u32::MAX,
+    base_delay: Duration::from_millis(20),
+    max_delay: Duration::from_secs(1),
+    budget: DELIVERY_BUDGET,
+};
+
+/// Re-queue delays: from 2 s doubling per delivery, at most SQS's 15 minutes.
+const REQUEUE: RetryPolicy = RetryPolicy {
+    max_attempts: MAX_ATTEMPTS,
+    base_delay: Duration::from_secs(2),
+    max_delay: Duration::from_secs(900),
+    budget: Duration::MAX,
+};
+
+/// How long a batch re-queued after delivery number `attempt` (0-based) waits: whole seconds (SQS's
+/// unit), at least one, between half and all of the policy's cap for that attempt ("equal jitter":
+/// it grows with the attempt and re-queued batches do not come back together). `unit` is uniform in
+/// [0, 1).
+pub fn requeue_delay(attempt: u32, unit: f64) -> Duration {
+    let cap = REQUEUE.backoff_cap(attempt + 1).as_secs().max(1);
+    let floor = cap.div_ceil(2);
+    let spread = (cap - floor + 1) as f64 * unit.clamp(0.0, 1.0);
+    Duration::from_secs((floor + spread as u64).min(cap))
 }
 
 /// Processes one delivered batch: the membership worker's whole job.
@@ -146,8 +100,8 @@ pub async fn process(
     let mut last_code = String::new();
     let mut dead = Vec::new();
     let started = Instant::now();
-    let mut step = 0;
-    while !pending.is_empty() && started.elapsed() < DELIVERY_BUDGET {
+    let mut throttled = 0;
+    while !pending.is_empty() {
         let mut input = Map::new();
         input.insert("ChannelArn".into(), json!(batch.channel_arn));
         input.insert("MemberArns".into(), json!(pending));
@@ -202,17 +156,21 @@ pub async fn process(
         }
         let stalled = retry.len() == pending.len();
         pending = retry;
-        if stalled && !pending.is_empty() {
+        if pending.is_empty() {
+            break;
+        }
+        if stalled {
             // Everything was throttled: wait before the next call, as the quota asks.
-            tokio::time::sleep(backoff(
-                Duration::from_millis(20),
-                step,
-                Duration::from_secs(1),
-            ))
-            .await;
-            step += 1;
+            throttled += 1;
+            match PACING.next_delay(throttled, started.elapsed(), fastrand::f64()) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => break,
+            }
         } else {
-            step = 0;
+            throttled = 0;
+            if started.elapsed() >= DELIVERY_BUDGET {
+                break;
+            }
         }
     }
     if !pending.is_empty() {
@@ -231,12 +189,7 @@ pub async fn process(
                 attempt: batch.attempt + 1,
                 ..batch.clone()
             };
-            let delay = backoff(
-                Duration::from_secs(1),
-                batch.attempt,
-                Duration::from_secs(900),
-            )
-            .max(Duration::from_millis(100));
+            let delay = requeue_delay(batch.attempt, fastrand::f64());
             queue.enqueue(vec![again], delay).await?;
         }
     }
@@ -245,47 +198,6 @@ pub async fn process(
         queue.dead_letter(dead).await?;
     }
     Ok(done)
-}
-
-/// An in-memory queue with delays: what tests and benchmarks run the worker path on.
-#[derive(Debug, Default)]
-pub struct MemoryQueue {
-    waiting: Mutex<VecDeque<(Instant, MemberBatch)>>,
-    pub dead: Mutex<Vec<DeadLetter>>,
-}
-
-impl MemoryQueue {
-    /// The next batch that is due, or how long until one is (`None` when empty).
-    pub fn take(&self) -> Option<Result<MemberBatch, Duration>> {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let due = waiting.iter().position(|(at, _)| *at <= now);
-        match due {
-            Some(index) => waiting.remove(index).map(|(_, batch)| Ok(batch)),
-            None => waiting
-                .iter()
-                .map(|(at, _)| at.saturating_duration_since(now))
-                .min()
-                .map(Err),
-        }
-    }
-}
-
-impl Queue for MemoryQueue {
-    fn enqueue(&self, batches: Vec<MemberBatch>, delay: Duration) -> QueueFuture<'_> {
-        let at = Instant::now() + delay;
-        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        waiting.extend(batches.into_iter().map(|b| (at, b)));
-        Box::pin(async { Ok(()) })
-    }
-
-    fn dead_letter(&self, letters: Vec<DeadLetter>) -> QueueFuture<'_> {
-        self.dead
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(letters);
-        Box::pin(async { Ok(()) })
-    }
 }
 
 /// Runs `workers` membership workers over a memory queue until it is empty (bounded by `limit`):
@@ -327,25 +239,60 @@ pub async fn drain(
     Ok(total)
 }
 
-/// Parses a queue message body.
-pub fn parse_batch(body: &str) -> Result<MemberBatch, String> {
-    serde_json::from_str::<MemberBatch>(body).map_err(|e| format!("not a member batch: {e}"))
+/// The membership worker: the API layer it calls through and the queue it re-queues and
+/// dead-letters on.
+pub struct Worker<Q> {
+    pub api: AdminApi,
+    pub queue: Q,
+}
+
+/// Handles every record of an SQS event; the ones to deliver again are the answer's batch item
+/// failures (an unreadable message, by SQS's redrive policy, ends in its dead-letter queue).
+pub async fn handle_sqs<Q: Queue>(worker: &Worker<Q>, event: SqsEvent) -> SqsBatchResponse {
+    let deliveries = event.records.iter().map(|record| async move {
+        let id = record.message_id.clone().unwrap_or_default();
+        let batch = match record.body.as_deref().map(parse_batch) {
+            Some(Ok(batch)) => batch,
+            other => {
+                let problem = match other {
+                    Some(Err(problem)) => problem,
+                    _ => "the message has no body".to_owned(),
+                };
+                tracing::error!(message_id = %id, problem = %problem, "unusable queue message");
+                return Some(id);
+            }
+        };
+        match process(&worker.api, &worker.queue, &batch).await {
+            Ok(done) => {
+                tracing::info!(message_id = %id, channel = %batch.channel_arn, attempt = batch.attempt,
+                    added = done.added, already = done.already, requeued = done.requeued,
+                    dead = done.dead, calls = done.calls, "batch handled");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(message_id = %id, error = %error, "batch not handled: SQS delivers it again");
+                Some(id)
+            }
+        }
+    });
+    // The records of one event are handled together; the quota paces them.
+    let failed = futures_util::future::join_all(deliveries).await;
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .flatten()
+        .map(|item_identifier| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = item_identifier;
+            failure
+        })
+        .collect();
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bulk_requests_split_into_batches_of_a_hundred_without_duplicates() {
-        let members: Vec<String> = (0..250).map(|i| format!("arn:m{}", i % 240)).collect();
-        let batches = split("arn:c", &members, Some("DEFAULT"), None);
-        let sizes: Vec<usize> = batches.iter().map(|b| b.member_arns.len()).collect();
-        assert_eq!(sizes, [100, 100, 40]);
-        let body = serde_json::to_string(&batches[2]).unwrap_or_default();
-        assert_eq!(parse_batch(&body), Ok(batches[2].clone()));
-        assert!(body.contains("\"ChannelArn\":\"arn:c\"") && body.contains("\"Type\":\"DEFAULT\""));
-    }
 
     #[test]
     fn only_transient_errors_are_retried_and_conflicts_are_done() {
@@ -356,5 +303,33 @@ mod tests {
         assert_eq!(fate("NotFound"), Fate::Dead);
         assert_eq!(fate("Forbidden"), Fate::Dead);
         assert_eq!(fate("ResourceLimitExceeded"), Fate::Dead);
+    }
+
+    /// Re-queued batches wait whole seconds, never zero (SQS would read 0 as "no delay", overriding
+    /// the queue's own), more with every attempt, spread by jitter.
+    #[test]
+    fn requeue_delays_are_whole_seconds_that_grow_with_the_attempt() {
+        let mut previous_floor = Duration::ZERO;
+        for attempt in 0..MAX_ATTEMPTS {
+            let floor = requeue_delay(attempt, 0.0);
+            let ceiling = requeue_delay(attempt, 0.999_999);
+            for unit in [0.0, 0.25, 0.5, 0.75, 0.999_999] {
+                let delay = requeue_delay(attempt, unit);
+                assert!(
+                    delay >= Duration::from_secs(1),
+                    "attempt {attempt}: {delay:?}"
+                );
+                assert_eq!(delay.subsec_nanos(), 0, "whole seconds");
+                assert!(floor <= delay && delay <= ceiling);
+            }
+            assert!(floor >= previous_floor, "attempt {attempt}");
+            assert!(ceiling > floor || ceiling == Duration::from_secs(1));
+            assert!(ceiling <= Duration::from_secs(900));
+            previous_floor = floor;
+        }
+        assert_eq!(requeue_delay(0, 0.0), Duration::from_secs(1));
+        assert_eq!(requeue_delay(0, 0.999), Duration::from_secs(2));
+        assert_eq!(requeue_delay(3, 0.0), Duration::from_secs(8));
+        assert_eq!(requeue_delay(3, 0.999), Duration::from_secs(16));
     }
 }
