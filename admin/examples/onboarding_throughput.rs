@@ -119,6 +119,7 @@ async fn main() -> Result<(), String> {
             batch_concurrency: 4,
         },
         queue: None,
+        failed_events: None,
     };
     let arns: Vec<String> = (0..members)
         .map(|n| format!("{instance}/user/m{n}"))

@@ -86,7 +86,9 @@ impl AdminConfig {
             list => {
                 let names: BTreeSet<String> =
                     chime_flow::config::split_list(list).into_iter().collect();
-                if let Some(unknown) = names.iter().find(|n| !offered(model).contains(n.as_str())) {
+                if let Some(unknown) = names.iter().find(|n| {
+                    !offered(model).contains(n.as_str()) && !EXTRA_OPERATIONS.contains(&n.as_str())
+                }) {
                     return Err(ConfigError::new(
                         "ALLOWED_OPERATIONS",
                         format!("{unknown} is not an operation this API offers"),
@@ -194,10 +196,25 @@ pub struct AdminApi {
     pub config: AdminConfig,
     /// Where bulk onboarding puts its batches (the membership worker's queue), when configured.
     pub queue: Option<std::sync::Arc<dyn crate::onboarding::Queue>>,
+    /// The processors' failure queue and the way to run their events again, when configured.
+    pub failed_events: Option<FailedEventPorts>,
+}
+
+/// What replaying failed processor events needs: the queue and the processors.
+#[derive(Clone)]
+pub struct FailedEventPorts {
+    pub queue: std::sync::Arc<dyn chime_flow::redrive::FailedEvents>,
+    pub processors: std::sync::Arc<dyn chime_flow::redrive::Reinvoke>,
 }
 
 /// The operation of bulk onboarding, beyond the model: any number of members, queued in batches.
 pub const BULK_OPERATION: &str = "BulkCreateChannelMembership";
+
+/// The operation that replays failed processor events, beyond the model.
+pub const REDRIVE_OPERATION: &str = "RedriveFailedEvents";
+
+/// The operations beyond the model (`ALLOWED_OPERATIONS` may name them).
+pub const EXTRA_OPERATIONS: &[&str] = &[BULK_OPERATION, REDRIVE_OPERATION];
 
 impl AdminApi {
     /// Runs `operation` of the API with `input` as the service's JSON.
@@ -209,6 +226,9 @@ impl AdminApi {
     ) -> Result<(u16, Value), Failure> {
         if operation == BULK_OPERATION {
             return self.bulk(input).await;
+        }
+        if operation == REDRIVE_OPERATION {
+            return self.redrive(input).await;
         }
         let op = self.operation(operation)?;
         self.settle_bearer(op, &mut input, extras.bearer.as_deref())?;
@@ -294,6 +314,46 @@ impl AdminApi {
             202,
             json!({"ChannelArn": channel, "Batches": count, "Members": queued}),
         ))
+    }
+
+    /// Replays the processors' failed events (`{"Limit"?, "DryRun"?}`): see `chime_flow::redrive`.
+    /// A read-only deployment may only dry-run.
+    async fn redrive(&self, input: Map<String, Value>) -> Result<(u16, Value), Failure> {
+        let request: chime_flow::redrive::RedriveRequest =
+            serde_json::from_value(Value::Object(input)).map_err(|e| {
+                Failure::new(
+                    400,
+                    "ValidationError",
+                    format!("{REDRIVE_OPERATION} takes {{\"Limit\"?, \"DryRun\"?}}: {e}"),
+                )
+            })?;
+        request.check().map_err(|problem| {
+            let (field, problem) = problem.split_once(": ").unwrap_or(("Limit", &problem));
+            Failure::invalid(field, problem)
+        })?;
+        let may = self.config.allowed.permits(REDRIVE_OPERATION)
+            || (request.dry_run && self.config.allowed == Allowed::ReadOnly);
+        if !may {
+            return Err(Failure::new(
+                403,
+                "OperationNotAllowed",
+                format!(
+                    "{REDRIVE_OPERATION} is not allowed by this deployment's ALLOWED_OPERATIONS"
+                ),
+            ));
+        }
+        let ports = self.failed_events.as_ref().ok_or_else(|| {
+            Failure::new(
+                501,
+                "NotConfigured",
+                "replaying failed events needs the processors' failure queue (FAILED_EVENTS_QUEUE_URL)",
+            )
+        })?;
+        let report =
+            chime_flow::redrive::redrive(ports.queue.as_ref(), ports.processors.as_ref(), request)
+                .await
+                .map_err(|e| Failure::new(502, "FailedEventsUnreachable", e.to_string()))?;
+        Ok((200, serde_json::to_value(report).unwrap_or_default()))
     }
 
     fn operation(&self, name: &str) -> Result<&Operation, Failure> {

@@ -163,6 +163,23 @@ pub async fn handle_http(
             .await?;
         return Ok((status, Some(output)));
     }
+    // Replaying the processors' failed events, beyond the model: POST /failed-events/redrive.
+    if path == "/failed-events/redrive" && method == "POST" {
+        let input = match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(input)) => input,
+            _ if body.iter().all(u8::is_ascii_whitespace) => Map::new(),
+            _ => {
+                return Err(field_failure(
+                    "body",
+                    "must be a JSON object {\"Limit\"?, \"DryRun\"?}",
+                ));
+            }
+        };
+        let (status, output) = api
+            .run(crate::api::REDRIVE_OPERATION, input, &Extras::default())
+            .await?;
+        return Ok((status, Some(output)));
+    }
     let (op, labels) =
         chime_api::binding::route(&api.model, method, path, &query).map_err(invalid)?;
     let input = chime_api::binding::bind(&api.model, op, &labels, &query, headers, &body)

@@ -5,6 +5,7 @@
 //! output comes back as the service's JSON. Adding an operation to a model wires it here.
 
 pub mod api;
+pub mod failed_events;
 pub mod json;
 pub mod lambda;
 pub mod onboarding;

@@ -616,3 +616,144 @@ async fn bulk_onboarding_queues_batches_that_the_worker_path_adds() {
     );
     setup.running.stop().await;
 }
+
+/// `RedriveFailedEvents` through the admin layer (direct and on its HTTP route), its ports
+/// chime-local's failure queue and processors: an event whose three deliveries failed is reported
+/// by a dry run, then settled by the replay; a read-only deployment may only dry-run, and one
+/// without the queue says it is not configured.
+#[tokio::test]
+async fn failed_events_are_replayed_through_the_admin_api() {
+    use chime_local::faults::{FaultRule, Faults};
+    let config = chime_local::Config {
+        async_retry_delays: vec![
+            std::time::Duration::from_millis(20),
+            std::time::Duration::from_millis(40),
+        ],
+        ..chime_local::Config::default()
+    };
+    let (running, clients) = common::local_with(config).await;
+    let (instance, admin) = common::instance_with_admin(&clients, "redrive").await;
+    let mut api = common::admin_api(&clients, &admin);
+    let direct = |operation: &str, input: Value| json!({"Operation": operation, "Input": input});
+    let flow = handle(
+        &api,
+        &direct(
+            "CreateChannelFlow",
+            json!({"AppInstanceArn": instance,
+        "Name": "pipeline", "Processors": [{"Name": "pipeline", "ExecutionOrder": 1,
+            "FallbackAction": "ABORT", "Configuration": {"Lambda": {"InvocationType": "ASYNC",
+                "ResourceArn": "arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline"}}}]}),
+        ),
+    )
+    .await
+    .expect("a flow");
+    let channel = handle(
+        &api,
+        &direct(
+            "CreateChannel",
+            json!({"AppInstanceArn": instance, "Name": "c"}),
+        ),
+    )
+    .await
+    .expect("a channel")["ChannelArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    handle(
+        &api,
+        &direct(
+            "AssociateChannelFlow",
+            json!({"ChannelArn": channel,
+        "ChannelFlowArn": flow["ChannelFlowArn"]}),
+        ),
+    )
+    .await
+    .expect("associated");
+    let unconfigured = handle(&api, &direct("RedriveFailedEvents", json!({}))).await;
+    assert_eq!(unconfigured.map_err(|f| f.status), Err(501));
+
+    running
+        .emulator
+        .set_faults(Faults(std::collections::BTreeMap::from([(
+            "ChannelFlowCallback".to_owned(),
+            FaultRule {
+                reject_first: 3,
+                ..FaultRule::default()
+            },
+        )])))
+        .expect("rules");
+    let sent = handle(
+        &api,
+        &direct(
+            "SendChannelMessage",
+            json!({"ChannelArn": channel,
+        "Content": "held by a failing flow", "Type": "STANDARD", "Persistence": "PERSISTENT"}),
+        ),
+    )
+    .await
+    .expect("sent");
+    let queue = running.emulator.failed_events();
+    for _ in 0..300 {
+        if !queue.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(queue.len(), 1, "three failed deliveries keep the event");
+    api.failed_events = Some(chime_admin::api::FailedEventPorts {
+        queue: queue.clone(),
+        processors: running.emulator.processors().expect("processors"),
+    });
+    api.config.allowed = Allowed::ReadOnly;
+    let dry = handle(
+        &api,
+        &direct("RedriveFailedEvents", json!({"DryRun": true, "Limit": 5})),
+    )
+    .await
+    .expect("a read-only deployment may dry-run");
+    assert_eq!(dry["Records"][0]["Result"], "WouldReplay");
+    assert_eq!(dry["Records"][0]["MessageId"], sent["MessageId"]);
+    let refused = handle(&api, &direct("RedriveFailedEvents", json!({}))).await;
+    assert_eq!(
+        refused.map_err(|f| f.error),
+        Err("OperationNotAllowed".into())
+    );
+    let bad_limit = handle(&api, &direct("RedriveFailedEvents", json!({"Limit": 0}))).await;
+    assert_eq!(bad_limit.map_err(|f| f.field), Err(Some("Limit".into())));
+
+    api.config.allowed = Allowed::All;
+    running
+        .emulator
+        .set_faults(Faults::default())
+        .expect("fixed");
+    let event = common::http_event(
+        "POST",
+        "/failed-events/redrive",
+        "",
+        &[],
+        Some(r#"{"Limit": 5}"#),
+        "$default",
+    );
+    let answered = handle(&api, &event).await.expect("an HTTP answer");
+    let report: Value =
+        serde_json::from_str(answered["body"].as_str().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(answered["statusCode"], 200, "{report}");
+    assert_eq!(
+        (&report["Settled"], &report["Examined"]),
+        (&json!(1), &json!(1)),
+        "{report}"
+    );
+    assert!(queue.is_empty(), "settled: off the queue");
+    let status = handle(
+        &api,
+        &direct(
+            "GetChannelMessageStatus",
+            json!({"ChannelArn": channel,
+        "MessageId": sent["MessageId"]}),
+        ),
+    )
+    .await
+    .expect("a status");
+    assert_eq!(status["Status"]["Value"], "SENT", "{status}");
+    running.stop().await;
+}

@@ -5,8 +5,9 @@
 //! same faults, validation and semantics as the wire, without HTTP — in AWS a processor's CPU is
 //! not the service's) or over HTTP with the real SDK, exactly as a deployed Lambda does
 //! (`CallbackPath::Http`). Otherwise the Lambda Invoke API at a configurable endpoint is used (what
-//! `cargo lambda watch` serves, port 9000 by default), with `X-Amz-Invocation-Type: Event` as Chime
-//! invokes processors asynchronously.
+//! `cargo lambda watch` serves, port 9000 by default). Chime invokes processors asynchronously;
+//! chime-local plays Lambda's asynchronous queue for both adapters: a failed delivery is made twice
+//! more after a wait, then kept on the failure queue (`failed_events`) as Lambda's invocation record.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,17 +20,20 @@ use chime_flow::callback::{
     CallbackError, CallbackRequest, CallbackSender, Delivered, Failure, SdkCallbackSender,
 };
 use chime_flow::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
+use chime_flow::redrive::{self, FunctionError, InvocationRecord, PortError, Reinvoke};
 use chime_flow::runtime::Processor;
 use chime_flow::stage::Stage;
 use chime_flow::stages::enrichment::Enrichment;
 use chime_flow::stages::moderation::Moderation;
 use chime_flow::stages::pipeline::Pipeline;
 use chime_flow::stages::redaction::Redaction;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+
+use crate::failed_events::FailedEventQueue;
 
 /// One processor invocation: the event, and what to do if it cannot be delivered.
 #[derive(Debug, Clone)]
@@ -149,6 +153,8 @@ pub struct InProcess {
     env: Env,
     /// Waits before each redelivery of an event whose processor failed (Lambda's async retry).
     retry_delays: Vec<Duration>,
+    /// Where an event goes when its last delivery failed too (the on-failure destination).
+    failed: Arc<FailedEventQueue>,
     built: HashMap<&'static str, OnceLock<Result<SharedProcessor, ConfigError>>>,
 }
 
@@ -157,7 +163,7 @@ impl InProcess {
         sdk_config: aws_config::SdkConfig,
         (callbacks, emulator): (CallbackPath, std::sync::Weak<crate::Emulator>),
         env: Env,
-        retry_delays: Vec<Duration>,
+        (retry_delays, failed): (Vec<Duration>, Arc<FailedEventQueue>),
     ) -> Self {
         let built = IN_PROCESS_FUNCTIONS
             .iter()
@@ -169,6 +175,7 @@ impl InProcess {
             emulator,
             env,
             retry_delays,
+            failed,
             built,
         }
     }
@@ -238,76 +245,194 @@ impl ProcessorInvoker for InProcess {
             }
         };
         // Accepted at once, run in the background: Chime invokes processors asynchronously, and
-        // Lambda delivers an asynchronous event that failed twice more, after a wait. When the
-        // last delivery fails too the event is dropped, as Lambda drops it: the message stays
-        // PENDING, as it would in AWS, but never without the retries production gives it.
-        let delays = self.retry_delays.clone();
-        let function = name.to_owned();
+        // Lambda delivers an asynchronous event that failed twice more, after a wait; when the last
+        // delivery fails too the event goes to the failure queue, as Lambda sends it to the
+        // on-failure destination (the message stays PENDING, as in AWS, but is never lost).
+        let retry = AsyncRetry {
+            function_arn: function_arn.to_owned(),
+            delays: self.retry_delays.clone(),
+            failed: Arc::clone(&self.failed),
+        };
         tokio::spawn(async move {
-            for attempt in 0..=delays.len() {
-                let Err(error) = processor.handle(&payload).await else {
-                    return;
-                };
-                match delays.get(attempt) {
-                    Some(delay) => {
-                        tracing::warn!(function = %function, attempt = attempt + 1, retry_in_ms = delay.as_millis() as u64, error = %error, "in-process processor failed: Lambda's asynchronous retry");
-                        tokio::time::sleep(*delay).await;
-                    }
-                    None => {
-                        tracing::error!(function = %function, attempts = attempt + 1, error = %error, "in-process processor failed on every delivery: the event is dropped, as Lambda drops it");
-                    }
+            let deliver = || {
+                let processor = Arc::clone(&processor);
+                let payload = payload.clone();
+                async move {
+                    processor
+                        .handle(&payload)
+                        .await
+                        .map(|_| ())
+                        .map_err(|error| FunctionError {
+                            error_type: error.error_type().to_owned(),
+                            message: error.to_string(),
+                        })
                 }
+            };
+            if let Err(first) = deliver().await {
+                retry.after_failure(&payload, first, deliver).await;
             }
         });
         Box::pin(async { Ok(()) })
     }
 }
 
-/// The Lambda Invoke API (`POST /2015-03-31/functions/NAME/invocations`) over plain HTTP.
+/// Lambda's asynchronous retry of one event: more deliveries after waits, then the failure queue.
+struct AsyncRetry {
+    function_arn: String,
+    delays: Vec<Duration>,
+    failed: Arc<FailedEventQueue>,
+}
+
+impl AsyncRetry {
+    /// After the first delivery failed with `last`: one more delivery after each delay; when the
+    /// last fails too, Lambda's invocation record goes to the failure queue.
+    async fn after_failure<F, Fut>(self, payload: &Value, mut last: FunctionError, mut deliver: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(), FunctionError>>,
+    {
+        let function = function_name(&self.function_arn).unwrap_or_default();
+        for (retry, delay) in self.delays.iter().enumerate() {
+            tracing::warn!(function = %function, attempt = retry + 1, retry_in_ms = delay.as_millis() as u64,
+                error_type = %last.error_type, "processor failed: Lambda's asynchronous retry");
+            tokio::time::sleep(*delay).await;
+            match deliver().await {
+                Ok(()) => return,
+                Err(error) => last = error,
+            }
+        }
+        let deliveries = self.delays.len() as u32 + 1;
+        tracing::error!(function = %function, deliveries, error_type = %last.error_type,
+            "processor failed on every delivery: the event goes to the failure queue");
+        self.failed.push(&InvocationRecord::retries_exhausted(
+            &self.function_arn,
+            payload.clone(),
+            deliveries,
+            &last.error_type,
+            &last.message,
+            crate::store::iso8601(crate::store::now()),
+        ));
+    }
+}
+
+/// The Lambda Invoke API (`POST /2015-03-31/functions/NAME/invocations`) over plain HTTP, what
+/// `cargo lambda watch` serves. Each delivery is a `RequestResponse` invocation made in the
+/// background (chime-local plays Lambda's asynchronous queue), so a function error is seen and
+/// retried as Lambda retries an asynchronous event, then kept on the failure queue.
 pub struct LambdaApi {
     endpoint: String,
     client: Client<HttpConnector, Full<Bytes>>,
+    retry_delays: Vec<Duration>,
+    failed: Arc<FailedEventQueue>,
 }
 
 impl LambdaApi {
-    pub fn new(endpoint: &str) -> Self {
+    pub fn new(endpoint: &str, retry_delays: Vec<Duration>, failed: Arc<FailedEventQueue>) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(2)));
         Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build(connector),
+            retry_delays,
+            failed,
         }
+    }
+
+    /// One `RequestResponse` invocation: the function's answer or its error; `Err` when the
+    /// endpoint itself could not be reached or refused the call.
+    pub async fn invoke_sync(
+        &self,
+        name: &str,
+        payload: &Value,
+    ) -> Result<Result<Value, FunctionError>, InvokeError> {
+        invoke_request_response(&self.client, &self.endpoint, name, payload).await
+    }
+}
+
+async fn invoke_request_response(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    endpoint: &str,
+    name: &str,
+    payload: &Value,
+) -> Result<Result<Value, FunctionError>, InvokeError> {
+    let url = format!("{endpoint}/2015-03-31/functions/{name}/invocations");
+    let refused = |detail: String| InvokeError::Lambda {
+        endpoint: endpoint.to_owned(),
+        detail,
+    };
+    let request = axum::http::Request::post(&url)
+        .header("content-type", "application/json")
+        .header("x-amz-invocation-type", "RequestResponse")
+        .body(Full::new(Bytes::from(payload.to_string())))
+        .map_err(|e| refused(e.to_string()))?;
+    let response = tokio::time::timeout(Duration::from_secs(60), client.request(request))
+        .await
+        .map_err(|_| refused("no answer within 60 s".into()))?
+        .map_err(|e| refused(e.to_string()))?;
+    let status = response.status();
+    let function_error = response.headers().contains_key("x-amz-function-error");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let error_type = answer.get("errorType").and_then(Value::as_str);
+    match (status.is_success(), function_error, error_type) {
+        (true, false, _) => Ok(Ok(answer)),
+        (_, true, _) | (false, _, Some(_)) => Ok(Err(FunctionError {
+            error_type: error_type.unwrap_or("Unhandled").to_owned(),
+            message: answer
+                .get("errorMessage")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        })),
+        (false, false, None) => Err(refused(format!("HTTP {status}"))),
     }
 }
 
 impl ProcessorInvoker for LambdaApi {
     fn invoke(&self, function_arn: &str, payload: Value) -> InvokeFuture {
-        let Some(name) = function_name(function_arn) else {
+        let Some(name) = function_name(function_arn).map(str::to_owned) else {
             let arn = function_arn.to_owned();
             return Box::pin(async move { Err(InvokeError::BadArn(arn)) });
         };
-        let endpoint = self.endpoint.clone();
-        let url = format!("{endpoint}/2015-03-31/functions/{name}/invocations");
-        let client = self.client.clone();
+        let (client, endpoint) = (self.client.clone(), self.endpoint.clone());
+        let retry = AsyncRetry {
+            function_arn: function_arn.to_owned(),
+            delays: self.retry_delays.clone(),
+            failed: Arc::clone(&self.failed),
+        };
         Box::pin(async move {
-            let refused = |detail: String| InvokeError::Lambda {
-                endpoint: endpoint.clone(),
-                detail,
-            };
-            let request = axum::http::Request::post(&url)
-                .header("content-type", "application/json")
-                .header("x-amz-invocation-type", "Event")
-                .body(Full::new(Bytes::from(payload.to_string())))
-                .map_err(|e| refused(e.to_string()))?;
-            let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
-                .await
-                .map_err(|_| refused("no answer within 30 s".into()))?
-                .map_err(|e| refused(e.to_string()))?;
-            if response.status().is_success() {
-                Ok(())
-            } else {
-                Err(refused(format!("HTTP {}", response.status())))
+            // The first delivery tells whether the function can be reached at all (if not, the
+            // flow's FallbackAction applies); a function error is retried in the background.
+            let first = invoke_request_response(&client, &endpoint, &name, &payload).await?;
+            if let Err(failed) = first {
+                tokio::spawn(async move {
+                    let deliver = || {
+                        let (client, endpoint, name, payload) = (
+                            client.clone(),
+                            endpoint.clone(),
+                            name.clone(),
+                            payload.clone(),
+                        );
+                        async move {
+                            match invoke_request_response(&client, &endpoint, &name, &payload).await
+                            {
+                                Ok(answer) => answer.map(|_| ()),
+                                Err(unreachable) => Err(FunctionError {
+                                    error_type: "ServiceUnreachable".into(),
+                                    message: unreachable.to_string(),
+                                }),
+                            }
+                        }
+                    };
+                    retry.after_failure(&payload, failed, deliver).await;
+                });
             }
+            Ok(())
         })
     }
 }
@@ -329,6 +454,38 @@ impl ProcessorInvoker for Invokers {
                 Box::pin(async move { Err(error) })
             }
         }
+    }
+}
+
+/// A replay runs an event through its processor and waits for the answer: in-process processors
+/// directly, others through the Lambda endpoint's `RequestResponse` invocation.
+impl Reinvoke for Invokers {
+    fn invoke<'a>(&'a self, function: &'a str, event: &'a Value) -> redrive::InvokeFuture<'a> {
+        Box::pin(async move {
+            let name = function_name(function).unwrap_or_default();
+            if let Some(local) = self.in_process.as_ref().filter(|l| l.knows(name)) {
+                let processor = local
+                    .processor(name)
+                    .ok_or_else(|| PortError(format!("no in-process function {name}")))?
+                    .map_err(|e| PortError(format!("{name} failed to start: {e}")))?;
+                return Ok(match processor.handle(event).await {
+                    Ok(handled) => Ok(serde_json::to_value(handled).unwrap_or_default()),
+                    Err(error) => Err(FunctionError {
+                        error_type: error.error_type().to_owned(),
+                        message: error.to_string(),
+                    }),
+                });
+            }
+            match &self.lambda {
+                Some(lambda) => lambda
+                    .invoke_sync(name, event)
+                    .await
+                    .map_err(|e| PortError(e.to_string())),
+                None => Err(PortError(format!(
+                    "function {name} is not in-process and no Lambda endpoint is configured"
+                ))),
+            }
+        })
     }
 }
 

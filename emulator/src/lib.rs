@@ -7,6 +7,7 @@ pub mod bootstrap_run;
 pub mod demo;
 pub mod error;
 pub mod expiry;
+pub mod failed_events;
 pub mod faults;
 pub mod flow;
 pub mod idempotency;

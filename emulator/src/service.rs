@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::binding::{bind, query_pairs, route};
 use crate::error::{ApiError, Code};
+use crate::failed_events::FailedEventQueue;
 use crate::faults::{Faults, Injected};
 use crate::flow::{InProcess, Invocation, Invokers, LambdaApi, ProcessorInvoker};
 use crate::idempotency::{Seen, Ticket, Tokens};
@@ -95,7 +96,9 @@ pub struct Emulator {
     faults: Mutex<Faults>,
     /// Token buckets of the operations with a `rate_limit_tps`.
     quotas: Mutex<std::collections::BTreeMap<String, (f64, Instant)>>,
-    invoker: OnceLock<Arc<dyn ProcessorInvoker>>,
+    invoker: OnceLock<Arc<Invokers>>,
+    /// Events whose every delivery failed (the processors' on-failure destination).
+    failed: Arc<FailedEventQueue>,
     tokens: Tokens,
     /// Set when chime-local stops: open messaging sessions close.
     stopping: tokio::sync::watch::Sender<bool>,
@@ -110,6 +113,7 @@ impl Emulator {
             quotas: Mutex::new(std::collections::BTreeMap::new()),
             config,
             invoker: OnceLock::new(),
+            failed: Arc::default(),
             tokens: Tokens::default(),
             stopping: tokio::sync::watch::Sender::new(false),
         })
@@ -172,14 +176,23 @@ impl Emulator {
                 sdk_config,
                 (self.config.in_process_callbacks, Arc::downgrade(self)),
                 chime_flow::Env::from_process(),
-                self.config.async_retry_delays.clone(),
+                (
+                    self.config.async_retry_delays.clone(),
+                    Arc::clone(&self.failed),
+                ),
             ))
         } else {
             None
         };
         let invokers = Invokers {
             in_process,
-            lambda: self.config.lambda_endpoint.as_deref().map(LambdaApi::new),
+            lambda: self.config.lambda_endpoint.as_deref().map(|endpoint| {
+                LambdaApi::new(
+                    endpoint,
+                    self.config.async_retry_delays.clone(),
+                    Arc::clone(&self.failed),
+                )
+            }),
         };
         let _ = self.invoker.set(Arc::new(invokers));
     }
@@ -193,8 +206,11 @@ impl Emulator {
         body: &[u8],
     ) -> Response {
         let started = Instant::now();
+        if uri.path() == "/_chime-local/failed-events/redrive" && method == Method::POST {
+            return self.redrive(body).await;
+        }
         if uri.path().starts_with("/_chime-local/") {
-            return self.control(method, uri.path(), body);
+            return self.control(method, uri, body);
         }
         let (operation, result) = self.serve(method, uri, headers, body).await;
         let status = match &result {
@@ -413,8 +429,38 @@ impl Emulator {
     /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired) and
     /// `POST /_chime-local/seed-messages` and `/_chime-local/seed-users` (history and populations for
     /// load tests, see `ops::seed_messages`, `ops::seed_users`): for tests and tools, unsigned.
-    fn control(&self, method: &Method, path: &str, body: &[u8]) -> Response {
+    fn control(&self, method: &Method, uri: &Uri, body: &[u8]) -> Response {
+        let path = uri.path();
         match (method.as_str(), path) {
+            ("GET", "/_chime-local/failed-events") => {
+                axum::Json(self.failed.list()).into_response()
+            }
+            ("GET", "/_chime-local/pending") => {
+                let query = query_pairs(uri.query().unwrap_or_default()).unwrap_or_default();
+                let number = |name: &str, default: i64| {
+                    query
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map_or(Ok(default), |(_, v)| {
+                            v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                                ApiError::bad_request(format!(
+                                    "{name}: {v:?} is not a whole number of 0 or more"
+                                ))
+                            })
+                        })
+                };
+                match (number("older-than-seconds", 0), number("limit", 100)) {
+                    (Ok(older), Ok(limit)) => {
+                        axum::Json(crate::failed_events::pending_longer_than(
+                            &self.store,
+                            older,
+                            limit as usize,
+                        ))
+                        .into_response()
+                    }
+                    (Err(e), _) | (_, Err(e)) => e.into_response(),
+                }
+            }
             ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
             ("GET", "/_chime-local/faults") => axum::Json(self.faults()).into_response(),
             ("PUT", "/_chime-local/faults") => {
@@ -460,6 +506,46 @@ impl Emulator {
             }
             _ => ApiError::not_found(format!("no chime-local control endpoint {method} {path}"))
                 .into_response(),
+        }
+    }
+}
+
+impl Emulator {
+    /// The failure queue (the on-failure destination of every processor).
+    pub fn failed_events(&self) -> Arc<FailedEventQueue> {
+        Arc::clone(&self.failed)
+    }
+
+    /// The processors, as a replay reaches them (`chime_flow::redrive::Reinvoke`), once connected.
+    pub fn processors(&self) -> Option<Arc<Invokers>> {
+        self.invoker.get().cloned()
+    }
+
+    /// `POST /_chime-local/failed-events/redrive` (`{"Limit"?, "DryRun"?}`): the failure queue
+    /// replayed through the processors, with `chime_flow::redrive` as the admin API replays SQS.
+    async fn redrive(&self, body: &[u8]) -> Response {
+        let request = if body.iter().all(u8::is_ascii_whitespace) {
+            Ok(chime_flow::redrive::RedriveRequest::default())
+        } else {
+            serde_json::from_slice::<chime_flow::redrive::RedriveRequest>(body)
+                .map_err(|e| e.to_string())
+        }
+        .and_then(|request| request.check().map(|()| request));
+        let request = match request {
+            Ok(request) => request,
+            Err(problem) => {
+                return ApiError::bad_request(format!("redrive: {problem}")).into_response();
+            }
+        };
+        let Some(invokers) = self.invoker.get().cloned() else {
+            return ApiError::bad_request("redrive: no processors are connected yet")
+                .into_response();
+        };
+        match chime_flow::redrive::redrive(self.failed.as_ref(), invokers.as_ref(), request).await {
+            Ok(report) => axum::Json(report).into_response(),
+            Err(error) => {
+                ApiError::new(Code::ServiceFailure, format!("redrive: {error}")).into_response()
+            }
         }
     }
 }

@@ -195,6 +195,9 @@ pub struct ProcessorConfig {
     pub attempt_timeout: Duration,
     /// `IDEMPOTENCY_CACHE_SIZE`: CallbackIds remembered per container to skip repeat deliveries (0 = off).
     pub idempotency_cache_size: usize,
+    /// `EMF_METRICS` (default: on in Lambda, where `AWS_LAMBDA_FUNCTION_NAME` is set): one Embedded
+    /// Metric Format line per event, dimensioned by this function name.
+    pub metrics_function: Option<String>,
 }
 
 impl ProcessorConfig {
@@ -230,6 +233,11 @@ impl ProcessorConfig {
             )?,
             idempotency_cache_size: env.int_in("IDEMPOTENCY_CACHE_SIZE", 4096, (0, 1_000_000))?
                 as usize,
+            metrics_function: {
+                let function = env.get("AWS_LAMBDA_FUNCTION_NAME");
+                env.flag("EMF_METRICS", function.is_some())?
+                    .then(|| function.unwrap_or("processor").to_owned())
+            },
         })
     }
 }

@@ -4,6 +4,7 @@
 //! - [`decision`]: a stage's verdict (pass, update, deny) and its edits.
 //! - [`callback`]: the verdict as exactly one `ChannelFlowCallback`, the sender port and its SDK adapter.
 //! - [`stage`]: the `Stage` trait; [`runtime`]: the shared processor `main`.
+//! - [`metrics`]: one Embedded Metric Format line per event; [`redrive`]: replaying failed events.
 
 pub mod arn;
 pub mod bench_input;
@@ -13,6 +14,8 @@ pub mod decision;
 pub mod event;
 pub mod idempotency;
 pub mod limits;
+pub mod metrics;
+pub mod redrive;
 pub mod retry;
 pub mod runtime;
 pub mod stage;

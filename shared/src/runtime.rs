@@ -8,6 +8,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -21,6 +22,7 @@ use crate::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
 use crate::decision::Decision;
 use crate::event::{CallbackTarget, EventError, ProcessorEvent};
 use crate::idempotency::RecentCallbacks;
+use crate::metrics::EventMetrics;
 use crate::stage::Stage;
 use crate::telemetry;
 
@@ -33,16 +35,22 @@ pub enum ProcessorError {
     Callback(#[from] CallbackError),
 }
 
-impl From<ProcessorError> for Diagnostic {
-    fn from(error: ProcessorError) -> Self {
-        let error_type = match &error {
+impl ProcessorError {
+    /// The stable `error_type` Lambda reports (and an on-failure record carries).
+    pub fn error_type(&self) -> &'static str {
+        match self {
             ProcessorError::InvalidEvent(_) => "InvalidEvent",
             ProcessorError::Callback(CallbackError::Forbidden(_)) => "CallbackForbidden",
             ProcessorError::Callback(CallbackError::Rejected(_)) => "CallbackRejected",
             ProcessorError::Callback(CallbackError::GaveUp { .. }) => "CallbackFailed",
-        };
+        }
+    }
+}
+
+impl From<ProcessorError> for Diagnostic {
+    fn from(error: ProcessorError) -> Self {
         Diagnostic {
-            error_type: error_type.to_owned(),
+            error_type: error.error_type().to_owned(),
             error_message: error.to_string(),
         }
     }
@@ -56,6 +64,18 @@ pub enum Fallback {
     StageError,
     StagePanic,
     OverLimits,
+}
+
+impl Fallback {
+    /// The kebab-case name, as serialized and as the metrics' `Fallback` dimension.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Fallback::UnreadableBody => "unreadable-body",
+            Fallback::StageError => "stage-error",
+            Fallback::StagePanic => "stage-panic",
+            Fallback::OverLimits => "over-limits",
+        }
+    }
 }
 
 /// The function's result (ignored by Chime, shown by `cargo lambda invoke` and the logs).
@@ -79,23 +99,41 @@ struct Decided {
     fallback: Option<(Fallback, String)>,
 }
 
+/// Where Embedded Metric Format lines go: stdout in Lambda (CloudWatch Logs reads them).
+pub type MetricsSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// True until the process handles its first event: that event is a cold start.
+static COLD: AtomicBool = AtomicBool::new(true);
+
 /// A stage, a callback sender and the processor config: everything one event needs.
 pub struct Processor<S, C> {
     stage: S,
     sender: C,
     config: ProcessorConfig,
     recent: RecentCallbacks,
+    metrics: Option<MetricsSink>,
 }
 
 impl<S: Stage, C: CallbackSender> Processor<S, C> {
     pub fn new(stage: S, sender: C, config: ProcessorConfig) -> Self {
         let recent = RecentCallbacks::new(config.idempotency_cache_size);
+        let metrics = config
+            .metrics_function
+            .is_some()
+            .then(|| Arc::new(|line: &str| println!("{line}")) as MetricsSink);
         Self {
             stage,
             sender,
             config,
             recent,
+            metrics,
         }
+    }
+
+    /// Sends the metrics lines to `sink` instead (tests read them); on even without `EMF_METRICS`.
+    pub fn with_metrics_sink(mut self, sink: MetricsSink) -> Self {
+        self.metrics = Some(sink);
+        self
     }
 
     pub fn sender(&self) -> &C {
@@ -108,8 +146,14 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
         let target = CallbackTarget::from_value(payload).inspect_err(|error| {
             tracing::error!(error = %error, "unusable processor event; no callback possible");
         })?;
+        let cold_start = COLD.swap(false, Ordering::Relaxed);
         if self.recent.contains(&target.callback_id) {
             tracing::info!(callback_id = %target.callback_id, message_id = %target.message_id, outcome = "duplicate-skipped", "repeat delivery; already called back");
+            self.emit_metrics(|m| {
+                m.decision = "none".into();
+                m.callback_outcome = "duplicate-skipped".into();
+                m.cold_start = cold_start;
+            });
             return Ok(Handled {
                 callback_id: target.callback_id,
                 message_id: target.message_id,
@@ -126,6 +170,24 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
         let delivered = self.sender.send(&decided.request).await;
         let callback_time = sent_at.elapsed();
         self.log_outcome(&target, &decided, &delivered, decide_time, callback_time);
+        self.emit_metrics(|m| {
+            m.decision = decided.decision.label().into();
+            m.rule_category = EventMetrics::category_of(decided.decision.rule_id());
+            m.fallback = decided
+                .fallback
+                .as_ref()
+                .map_or("none".into(), |(kind, _)| kind.label().into());
+            m.callback_outcome = delivered.as_ref().map_or("failed", Delivered::label).into();
+            m.callback_attempts = delivered.as_ref().map_or(0, Delivered::attempts);
+            if let Decision::Update(edits) = &decided.decision
+                && let Some(counts) = edits.attributes.get("redactions")
+            {
+                m.redactions = EventMetrics::redactions_from(counts);
+            }
+            m.decide_us = decide_time.as_micros() as u64;
+            m.callback_ms = callback_time.as_millis() as u64;
+            m.cold_start = cold_start;
+        });
         let delivered = delivered?;
         self.recent.remember(&target.callback_id);
         Ok(Handled {
@@ -137,6 +199,25 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
             outcome: delivered.label(),
             attempts: delivered.attempts(),
         })
+    }
+
+    /// One Embedded Metric Format line for this event, when metrics are on.
+    fn emit_metrics(&self, fill: impl FnOnce(&mut EventMetrics)) {
+        let Some(sink) = &self.metrics else {
+            return;
+        };
+        let mut metrics = EventMetrics {
+            function: self
+                .config
+                .metrics_function
+                .clone()
+                .unwrap_or_else(|| self.stage.name().to_owned()),
+            rule_category: "none".into(),
+            fallback: "none".into(),
+            ..EventMetrics::default()
+        };
+        fill(&mut metrics);
+        sink(&metrics.line());
     }
 
     fn decide(&self, payload: &Value, target: &CallbackTarget) -> Decided {

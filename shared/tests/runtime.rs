@@ -168,3 +168,87 @@ async fn a_failed_callback_is_a_lambda_error_and_not_remembered() {
     // Not remembered as done: the retry of the same event is processed again.
     assert!(processor.handle(&event("hi")).await.is_err());
 }
+
+/// Every Embedded Metric Format line the runtime writes — over every sample event through the
+/// pipeline (passes, updates with redactions, denials, unreadable bodies), a stage that errors, one
+/// that panics and a repeat — meets the format's specification and carries no message content.
+#[tokio::test]
+async fn every_metrics_line_meets_the_embedded_metric_format() {
+    use std::sync::{Arc, Mutex};
+
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink_lines = Arc::clone(&lines);
+    let sink: chime_flow::runtime::MetricsSink = Arc::new(move |line: &str| {
+        sink_lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.to_owned());
+    });
+    let env = Env::from_pairs([("AWS_LAMBDA_FUNCTION_NAME", "flow-pipeline")]);
+    let config = ProcessorConfig::from_env(&env, FailurePolicy::Deny).unwrap();
+    assert_eq!(config.metrics_function.as_deref(), Some("flow-pipeline"));
+    let pipeline = chime_flow::stages::pipeline::Pipeline::from_env(&Env::default()).unwrap();
+    let processor = Processor::new(pipeline, RecordingSender::default(), config.clone())
+        .with_metrics_sink(Arc::clone(&sink));
+    let events_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/events");
+    let mut contents = Vec::new();
+    let mut handled = 0;
+    for entry in std::fs::read_dir(events_dir).expect("tests/events") {
+        let path = entry.expect("an entry").path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(payload) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        if let Some(content) = payload
+            .pointer("/ChannelMessage/Content")
+            .and_then(Value::as_str)
+            && content.len() > 6
+        {
+            contents.push(content.to_owned());
+        }
+        if processor.handle(&payload).await.is_ok() {
+            handled += 1;
+        }
+    }
+    assert!(handled >= 10, "{handled} sample events handled");
+    // The repeat of the last handled event is skipped, and says so.
+    let repeat = event("hello again");
+    processor.handle(&repeat).await.unwrap();
+    processor.handle(&repeat).await.unwrap();
+    for stage in [
+        Box::new(Fixed(Err(StageError("rules unavailable".into())))) as Box<dyn Stage>,
+        Box::new(Panics),
+    ] {
+        let failing = Processor::new(stage, RecordingSender::default(), config.clone())
+            .with_metrics_sink(Arc::clone(&sink));
+        failing.handle(&event("Zorblax")).await.unwrap();
+    }
+    let lines = lines.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(lines.len() >= handled + 4, "{} lines", lines.len());
+    for line in &lines {
+        assert_eq!(chime_flow::metrics::check_line(line), Ok(()), "{line}");
+        for content in &contents {
+            assert!(!line.contains(content.as_str()), "content in {line}");
+        }
+        assert!(!line.contains("Zorblax"), "content in {line}");
+    }
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_default())
+        .collect();
+    let count = |field: &str, value: &str| parsed.iter().filter(|l| l[field] == value).count();
+    assert!(count("Decision", "deny") >= 1, "a denial among the samples");
+    assert!(
+        count("Decision", "update") >= 1,
+        "an update among the samples"
+    );
+    assert!(parsed.iter().any(|l| l["Redactions"].as_u64() > Some(0)));
+    assert_eq!(count("CallbackOutcome", "duplicate-skipped"), 1);
+    assert_eq!(count("Fallback", "stage-error"), 1);
+    assert_eq!(count("Fallback", "stage-panic"), 1);
+    assert!(count("RuleCategory", "none") >= 1);
+    // The process's first event (maybe another test's: they share the process) is its cold start.
+    assert!(parsed.iter().filter(|l| l["ColdStart"] == 1).count() <= 1);
+}

@@ -155,7 +155,18 @@ fn every_function_package_is_deployed_arm64_on_al2023_built_by_cargo_lambda() {
 /// `!GetAtt X.Arn` of one of this stack's queues.
 fn is_stack_queue(value: &Value) -> bool {
     matches!(tagged(value), Some((tag, inner)) if tag == "!GetAtt"
-        && matches!(text(inner), Some("MembershipQueue.Arn" | "MembershipDeadLetterQueue.Arn")))
+        && matches!(text(inner), Some("MembershipQueue.Arn" | "MembershipDeadLetterQueue.Arn" | "FailedEventsQueue.Arn")))
+}
+
+/// `!GetAtt P.Arn` of one of this stack's processors.
+fn is_stack_processor(value: &Value) -> bool {
+    matches!(tagged(value), Some((tag, inner)) if tag == "!GetAtt"
+        && PROCESSORS.iter().any(|p| text(inner) == Some(format!("{p}.Arn").as_str())))
+}
+
+/// `!GetAtt X` (or `!Ref X`) naming `resource` (`Queue.QueueName`, `Function`).
+fn names(value: &Value, resource: &str) -> bool {
+    matches!(tagged(value), Some((tag, inner)) if (tag == "!GetAtt" || tag == "!Ref") && text(inner) == Some(resource))
 }
 
 #[test]
@@ -163,22 +174,204 @@ fn no_wildcard_action_or_resource_anywhere() {
     let template = template();
     for (name, function) in of_type(&template, "AWS::Serverless::Function") {
         for statement in statements(function) {
+            let resources = as_list(&statement["Resource"]);
             for action in as_list(&statement["Action"]) {
                 let action = text(action).unwrap_or_default();
-                let sqs_on_our_queues = action == "sqs:SendMessage"
-                    && as_list(&statement["Resource"])
-                        .into_iter()
-                        .all(is_stack_queue);
+                let sqs_on_our_queues = matches!(
+                    action,
+                    "sqs:SendMessage"
+                        | "sqs:ReceiveMessage"
+                        | "sqs:DeleteMessage"
+                        | "sqs:ChangeMessageVisibility"
+                ) && resources.iter().all(|r| is_stack_queue(r));
+                let invoke_our_processors = action == "lambda:InvokeFunction"
+                    && resources.iter().all(|r| is_stack_processor(r));
                 assert!(
-                    !action.contains('*') && (action.starts_with("chime:") || sqs_on_our_queues),
+                    !action.contains('*')
+                        && (action.starts_with("chime:")
+                            || sqs_on_our_queues
+                            || invoke_our_processors),
                     "{name}: action {action:?}"
                 );
             }
-            for resource in as_list(&statement["Resource"]) {
+            for resource in resources {
                 assert_ne!(text(resource), Some("*"), "{name}: a wildcard resource");
             }
         }
     }
+}
+
+/// No event is lost: each processor's failed events (after Lambda's two retries, or older than 6
+/// hours) go to the encrypted 14-day failure queue — SAM grants the processor sqs:SendMessage on
+/// that queue alone — and the admin API may take them from there and invoke only the processors.
+#[test]
+fn every_processor_keeps_its_failed_events_and_only_the_admin_api_replays_them() {
+    let template = template();
+    let queue = &template["Resources"]["FailedEventsQueue"];
+    assert_eq!(text(&queue["Type"]), Some("AWS::SQS::Queue"));
+    assert_eq!(
+        queue["Properties"]["MessageRetentionPeriod"].as_u64(),
+        Some(1_209_600)
+    );
+    assert_eq!(
+        queue["Properties"]["SqsManagedSseEnabled"].as_bool(),
+        Some(true)
+    );
+    for name in PROCESSORS {
+        let config = &template["Resources"][*name]["Properties"]["EventInvokeConfig"];
+        assert_eq!(config["MaximumRetryAttempts"].as_u64(), Some(2), "{name}");
+        assert!(
+            config["MaximumEventAgeInSeconds"]
+                .as_u64()
+                .is_some_and(|age| (60..=21_600).contains(&age)),
+            "{name}"
+        );
+        let on_failure = &config["DestinationConfig"]["OnFailure"];
+        assert_eq!(text(&on_failure["Type"]), Some("SQS"), "{name}");
+        assert!(
+            names(&on_failure["Destination"], "FailedEventsQueue.Arn"),
+            "{name}"
+        );
+    }
+    let admin = &template["Resources"]["AdminApiFunction"];
+    let variables = &admin["Properties"]["Environment"]["Variables"];
+    assert!(names(
+        &variables["FAILED_EVENTS_QUEUE_URL"],
+        "FailedEventsQueue"
+    ));
+    let granted = statements(admin);
+    let take = granted
+        .iter()
+        .find(|s| text(&s["Sid"]) == Some("TakeFailedEventsToReplay"))
+        .expect("the replay's queue statement");
+    assert!(names(&take["Resource"], "FailedEventsQueue.Arn"));
+    let invoke = granted
+        .iter()
+        .find(|s| text(&s["Sid"]) == Some("ReplayThroughTheProcessors"))
+        .expect("the replay's invoke statement");
+    let invoked: Vec<&Value> = as_list(&invoke["Resource"]);
+    assert_eq!(invoked.len(), PROCESSORS.len());
+    assert!(invoked.into_iter().all(is_stack_processor));
+    // Nobody else reads the failure queue or invokes functions.
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        if name == "AdminApiFunction" {
+            continue;
+        }
+        for statement in statements(function) {
+            for action in as_list(&statement["Action"]) {
+                let action = text(action).unwrap_or_default();
+                assert!(
+                    !matches!(action, "sqs:ReceiveMessage" | "sqs:DeleteMessage")
+                        || !as_list(&statement["Resource"])
+                            .iter()
+                            .any(|r| names(r, "FailedEventsQueue.Arn")),
+                    "{name}: {action} on the failure queue"
+                );
+                assert_ne!(action, "lambda:InvokeFunction", "{name}");
+            }
+        }
+    }
+}
+
+/// The alarms exist, watch the right resources and notify the topic when one is given; the dashboard
+/// shows the decision mix, latencies and failures of this stack's resources.
+#[test]
+fn alarms_and_the_dashboard_watch_this_stacks_resources() {
+    let template = template();
+    let alarm = |name: &str| {
+        let alarm = &template["Resources"][name];
+        assert_eq!(
+            text(&alarm["Type"]),
+            Some("AWS::CloudWatch::Alarm"),
+            "{name}"
+        );
+        let props = &alarm["Properties"];
+        for actions in ["AlarmActions", "OKActions"] {
+            let (tag, branches) = tagged(&props[actions]).expect("a conditional action");
+            assert_eq!(tag, "!If", "{name}");
+            assert_eq!(text(&branches[0]), Some("HasAlarmTopic"), "{name}");
+            assert!(names(&branches[1][0], "AlarmTopicArn"), "{name}");
+        }
+        assert_eq!(
+            text(&props["TreatMissingData"]),
+            Some("notBreaching"),
+            "{name}"
+        );
+        props.clone()
+    };
+    let dimension = |props: &Value, dimension: &str| {
+        props["Dimensions"]
+            .as_sequence()
+            .and_then(|dims| dims.iter().find(|d| text(&d["Name"]) == Some(dimension)))
+            .map(|d| d["Value"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let failed = alarm("FailedEventsAlarm");
+    assert_eq!(
+        text(&failed["MetricName"]),
+        Some("ApproximateNumberOfMessagesVisible")
+    );
+    assert!(names(
+        &dimension(&failed, "QueueName"),
+        "FailedEventsQueue.QueueName"
+    ));
+    assert_eq!(failed["Threshold"].as_u64(), Some(0));
+    let dead = alarm("MembershipDeadLetterAlarm");
+    assert!(names(
+        &dimension(&dead, "QueueName"),
+        "MembershipDeadLetterQueue.QueueName"
+    ));
+    let five_xx = alarm("AdminApi5xxAlarm");
+    assert_eq!(text(&five_xx["MetricName"]), Some("5xx"));
+    assert!(names(&dimension(&five_xx, "ApiId"), "AdminHttpApi"));
+    for (name, namespace, wanted) in [
+        ("ProcessorErrorsAlarm", "AWS/Lambda", "Errors"),
+        ("ProcessorThrottlesAlarm", "AWS/Lambda", "Throttles"),
+        ("CallbackRetriesAlarm", "ChimeFlowKit", "CallbackRetries"),
+    ] {
+        let props = alarm(name);
+        let stats: Vec<&Value> = props["Metrics"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter(|m| !m["MetricStat"].is_null())
+            .collect();
+        let mut watched: Vec<String> = Vec::new();
+        for stat in &stats {
+            let metric = &stat["MetricStat"]["Metric"];
+            assert_eq!(text(&metric["Namespace"]), Some(namespace), "{name}");
+            assert_eq!(metric_name(metric), wanted, "{name}");
+            let value = &metric["Dimensions"][0]["Value"];
+            let (_, function) = tagged(value).expect("!Ref a processor");
+            watched.push(text(function).unwrap_or_default().to_owned());
+        }
+        watched.sort();
+        let mut processors: Vec<String> = PROCESSORS.iter().map(|p| (*p).to_owned()).collect();
+        processors.sort();
+        assert_eq!(watched, processors, "{name}: every processor");
+    }
+    // The processors' metrics are the ones the runtime writes.
+    assert_eq!(chime_flow::metrics::NAMESPACE, "ChimeFlowKit");
+    let dashboard = &template["Resources"]["OperationsDashboard"];
+    assert_eq!(text(&dashboard["Type"]), Some("AWS::CloudWatch::Dashboard"));
+    let (tag, sub) = tagged(&dashboard["Properties"]["DashboardBody"]).expect("a !Sub body");
+    assert_eq!(tag, "!Sub");
+    let body = text(&sub[0]).unwrap_or_default();
+    for needle in [
+        "\"Decisions\"",
+        "\"DecideLatency\"",
+        "\"CallbackLatency\"",
+        "${FailedQueue}",
+        "\"Errors\"",
+    ] {
+        assert!(body.contains(needle), "the dashboard shows {needle}");
+    }
+    assert!(names(&sub[1]["FailedQueue"], "FailedEventsQueue.QueueName"));
+    assert!(names(&sub[1]["Pipeline"], "FlowPipelineFunction"));
+}
+
+fn metric_name(metric: &Value) -> &str {
+    text(&metric["MetricName"]).unwrap_or_default()
 }
 
 #[test]

@@ -8,7 +8,12 @@ use chime_admin::api::{AdminApi, AdminConfig, Allowed};
 
 /// chime-local on a free loopback port, and clients signed for it.
 pub async fn local() -> (chime_local::Running, Clients) {
-    let running = chime_local::start(chime_local::Config::default(), ([127, 0, 0, 1], 0).into())
+    local_with(chime_local::Config::default()).await
+}
+
+/// The same with a configuration of the test's own.
+pub async fn local_with(config: chime_local::Config) -> (chime_local::Running, Clients) {
+    let running = chime_local::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .expect("chime-local starts");
     let sdk = chime_local::demo::local_config(&running.endpoint, "us-east-1")
@@ -66,6 +71,7 @@ pub fn admin_api(clients: &Clients, service_user: &str) -> AdminApi {
             batch_concurrency: 4,
         },
         queue: None,
+        failed_events: None,
     }
 }
 

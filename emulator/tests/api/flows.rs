@@ -384,7 +384,9 @@ async fn processors_run_in_execution_order_and_each_callback_counts_once() {
     let seen = stub.wait_for(1).await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path, "/2015-03-31/functions/first-fn/invocations");
-    assert_eq!(seen[0].invocation_type.as_deref(), Some("Event"));
+    // chime-local plays Lambda's asynchronous queue: each delivery is a synchronous invocation it
+    // makes in the background, so a function error is seen and retried, then kept.
+    assert_eq!(seen[0].invocation_type.as_deref(), Some("RequestResponse"));
     let event = &seen[0].event;
     assert_eq!(event["EventType"], "CHANNEL_MESSAGE_EVENT");
     let first_id = event["CallbackId"].as_str().unwrap().to_owned();

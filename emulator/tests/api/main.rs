@@ -8,6 +8,7 @@ mod boto3;
 mod channels;
 mod complete;
 mod elastic;
+mod failed_events;
 mod faults;
 mod flows;
 mod fuzz;

@@ -3,11 +3,12 @@
 //! 2.0), or direct invocation `{"Operation", "Input"}` for scripts and Step Functions — validated
 //! against the model before any call and made as the configured service user (see
 //! `chime_admin::api`). Configuration: `SERVICE_USER_ARN`, `ALLOWED_OPERATIONS`,
-//! `ALLOW_CALLER_BEARER`, `BATCH_CONCURRENCY`, and `QUEUE_URL` for bulk onboarding.
+//! `ALLOW_CALLER_BEARER`, `BATCH_CONCURRENCY`, `QUEUE_URL` for bulk onboarding, and
+//! `FAILED_EVENTS_QUEUE_URL` for replaying the processors' failed events.
 
 use std::sync::Arc;
 
-use chime_admin::api::{AdminApi, AdminConfig, Failure};
+use chime_admin::api::{AdminApi, AdminConfig, FailedEventPorts, Failure};
 use chime_admin::{Clients, lambda};
 use chime_flow::config::Env;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -55,6 +56,18 @@ fn queue(
     )))
 }
 
+/// The processors' failure queue, when `FAILED_EVENTS_QUEUE_URL` is set: `RedriveFailedEvents`
+/// replays it through the processors (Lambda Invoke).
+fn failed_events(env: &Env, sdk: &aws_config::SdkConfig) -> Option<FailedEventPorts> {
+    let queue_url = env.get("FAILED_EVENTS_QUEUE_URL")?.to_owned();
+    Some(FailedEventPorts {
+        queue: Arc::new(chime_admin::failed_events::SqsFailedEvents::new(
+            sdk, queue_url,
+        )),
+        processors: Arc::new(chime_admin::failed_events::LambdaProcessors::new(sdk)),
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     chime_flow::telemetry::start();
@@ -68,6 +81,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         clients: Clients::new(&sdk),
         config,
         queue: queue(&env, &sdk),
+        failed_events: failed_events(&env, &sdk),
     });
     tracing::info!(service_user = %api.config.service_user, "admin-api ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -42,6 +42,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             clients: Clients::new(&sdk),
             config,
             queue: None,
+            failed_events: None,
         },
         queue: chime_admin::sqs::SqsQueue::new(&sdk, queue_url, dead_letter_url),
     });
