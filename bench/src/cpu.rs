@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use chime_flow::stages::pipeline::Pipeline;
+use chime_flow::stages::catalog;
 use chime_flow::{Env, ProcessorEvent, Stage};
 use serde_json::Value;
 
@@ -34,7 +34,7 @@ fn event(text: &str) -> Result<chime_flow::ChannelMessage, String> {
 /// Rust: the pipeline's `decide` on two messages that differ in their last byte, taken in turn
 /// (moderation remembers its last scan; a processor never sees a message twice). The median of five
 /// batches, so that a burst of load on a shared machine does not decide the figure.
-fn rust_ns(pipeline: &Pipeline, pair: &[chime_flow::ChannelMessage; 2], iterations: usize) -> f64 {
+fn rust_ns(pipeline: &dyn Stage, pair: &[chime_flow::ChannelMessage; 2], iterations: usize) -> f64 {
     for message in pair {
         let _ = pipeline.decide(message);
     }
@@ -61,7 +61,10 @@ pub fn measure(
     iterations: usize,
 ) -> Result<Vec<PerMessage>, String> {
     let env = Env::from_pairs([("DENY_TERMS_FILE", terms.to_str().unwrap_or_default())]);
-    let pipeline = Pipeline::from_env(&env).map_err(|e| e.to_string())?;
+    // The flow-pipeline function's stage, from the one catalog.
+    let entry =
+        catalog::by_function("flow-pipeline").ok_or("flow-pipeline is not in the catalog")?;
+    let pipeline = (entry.build)(&env).map_err(|e| e.to_string())?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference-python/measure.py");
     let python_iterations = (iterations / 20).max(20);
     let output = Command::new(python)
@@ -92,7 +95,7 @@ pub fn measure(
             .ok_or_else(|| format!("no Python figure for {label}"))?;
         figures.push(PerMessage {
             label: label.clone(),
-            rust_ns: rust_ns(&pipeline, &pair, iterations),
+            rust_ns: rust_ns(pipeline.as_ref(), &pair, iterations),
             python_ns,
         });
     }

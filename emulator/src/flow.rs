@@ -19,14 +19,11 @@ use bytes::Bytes;
 use chime_flow::callback::{
     CallbackError, CallbackRequest, CallbackSender, Delivered, Failure, SdkCallbackSender,
 };
-use chime_flow::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
+use chime_flow::config::{ConfigError, Env, ProcessorConfig};
 use chime_flow::redrive::{self, FunctionError, InvocationRecord, PortError, Reinvoke};
 use chime_flow::runtime::Processor;
 use chime_flow::stage::Stage;
-use chime_flow::stages::enrichment::Enrichment;
-use chime_flow::stages::moderation::Moderation;
-use chime_flow::stages::pipeline::Pipeline;
-use chime_flow::stages::redaction::Redaction;
+use chime_flow::stages::catalog;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -74,14 +71,6 @@ pub fn function_name(arn: &str) -> Option<&str> {
     let name = rest.split(':').next()?;
     (!name.is_empty()).then_some(name)
 }
-
-/// The function names chime-local runs in-process.
-pub const IN_PROCESS_FUNCTIONS: &[&str] = &[
-    "flow-pipeline",
-    "moderation-deny",
-    "content-redaction",
-    "metadata-enrichment",
-];
 
 type SharedProcessor = Arc<Processor<Box<dyn Stage>, LocalSender>>;
 
@@ -165,9 +154,8 @@ impl InProcess {
         env: Env,
         (retry_delays, failed): (Vec<Duration>, Arc<FailedEventQueue>),
     ) -> Self {
-        let built = IN_PROCESS_FUNCTIONS
-            .iter()
-            .map(|name| (*name, OnceLock::new()))
+        let built = catalog::functions()
+            .map(|name| (name, OnceLock::new()))
             .collect();
         Self {
             sdk_config,
@@ -186,24 +174,10 @@ impl InProcess {
     }
 
     fn build(&self, name: &str) -> Result<SharedProcessor, ConfigError> {
-        let (stage, policy): (Box<dyn Stage>, FailurePolicy) = match name {
-            "flow-pipeline" => (
-                Box::new(Pipeline::from_env(&self.env)?),
-                FailurePolicy::Deny,
-            ),
-            "moderation-deny" => (
-                Box::new(Moderation::from_env(&self.env)?),
-                FailurePolicy::Deny,
-            ),
-            "content-redaction" => (
-                Box::new(Redaction::from_env(&self.env)?),
-                FailurePolicy::Deny,
-            ),
-            _ => (
-                Box::new(Enrichment::from_env(&self.env)?),
-                FailurePolicy::Pass,
-            ),
-        };
+        // Every built-in processor, from the one catalog (`InProcess::new` keys `built` by it).
+        let entry = catalog::by_function(name)
+            .ok_or_else(|| ConfigError::new("function", format!("{name} is not built in")))?;
+        let (stage, policy) = ((entry.build)(&self.env)?, entry.policy);
         let config = ProcessorConfig::from_env(&self.env, policy)?;
         let sender = match self.callbacks {
             CallbackPath::Direct => LocalSender::Direct(DirectCallback {

@@ -335,6 +335,20 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
     }
 }
 
+/// The whole `main` of a built-in processor: its stage and default failure policy from the catalog
+/// (`stages::catalog`), then [`run`].
+pub async fn run_function(function: &str) -> Result<(), lambda_runtime::Error> {
+    let entry = crate::stages::catalog::by_function(function).ok_or_else(|| {
+        format!(
+            "no built-in processor {function:?}: the catalog has {}",
+            crate::stages::catalog::functions()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    run(entry.policy, entry.build).await
+}
+
 /// Builds everything before the runtime loop and serves events until the Lambda environment stops.
 /// `build` turns the environment into the function's stage (matchers compiled once, here).
 pub async fn run<S, F>(default_policy: FailurePolicy, build: F) -> Result<(), lambda_runtime::Error>

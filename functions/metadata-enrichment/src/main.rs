@@ -1,10 +1,8 @@
 //! Channel-flow processor: annotates messages (see `chime_flow::stages::enrichment`). Failure policy
 //! defaults to `pass`: a message is never lost for want of annotations.
-
-use chime_flow::FailurePolicy;
-use chime_flow::stages::enrichment::Enrichment;
+//! The stage and its default policy come from `chime_flow::stages::catalog`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run(FailurePolicy::Pass, Enrichment::from_env).await
+    chime_flow::runtime::run_function("metadata-enrichment").await
 }

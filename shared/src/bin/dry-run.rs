@@ -8,25 +8,26 @@ use std::process::ExitCode;
 
 use chime_flow::callback::RecordingSender;
 use chime_flow::runtime::Processor;
-use chime_flow::stages::enrichment::Enrichment;
-use chime_flow::stages::moderation::Moderation;
-use chime_flow::stages::pipeline::{Pipeline, default_policy};
-use chime_flow::stages::redaction::Redaction;
-use chime_flow::{ConfigError, Env, ProcessorConfig, Stage, event};
+use chime_flow::stages::catalog;
+use chime_flow::{ConfigError, Env, FailurePolicy, ProcessorConfig, Stage, event};
 
-fn build(stage: &str, env: &Env) -> Result<Box<dyn Stage>, ConfigError> {
-    Ok(match stage {
-        "pipeline" => Box::new(Pipeline::from_env(env)?),
-        "moderation" => Box::new(Moderation::from_env(env)?),
-        "redaction" => Box::new(Redaction::from_env(env)?),
-        "enrichment" => Box::new(Enrichment::from_env(env)?),
-        other => {
-            return Err(ConfigError::new(
-                "--stage",
-                format!("unknown stage {other:?}"),
-            ));
-        }
-    })
+/// The stage named on the command line, from the one catalog, with its default failure policy.
+fn build(stage: &str, env: &Env) -> Result<(Box<dyn Stage>, FailurePolicy), ConfigError> {
+    let entry = catalog::by_stage(stage).ok_or_else(|| {
+        ConfigError::new(
+            "--stage",
+            format!("unknown stage {stage:?}: expected {}", stages_usage()),
+        )
+    })?;
+    Ok(((entry.build)(env)?, entry.policy))
+}
+
+fn stages_usage() -> String {
+    catalog::CATALOG
+        .iter()
+        .map(|e| e.stage)
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -42,19 +43,12 @@ async fn main() -> ExitCode {
         args.remove(at);
     }
     if args.is_empty() {
-        eprintln!(
-            "usage: dry-run [--stage pipeline|moderation|redaction|enrichment] EVENT.json..."
-        );
+        eprintln!("usage: dry-run [--stage {}] EVENT.json...", stages_usage());
         return ExitCode::from(2);
     }
     let env = Env::from_process();
-    let policy = if stage_name == "pipeline" {
-        chime_flow::FailurePolicy::Deny
-    } else {
-        default_policy(&stage_name)
-    };
     let processor = match build(&stage_name, &env)
-        .and_then(|stage| Ok((stage, ProcessorConfig::from_env(&env, policy)?)))
+        .and_then(|(stage, policy)| Ok((stage, ProcessorConfig::from_env(&env, policy)?)))
     {
         Ok((stage, config)) => Processor::new(stage, RecordingSender::default(), config),
         Err(error) => {

@@ -13,20 +13,13 @@ use crate::config::{ConfigError, Env, FailurePolicy};
 use crate::decision::{Decision, Edits};
 use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
-use crate::stages::enrichment::Enrichment;
+use crate::stages::catalog;
 use crate::stages::moderation::Moderation;
 use crate::stages::redaction::Redaction;
 
-/// The stage names the pipeline knows, in the default order.
-pub const STAGE_NAMES: [&str; 3] = ["moderation", "redaction", "enrichment"];
-
-/// A stage's own default failure policy: moderation and redaction fail closed, enrichment open.
+/// A stage's own default failure policy, from the catalog: checks fail closed, enrichment open.
 pub fn default_policy(stage: &str) -> FailurePolicy {
-    if stage == "enrichment" {
-        FailurePolicy::Pass
-    } else {
-        FailurePolicy::Deny
-    }
+    catalog::by_stage(stage).map_or(FailurePolicy::Deny, |entry| entry.policy)
 }
 
 pub struct Pipeline {
@@ -50,25 +43,27 @@ impl Pipeline {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut names = env.list("PIPELINE_STAGES");
         if names.is_empty() {
-            names = STAGE_NAMES.iter().map(|s| s.to_string()).collect();
+            names = catalog::pipeline_stages().map(str::to_owned).collect();
         }
         let mut moderation: Option<Arc<Moderation>> = None;
         let mut stages: Vec<(Box<dyn Stage>, FailurePolicy)> = Vec::with_capacity(names.len());
         for name in &names {
             let name = name.to_ascii_lowercase();
-            let stage: Box<dyn Stage> = match name.as_str() {
-                "moderation" => Box::new(shared(&mut moderation, env)?),
-                "redaction" => Box::new(Redaction::from_env_sharing(
+            // Moderation is compiled once and shared with redaction's profanity; the other
+            // stages come from the catalog.
+            let stage: Box<dyn Stage> = match catalog::by_stage(&name).filter(|e| e.in_pipeline) {
+                Some(_) if name == "moderation" => Box::new(shared(&mut moderation, env)?),
+                Some(_) if name == "redaction" => Box::new(Redaction::from_env_sharing(
                     env,
                     Some(shared(&mut moderation, env)?),
                 )?),
-                "enrichment" => Box::new(Enrichment::from_env(env)?),
-                other => {
+                Some(entry) => (entry.build)(env)?,
+                None => {
                     return Err(ConfigError::new(
                         "PIPELINE_STAGES",
                         format!(
-                            "unknown stage {other:?}: expected {}",
-                            STAGE_NAMES.join(", ")
+                            "unknown stage {name:?}: expected {}",
+                            catalog::pipeline_stages().collect::<Vec<_>>().join(", ")
                         ),
                     ));
                 }
@@ -150,6 +145,7 @@ fn shared(slot: &mut Option<Arc<Moderation>>, env: &Env) -> Result<Arc<Moderatio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::enrichment::Enrichment;
     use serde_json::json;
 
     fn message(content: &str) -> ChannelMessage {
