@@ -195,6 +195,11 @@ pub struct ProcessorConfig {
     pub attempt_timeout: Duration,
     /// `IDEMPOTENCY_CACHE_SIZE`: CallbackIds remembered per container to skip repeat deliveries (0 = off).
     pub idempotency_cache_size: usize,
+    /// `STAGE_TIMEOUT_MS` (default 10,000): the most an awaiting stage may take on one event.
+    pub stage_timeout: Duration,
+    /// `CALLBACK_RESERVE_MS` (default 5,000): time kept for the callback before Lambda's deadline;
+    /// an awaiting stage's budget is the time to the deadline less this, at most `stage_timeout`.
+    pub callback_reserve: Duration,
     /// `EMF_METRICS` (default: on in Lambda, where `AWS_LAMBDA_FUNCTION_NAME` is set): one Embedded
     /// Metric Format line per event, dimensioned by this function name.
     pub metrics_function: Option<String>,
@@ -233,6 +238,16 @@ impl ProcessorConfig {
             )?,
             idempotency_cache_size: env.int_in("IDEMPOTENCY_CACHE_SIZE", 4096, (0, 1_000_000))?
                 as usize,
+            stage_timeout: env.millis_in(
+                "STAGE_TIMEOUT_MS",
+                Duration::from_secs(10),
+                (1, 900_000),
+            )?,
+            callback_reserve: env.millis_in(
+                "CALLBACK_RESERVE_MS",
+                Duration::from_secs(5),
+                (0, 900_000),
+            )?,
             metrics_function: {
                 let function = env.get("AWS_LAMBDA_FUNCTION_NAME");
                 env.flag("EMF_METRICS", function.is_some())?

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt as _;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
@@ -23,7 +24,7 @@ use crate::decision::Decision;
 use crate::event::{CallbackTarget, EventError, ProcessorEvent};
 use crate::idempotency::RecentCallbacks;
 use crate::metrics::EventMetrics;
-use crate::stage::Stage;
+use crate::stage::Decide;
 use crate::telemetry;
 
 /// Why the runtime could not finish an event. Becomes a Lambda error with a stable `error_type`.
@@ -63,6 +64,8 @@ pub enum Fallback {
     UnreadableBody,
     StageError,
     StagePanic,
+    /// An awaiting stage spent its budget and was cancelled.
+    StageTimeout,
     OverLimits,
 }
 
@@ -73,6 +76,7 @@ impl Fallback {
             Fallback::UnreadableBody => "unreadable-body",
             Fallback::StageError => "stage-error",
             Fallback::StagePanic => "stage-panic",
+            Fallback::StageTimeout => "stage-timeout",
             Fallback::OverLimits => "over-limits",
         }
     }
@@ -114,7 +118,7 @@ pub struct Processor<S, C> {
     metrics: Option<MetricsSink>,
 }
 
-impl<S: Stage, C: CallbackSender> Processor<S, C> {
+impl<S: Decide, C: CallbackSender> Processor<S, C> {
     pub fn new(stage: S, sender: C, config: ProcessorConfig) -> Self {
         let recent = RecentCallbacks::new(config.idempotency_cache_size);
         let metrics = config
@@ -140,8 +144,19 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
         &self.sender
     }
 
-    /// Handles one processor event: decide, then call back exactly once.
+    /// Handles one processor event: decide, then call back exactly once (no invocation deadline:
+    /// an awaiting stage gets `STAGE_TIMEOUT_MS`).
     pub async fn handle(&self, payload: &Value) -> Result<Handled, ProcessorError> {
+        self.handle_until(payload, None).await
+    }
+
+    /// Handles one processor event that must be answered by `deadline` (Lambda's, for the
+    /// invocation): an awaiting stage gets the time to it less `CALLBACK_RESERVE_MS`.
+    pub async fn handle_until(
+        &self,
+        payload: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Handled, ProcessorError> {
         let started = Instant::now();
         let target = CallbackTarget::from_value(payload).inspect_err(|error| {
             tracing::error!(error = %error, "unusable processor event; no callback possible");
@@ -164,7 +179,7 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
                 attempts: 0,
             });
         }
-        let decided = self.decide(payload, &target);
+        let decided = self.decide(payload, &target, deadline).await;
         let decide_time = started.elapsed();
         let sent_at = Instant::now();
         let delivered = self.sender.send(&decided.request).await;
@@ -220,16 +235,47 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
         sink(&metrics.line());
     }
 
-    fn decide(&self, payload: &Value, target: &CallbackTarget) -> Decided {
+    /// The time an awaiting stage may take: to the deadline less the callback's reserve, at most
+    /// the stage timeout.
+    pub fn stage_budget(&self, deadline: Option<Instant>) -> Duration {
+        let cap = self.config.stage_timeout;
+        match deadline {
+            None => cap,
+            Some(deadline) => deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(self.config.callback_reserve)
+                .min(cap),
+        }
+    }
+
+    async fn decide(
+        &self,
+        payload: &Value,
+        target: &CallbackTarget,
+        deadline: Option<Instant>,
+    ) -> Decided {
         let event = match ProcessorEvent::from_value(payload) {
             Ok(event) => event,
             Err(error) => {
                 return self.fallback(target, None, Fallback::UnreadableBody, error.to_string());
             }
         };
-        let decision = match catch_unwind(AssertUnwindSafe(|| {
-            self.stage.decide(&event.channel_message)
-        })) {
+        let message = &event.channel_message;
+        // A synchronous stage answers here, with no future and no timer.
+        let outcome = match catch_unwind(AssertUnwindSafe(|| self.stage.decide_now(message))) {
+            Ok(Some(outcome)) => Ok(outcome),
+            Err(_) => Err(Fallback::StagePanic),
+            Ok(None) => {
+                let budget = self.stage_budget(deadline);
+                let running = AssertUnwindSafe(self.stage.decide_later(message, budget));
+                match tokio::time::timeout(budget, running.catch_unwind()).await {
+                    Ok(Ok(outcome)) => Ok(outcome),
+                    Ok(Err(_)) => Err(Fallback::StagePanic),
+                    Err(_) => Err(Fallback::StageTimeout),
+                }
+            }
+        };
+        let decision = match outcome {
             Ok(Ok(decision)) => decision,
             Ok(Err(error)) => {
                 return self.fallback(
@@ -239,13 +285,12 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
                     error.to_string(),
                 );
             }
-            Err(_) => {
-                return self.fallback(
-                    target,
-                    Some(&event),
-                    Fallback::StagePanic,
-                    "stage panicked".to_owned(),
-                );
+            Err(kind) => {
+                let why = match kind {
+                    Fallback::StageTimeout => "stage cancelled: its budget was spent",
+                    _ => "stage panicked",
+                };
+                return self.fallback(target, Some(&event), kind, why.to_owned());
             }
         };
         match CallbackRequest::for_decision(&event.channel_message, &event.callback_id, &decision) {
@@ -335,6 +380,18 @@ impl<S: Stage, C: CallbackSender> Processor<S, C> {
     }
 }
 
+/// Lambda's deadline (epoch milliseconds; 0 when a local runtime gives none) as an instant of this
+/// process's clock; one already past is now.
+pub fn deadline_instant(deadline_ms: u64) -> Option<Instant> {
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Some(Instant::now() + Duration::from_millis(deadline_ms).saturating_sub(now))
+}
+
 /// The whole `main` of a built-in processor: its stage and default failure policy from the catalog
 /// (`stages::catalog`), then [`run`].
 pub async fn run_function(function: &str) -> Result<(), lambda_runtime::Error> {
@@ -353,7 +410,7 @@ pub async fn run_function(function: &str) -> Result<(), lambda_runtime::Error> {
 /// `build` turns the environment into the function's stage (matchers compiled once, here).
 pub async fn run<S, F>(default_policy: FailurePolicy, build: F) -> Result<(), lambda_runtime::Error>
 where
-    S: Stage + 'static,
+    S: Decide + 'static,
     F: FnOnce(&Env) -> Result<S, ConfigError>,
 {
     telemetry::start();
@@ -380,7 +437,8 @@ where
     Box::pin(lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Value>| {
             let processor = Arc::clone(&processor);
-            async move { processor.handle(&event.payload).await }
+            let deadline = deadline_instant(event.context.deadline);
+            async move { processor.handle_until(&event.payload, deadline).await }
         },
     )))
     .await

@@ -3,16 +3,18 @@
 //! Each stage sees the previous stage's output; a deny stops the pipeline; the edits fold into one
 //! decision, so the runtime makes exactly one callback. A stage that errors or panics is handled by its
 //! own failure policy: `deny` stops with rule `<stage>/failed`, `pass` skips the stage. One log line
-//! lists each stage's verdict and time.
+//! lists each stage's verdict and time. [`MixedPipeline`] chains stages that await I/O too.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt as _;
 
 use crate::config::{ConfigError, Env, FailurePolicy};
 use crate::decision::{Decision, Edits};
 use crate::event::ChannelMessage;
-use crate::stage::{Stage, StageError};
+use crate::stage::{AsyncStage, Stage, StageError, StageFuture};
 use crate::stages::catalog;
 use crate::stages::moderation::Moderation;
 use crate::stages::redaction::Redaction;
@@ -27,10 +29,76 @@ pub struct Pipeline {
 }
 
 /// What one stage did, for the log line.
-struct Step<'a> {
+struct StepLog<'a> {
     stage: &'a str,
     verdict: &'static str,
     micros: u128,
+}
+
+/// A pipeline under way: the message as the stages so far changed it, their edits merged, and what
+/// each did. Shared by the synchronous and the mixed pipeline.
+struct Folding<'a> {
+    current: ChannelMessage,
+    edits: Edits,
+    steps: Vec<StepLog<'a>>,
+}
+
+impl<'a> Folding<'a> {
+    fn new(message: &ChannelMessage, stages: usize) -> Self {
+        Self {
+            current: message.clone(),
+            edits: Edits::default(),
+            steps: Vec::with_capacity(stages),
+        }
+    }
+
+    /// Takes one stage's outcome (`None`: it panicked or ran out of time); its failure policy
+    /// decides for a stage that failed. A deny ends the pipeline: that is the final decision.
+    fn take(
+        &mut self,
+        stage: &'a str,
+        outcome: Option<Result<Decision, StageError>>,
+        policy: FailurePolicy,
+        started: Instant,
+    ) -> Option<Decision> {
+        let (verdict, decision) = match outcome {
+            Some(Ok(decision)) => (decision.label(), Some(decision)),
+            Some(Err(_)) | None => match policy {
+                FailurePolicy::Deny => ("failed-deny", Some(Decision::deny("failed"))),
+                FailurePolicy::Pass => ("failed-skip", None),
+            },
+        };
+        self.steps.push(StepLog {
+            stage,
+            verdict,
+            micros: started.elapsed().as_micros(),
+        });
+        match decision {
+            Some(Decision::Deny { rule_id }) => Some(Decision::deny(format!("{stage}/{rule_id}"))),
+            Some(Decision::Update(stage_edits)) => {
+                stage_edits.apply_to(&mut self.current);
+                self.edits.merge(stage_edits);
+                None
+            }
+            Some(Decision::Pass) | None => None,
+        }
+    }
+
+    /// The pipeline's decision (`stopped` by a deny, or the merged edits), logged with each stage's
+    /// verdict and time.
+    fn finish(self, message: &ChannelMessage, stopped: Option<Decision>) -> Decision {
+        let decision = stopped.unwrap_or_else(|| Decision::update(self.edits));
+        // The summary is built only when someone listens: it is on the hot path.
+        if tracing::enabled!(tracing::Level::INFO) {
+            let summary: Vec<String> = self
+                .steps
+                .iter()
+                .map(|s| format!("{}:{}:{}us", s.stage, s.verdict, s.micros))
+                .collect();
+            tracing::info!(message_id = %message.message_id, stages = %summary.join(","), decision = decision.label(), rule_id = decision.rule_id(), "pipeline verdicts");
+        }
+        decision
+    }
 }
 
 impl Pipeline {
@@ -79,36 +147,16 @@ impl Pipeline {
         self.stages.iter().map(|(s, _)| s.name()).collect()
     }
 
-    fn run<'a>(&'a self, message: &ChannelMessage, steps: &mut Vec<Step<'a>>) -> Decision {
-        let mut current = message.clone();
-        let mut edits = Edits::default();
-        for (stage, policy) in &self.stages {
-            let started = Instant::now();
-            let outcome = catch_unwind(AssertUnwindSafe(|| stage.decide(&current)));
-            let (verdict, decision) = match outcome {
-                Ok(Ok(decision)) => (decision.label(), Some(decision)),
-                Ok(Err(_)) | Err(_) => match policy {
-                    FailurePolicy::Deny => ("failed-deny", Some(Decision::deny("failed"))),
-                    FailurePolicy::Pass => ("failed-skip", None),
-                },
-            };
-            steps.push(Step {
-                stage: stage.name(),
-                verdict,
-                micros: started.elapsed().as_micros(),
-            });
-            match decision {
-                Some(Decision::Deny { rule_id }) => {
-                    return Decision::deny(format!("{}/{rule_id}", stage.name()));
-                }
-                Some(Decision::Update(stage_edits)) => {
-                    stage_edits.apply_to(&mut current);
-                    edits.merge(stage_edits);
-                }
-                Some(Decision::Pass) | None => {}
-            }
-        }
-        Decision::update(edits)
+    /// The pipeline with one more stage that awaits (a team's own service, say): a
+    /// [`MixedPipeline`], run by the runtime as `Awaits(pipeline)`.
+    pub fn then_awaiting(self, stage: Box<dyn AsyncStage>, policy: FailurePolicy) -> MixedPipeline {
+        let mut steps: Vec<(Step, FailurePolicy)> = self
+            .stages
+            .into_iter()
+            .map(|(stage, policy)| (Step::Now(stage), policy))
+            .collect();
+        steps.push((Step::Awaits(stage), policy));
+        MixedPipeline { steps }
     }
 }
 
@@ -118,17 +166,81 @@ impl Stage for Pipeline {
     }
 
     fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
-        let mut steps = Vec::with_capacity(self.stages.len());
-        let decision = self.run(message, &mut steps);
-        // The summary is built only when someone listens: it is on the hot path.
-        if tracing::enabled!(tracing::Level::INFO) {
-            let summary: Vec<String> = steps
-                .iter()
-                .map(|s| format!("{}:{}:{}us", s.stage, s.verdict, s.micros))
-                .collect();
-            tracing::info!(message_id = %message.message_id, stages = %summary.join(","), decision = decision.label(), rule_id = decision.rule_id(), "pipeline verdicts");
+        let mut folding = Folding::new(message, self.stages.len());
+        for (stage, policy) in &self.stages {
+            let started = Instant::now();
+            let outcome = catch_unwind(AssertUnwindSafe(|| stage.decide(&folding.current))).ok();
+            if let Some(denied) = folding.take(stage.name(), outcome, *policy, started) {
+                return Ok(folding.finish(message, Some(denied)));
+            }
         }
-        Ok(decision)
+        Ok(folding.finish(message, None))
+    }
+}
+
+/// One stage of a [`MixedPipeline`].
+pub enum Step {
+    /// A synchronous stage, run as it is.
+    Now(Box<dyn Stage>),
+    /// A stage that awaits, within what is left of the event's budget.
+    Awaits(Box<dyn AsyncStage>),
+}
+
+/// A pipeline that mixes synchronous stages and stages that await I/O: the same folding and
+/// per-stage failure policies as [`Pipeline`]; an awaiting stage gets what is left of the event's
+/// budget and, when it runs out, is cancelled and its policy decides (`deny`: stop with
+/// `<stage>/failed`, `pass`: skip it). Built with [`Pipeline::then_awaiting`] or
+/// [`MixedPipeline::new`]; the runtime runs it as `Awaits(pipeline)`.
+pub struct MixedPipeline {
+    steps: Vec<(Step, FailurePolicy)>,
+}
+
+impl MixedPipeline {
+    pub fn new(steps: Vec<(Step, FailurePolicy)>) -> Self {
+        Self { steps }
+    }
+
+    /// Its stages' names, in order.
+    pub fn stage_names(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .map(|(step, _)| match step {
+                Step::Now(stage) => stage.name(),
+                Step::Awaits(stage) => stage.name(),
+            })
+            .collect()
+    }
+}
+
+impl AsyncStage for MixedPipeline {
+    fn name(&self) -> &str {
+        "pipeline"
+    }
+
+    fn decide<'a>(&'a self, message: &'a ChannelMessage, budget: Duration) -> StageFuture<'a> {
+        Box::pin(async move {
+            let until = Instant::now() + budget;
+            let mut folding = Folding::new(message, self.steps.len());
+            for (step, policy) in &self.steps {
+                let started = Instant::now();
+                let (name, outcome) = match step {
+                    Step::Now(stage) => (
+                        stage.name(),
+                        catch_unwind(AssertUnwindSafe(|| stage.decide(&folding.current))).ok(),
+                    ),
+                    Step::Awaits(stage) => {
+                        let left = until.saturating_duration_since(started);
+                        let running = AssertUnwindSafe(stage.decide(&folding.current, left));
+                        let outcome = tokio::time::timeout(left, running.catch_unwind()).await;
+                        (stage.name(), outcome.ok().and_then(Result::ok))
+                    }
+                };
+                if let Some(denied) = folding.take(name, outcome, *policy, started) {
+                    return Ok(folding.finish(message, Some(denied)));
+                }
+            }
+            Ok(folding.finish(message, None))
+        })
     }
 }
 
