@@ -617,6 +617,21 @@ async fn bulk_onboarding_queues_batches_that_the_worker_path_adds() {
     setup.running.stop().await;
 }
 
+/// A direct invocation that must succeed.
+async fn ok(api: &AdminApi, operation: &str, input: Value) -> Value {
+    handle(api, &json!({"Operation": operation, "Input": input}))
+        .await
+        .unwrap_or_else(|f| panic!("{operation}: {} {}", f.error, f.message))
+}
+
+/// A direct invocation that must fail.
+async fn refused(api: &AdminApi, operation: &str, input: Value) -> chime_admin::api::Failure {
+    match handle(api, &json!({"Operation": operation, "Input": input})).await {
+        Ok(answer) => panic!("{operation} answered {answer}"),
+        Err(failure) => failure,
+    }
+}
+
 /// `RedriveFailedEvents` through the admin layer (direct and on its HTTP route), its ports
 /// chime-local's failure queue and processors: an event whose three deliveries failed is reported
 /// by a dry run, then settled by the replay; a read-only deployment may only dry-run, and one
@@ -634,64 +649,46 @@ async fn failed_events_are_replayed_through_the_admin_api() {
     let (running, clients) = common::local_with(config).await;
     let (instance, admin) = common::instance_with_admin(&clients, "redrive").await;
     let mut api = common::admin_api(&clients, &admin);
-    let direct = |operation: &str, input: Value| json!({"Operation": operation, "Input": input});
-    let flow = handle(
+    let lambda = "arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline";
+    let flow = ok(
         &api,
-        &direct(
-            "CreateChannelFlow",
-            json!({"AppInstanceArn": instance,
-        "Name": "pipeline", "Processors": [{"Name": "pipeline", "ExecutionOrder": 1,
-            "FallbackAction": "ABORT", "Configuration": {"Lambda": {"InvocationType": "ASYNC",
-                "ResourceArn": "arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline"}}}]}),
-        ),
+        "CreateChannelFlow",
+        json!({"AppInstanceArn": instance, "Name": "pipeline",
+        "Processors": [{"Name": "pipeline", "ExecutionOrder": 1, "FallbackAction": "ABORT",
+            "Configuration": {"Lambda": {"InvocationType": "ASYNC", "ResourceArn": lambda}}}]}),
     )
-    .await
-    .expect("a flow");
-    let channel = handle(
+    .await;
+    let created = ok(
         &api,
-        &direct(
-            "CreateChannel",
-            json!({"AppInstanceArn": instance, "Name": "c"}),
-        ),
+        "CreateChannel",
+        json!({"AppInstanceArn": instance, "Name": "c"}),
     )
-    .await
-    .expect("a channel")["ChannelArn"]
+    .await;
+    let channel = created["ChannelArn"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    handle(
-        &api,
-        &direct(
-            "AssociateChannelFlow",
-            json!({"ChannelArn": channel,
-        "ChannelFlowArn": flow["ChannelFlowArn"]}),
-        ),
-    )
-    .await
-    .expect("associated");
-    let unconfigured = handle(&api, &direct("RedriveFailedEvents", json!({}))).await;
-    assert_eq!(unconfigured.map_err(|f| f.status), Err(501));
+    let association = json!({"ChannelArn": channel, "ChannelFlowArn": flow["ChannelFlowArn"]});
+    ok(&api, "AssociateChannelFlow", association).await;
+    let unconfigured = refused(&api, "RedriveFailedEvents", json!({})).await;
+    assert_eq!(unconfigured.status, 501);
 
-    running
-        .emulator
-        .set_faults(Faults(std::collections::BTreeMap::from([(
-            "ChannelFlowCallback".to_owned(),
-            FaultRule {
-                reject_first: 3,
-                ..FaultRule::default()
-            },
-        )])))
-        .expect("rules");
-    let sent = handle(
+    let every_callback_refused = FaultRule {
+        reject_first: 3,
+        ..FaultRule::default()
+    };
+    let faults = Faults(std::collections::BTreeMap::from([(
+        "ChannelFlowCallback".to_owned(),
+        every_callback_refused,
+    )]));
+    running.emulator.set_faults(faults).expect("rules");
+    let sent = ok(
         &api,
-        &direct(
-            "SendChannelMessage",
-            json!({"ChannelArn": channel,
+        "SendChannelMessage",
+        json!({"ChannelArn": channel,
         "Content": "held by a failing flow", "Type": "STANDARD", "Persistence": "PERSISTENT"}),
-        ),
     )
-    .await
-    .expect("sent");
+    .await;
     let queue = running.emulator.failed_events();
     for _ in 0..300 {
         if !queue.is_empty() {
@@ -705,21 +702,18 @@ async fn failed_events_are_replayed_through_the_admin_api() {
         processors: running.emulator.processors().expect("processors"),
     });
     api.config.allowed = Allowed::ReadOnly;
-    let dry = handle(
+    let dry = ok(
         &api,
-        &direct("RedriveFailedEvents", json!({"DryRun": true, "Limit": 5})),
+        "RedriveFailedEvents",
+        json!({"DryRun": true, "Limit": 5}),
     )
-    .await
-    .expect("a read-only deployment may dry-run");
+    .await;
     assert_eq!(dry["Records"][0]["Result"], "WouldReplay");
     assert_eq!(dry["Records"][0]["MessageId"], sent["MessageId"]);
-    let refused = handle(&api, &direct("RedriveFailedEvents", json!({}))).await;
-    assert_eq!(
-        refused.map_err(|f| f.error),
-        Err("OperationNotAllowed".into())
-    );
-    let bad_limit = handle(&api, &direct("RedriveFailedEvents", json!({"Limit": 0}))).await;
-    assert_eq!(bad_limit.map_err(|f| f.field), Err(Some("Limit".into())));
+    let not_allowed = refused(&api, "RedriveFailedEvents", json!({})).await;
+    assert_eq!(not_allowed.error, "OperationNotAllowed");
+    let bad_limit = refused(&api, "RedriveFailedEvents", json!({"Limit": 0})).await;
+    assert_eq!(bad_limit.field.as_deref(), Some("Limit"));
 
     api.config.allowed = Allowed::All;
     running
@@ -744,16 +738,12 @@ async fn failed_events_are_replayed_through_the_admin_api() {
         "{report}"
     );
     assert!(queue.is_empty(), "settled: off the queue");
-    let status = handle(
+    let status = ok(
         &api,
-        &direct(
-            "GetChannelMessageStatus",
-            json!({"ChannelArn": channel,
-        "MessageId": sent["MessageId"]}),
-        ),
+        "GetChannelMessageStatus",
+        json!({"ChannelArn": channel, "MessageId": sent["MessageId"]}),
     )
-    .await
-    .expect("a status");
+    .await;
     assert_eq!(status["Status"]["Value"], "SENT", "{status}");
     running.stop().await;
 }

@@ -4,10 +4,9 @@
 //! messages PENDING longer than a given time. `chime_flow::redrive` replays the queue
 //! (`POST /_chime-local/failed-events/redrive`) exactly as the admin API replays the SQS queue.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-
-use chime_flow::redrive::{FailedEvents, InvocationRecord, PortFuture, Received};
+use chime_flow::redrive::{
+    FailedEvents, InvocationRecord, MemoryFailedEvents, PortFuture, Received,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -16,29 +15,20 @@ use crate::store::{Status, Store, iso8601, lock, now};
 /// Records kept at most; past this the oldest is dropped, with an error in the log.
 pub const CAPACITY: usize = 10_000;
 
-#[derive(Debug, Default)]
-struct Entries {
-    next: u64,
-    /// By id: the record's JSON and whether a replay has it taken.
-    records: BTreeMap<u64, (String, bool)>,
-}
-
-/// The local failure queue (the on-failure destination of every processor chime-local invokes).
+/// The local failure queue (the on-failure destination of every processor chime-local invokes):
+/// `chime_flow::redrive`'s memory queue, bounded.
 #[derive(Debug, Default)]
 pub struct FailedEventQueue {
-    entries: Mutex<Entries>,
+    records: MemoryFailedEvents,
 }
 
 impl FailedEventQueue {
     /// Keeps a record.
     pub fn push(&self, record: &InvocationRecord) {
-        let body = serde_json::to_string(record).unwrap_or_default();
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.next += 1;
-        let id = entries.next;
-        entries.records.insert(id, (body, false));
-        if entries.records.len() > CAPACITY
-            && let Some((dropped, _)) = entries.records.pop_first()
+        self.records
+            .push(serde_json::to_string(record).unwrap_or_default());
+        if self.records.len() > CAPACITY
+            && let Some(dropped) = self.records.pop_oldest()
         {
             tracing::error!(
                 record = dropped,
@@ -50,72 +40,37 @@ impl FailedEventQueue {
 
     /// Every record with its id, oldest first: `{"FailedEvents": [{"Id", "Record"}]}`.
     pub fn list(&self) -> Value {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let records: Vec<Value> = entries
+        let records: Vec<Value> = self
             .records
-            .iter()
-            .map(|(id, (body, _))| {
-                json!({"Id": id.to_string(), "Record": serde_json::from_str::<Value>(body).unwrap_or(Value::Null)})
+            .list()
+            .into_iter()
+            .map(|(id, body)| {
+                json!({"Id": id.to_string(), "Record": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)})
             })
             .collect();
         json!({"FailedEvents": records})
     }
 
     pub fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .records
-            .len()
+        self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.records.is_empty()
     }
 }
 
 impl FailedEvents for FailedEventQueue {
     fn receive(&self, max: usize) -> PortFuture<'_, Vec<Received>> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let taken: Vec<Received> = entries
-            .records
-            .iter_mut()
-            .filter(|(_, (_, taken))| !*taken)
-            .take(max)
-            .map(|(id, (body, taken))| {
-                *taken = true;
-                Received {
-                    handle: id.to_string(),
-                    body: body.clone(),
-                }
-            })
-            .collect();
-        Box::pin(async move { Ok(taken) })
+        self.records.receive(max)
     }
 
     fn delete(&self, handle: &str) -> PortFuture<'_, ()> {
-        if let Ok(id) = handle.parse::<u64>() {
-            self.entries
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .records
-                .remove(&id);
-        }
-        Box::pin(async { Ok(()) })
+        self.records.delete(handle)
     }
 
     fn release(&self, handle: &str) -> PortFuture<'_, ()> {
-        if let Ok(id) = handle.parse::<u64>()
-            && let Some(entry) = self
-                .entries
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .records
-                .get_mut(&id)
-        {
-            entry.1 = false;
-        }
-        Box::pin(async { Ok(()) })
+        self.records.release(handle)
     }
 }
 

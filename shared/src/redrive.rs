@@ -124,6 +124,94 @@ pub trait FailedEvents: Send + Sync {
     fn release(&self, handle: &str) -> PortFuture<'_, ()>;
 }
 
+/// The records of a [`MemoryFailedEvents`]: the last id given, and by id each body and whether a
+/// replay has it taken.
+#[derive(Debug, Default)]
+struct Records {
+    last_id: u64,
+    by_id: std::collections::BTreeMap<u64, (String, bool)>,
+}
+
+/// A failure queue in memory: records by id (oldest first), each either waiting or taken by a
+/// replay. chime-local's failure queue and the tests run on it.
+#[derive(Debug, Default)]
+pub struct MemoryFailedEvents {
+    records: std::sync::Mutex<Records>,
+}
+
+impl MemoryFailedEvents {
+    fn records(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps a record's body; its id.
+    pub fn push(&self, body: String) -> u64 {
+        let mut records = self.records();
+        records.last_id += 1;
+        let id = records.last_id;
+        records.by_id.insert(id, (body, false));
+        id
+    }
+
+    /// Drops the oldest record; its id.
+    pub fn pop_oldest(&self) -> Option<u64> {
+        self.records().by_id.pop_first().map(|(id, _)| id)
+    }
+
+    /// Every record's id and body, oldest first.
+    pub fn list(&self) -> Vec<(u64, String)> {
+        self.records()
+            .by_id
+            .iter()
+            .map(|(id, (body, _))| (*id, body.clone()))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records().by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl FailedEvents for MemoryFailedEvents {
+    fn receive(&self, max: usize) -> PortFuture<'_, Vec<Received>> {
+        let mut records = self.records();
+        let taken: Vec<Received> = records
+            .by_id
+            .iter_mut()
+            .filter(|(_, (_, taken))| !*taken)
+            .take(max)
+            .map(|(id, (body, taken))| {
+                *taken = true;
+                Received {
+                    handle: id.to_string(),
+                    body: body.clone(),
+                }
+            })
+            .collect();
+        Box::pin(async move { Ok(taken) })
+    }
+
+    fn delete(&self, handle: &str) -> PortFuture<'_, ()> {
+        if let Ok(id) = handle.parse::<u64>() {
+            self.records().by_id.remove(&id);
+        }
+        Box::pin(async { Ok(()) })
+    }
+
+    fn release(&self, handle: &str) -> PortFuture<'_, ()> {
+        if let Ok(id) = handle.parse::<u64>()
+            && let Some(entry) = self.records().by_id.get_mut(&id)
+        {
+            entry.1 = false;
+        }
+        Box::pin(async { Ok(()) })
+    }
+}
+
 /// A function's error, as the Invoke API reports it (`errorType`, `errorMessage`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionError {
@@ -340,51 +428,6 @@ fn judge(answer: Result<Value, FunctionError>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    /// A queue in memory: records by handle, with which are taken.
-    #[derive(Default)]
-    struct Queue {
-        records: Mutex<BTreeMap<String, (String, bool)>>,
-    }
-
-    impl FailedEvents for Queue {
-        fn receive(&self, max: usize) -> PortFuture<'_, Vec<Received>> {
-            let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-            let taken: Vec<Received> = records
-                .iter_mut()
-                .filter(|(_, (_, taken))| !*taken)
-                .take(max)
-                .map(|(handle, (body, taken))| {
-                    *taken = true;
-                    Received {
-                        handle: handle.clone(),
-                        body: body.clone(),
-                    }
-                })
-                .collect();
-            Box::pin(async move { Ok(taken) })
-        }
-        fn delete(&self, handle: &str) -> PortFuture<'_, ()> {
-            self.records
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(handle);
-            Box::pin(async { Ok(()) })
-        }
-        fn release(&self, handle: &str) -> PortFuture<'_, ()> {
-            if let Some(entry) = self
-                .records
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_mut(handle)
-            {
-                entry.1 = false;
-            }
-            Box::pin(async { Ok(()) })
-        }
-    }
 
     /// Processors that answer by the message id: `sent`, `again` (a repeat), `gone` (refused),
     /// anything else fails.
@@ -425,20 +468,12 @@ mod tests {
         .unwrap_or_default()
     }
 
-    fn queue(messages: &[&str]) -> Queue {
-        let queue = Queue::default();
-        for (i, m) in messages.iter().enumerate() {
-            queue
-                .records
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(format!("h{i:03}"), (record(m), false));
+    fn queue(messages: &[&str]) -> MemoryFailedEvents {
+        let queue = MemoryFailedEvents::default();
+        for m in messages {
+            queue.push(record(m));
         }
-        queue
-            .records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert("h999".into(), ("{not a record".into(), false));
+        queue.push("{not a record".into());
         queue
     }
 
@@ -471,16 +506,8 @@ mod tests {
         assert!(
             matches!(&report.records[2].verdict, Verdict::Refused { reason } if reason.contains("48 hours"))
         );
-        let left: Vec<String> = queue
-            .records
-            .lock()
-            .map(|r| r.keys().cloned().collect())
-            .unwrap_or_default();
-        assert_eq!(
-            left,
-            ["h003", "h999"],
-            "the still failing and the unreadable"
-        );
+        let left: Vec<u64> = queue.list().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(left, [4, 5], "the still failing and the unreadable");
         // Nothing taken twice in one replay, and a second replay sees only what was left.
         let again = run(redrive(&queue, &Processors, RedriveRequest::default())).expect("a replay");
         assert_eq!((again.examined, again.still_failing), (2, 2));
@@ -503,7 +530,7 @@ mod tests {
                 .iter()
                 .all(|r| r.verdict == Verdict::WouldReplay)
         );
-        assert_eq!(queue.records.lock().map(|r| r.len()).unwrap_or_default(), 4);
+        assert_eq!(queue.len(), 4);
         assert!(
             RedriveRequest {
                 limit: 0,
