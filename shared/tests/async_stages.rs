@@ -145,11 +145,17 @@ async fn work_that_finishes_after_cancellation_sends_nothing_twice() {
     )
     .await;
     assert_eq!(handled.fallback, Some(Fallback::StageTimeout));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..200 {
+        if done.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
         done.load(Ordering::SeqCst),
         "the handed-off work did finish, later"
     );
+    tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(
         processor.sender().requests().len(),
         1,
@@ -234,7 +240,7 @@ async fn a_pipeline_mixes_synchronous_and_awaiting_stages_each_under_its_policy(
         let processor = Processor::new(
             Awaits(pipeline),
             RecordingSender::default(),
-            config(FailurePolicy::Deny, &[("STAGE_TIMEOUT_MS", "100")]),
+            config(FailurePolicy::Deny, &[("STAGE_TIMEOUT_MS", "300")]),
         );
         let handled = processor.handle(&event(content)).await.expect("a callback");
         (handled, processor.sender().requests())

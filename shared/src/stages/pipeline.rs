@@ -188,7 +188,8 @@ pub enum Step {
 
 /// A pipeline that mixes synchronous stages and stages that await I/O: the same folding and
 /// per-stage failure policies as [`Pipeline`]; an awaiting stage gets what is left of the event's
-/// budget and, when it runs out, is cancelled and its policy decides (`deny`: stop with
+/// budget (less a tenth kept for the steps after it) and, when it runs out, is cancelled and its
+/// policy decides (`deny`: stop with
 /// `<stage>/failed`, `pass`: skip it). Built with [`Pipeline::then_awaiting`] or
 /// [`MixedPipeline::new`]; the runtime runs it as `Awaits(pipeline)`.
 pub struct MixedPipeline {
@@ -219,7 +220,11 @@ impl AsyncStage for MixedPipeline {
 
     fn decide<'a>(&'a self, message: &'a ChannelMessage, budget: Duration) -> StageFuture<'a> {
         Box::pin(async move {
-            let until = Instant::now() + budget;
+            // The awaiting steps end a tenth of the budget (at least 5 ms) early, so that a step
+            // that runs out is decided by its own policy and the steps after it still run before
+            // the runtime's own timeout for the whole pipeline.
+            let keep = (budget / 10).max(Duration::from_millis(5));
+            let until = Instant::now() + budget.saturating_sub(keep);
             let mut folding = Folding::new(message, self.steps.len());
             for (step, policy) in &self.steps {
                 let started = Instant::now();
