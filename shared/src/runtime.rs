@@ -392,8 +392,13 @@ pub fn deadline_instant(deadline_ms: u64) -> Option<Instant> {
     Some(Instant::now() + Duration::from_millis(deadline_ms).saturating_sub(now))
 }
 
-/// The whole `main` of a built-in processor: its stage and default failure policy from the catalog
-/// (`stages::catalog`), then [`run`].
+/// The whole `main` of a built-in processor: its catalog entry's stage and default failure policy,
+/// then [`run`] (`run_entry(&catalog::MODERATION_DENY)`).
+pub async fn run_entry(entry: &crate::stages::catalog::Entry) -> Result<(), lambda_runtime::Error> {
+    run(entry.policy, entry.build).await
+}
+
+/// The same by function name (tools that pick a processor at run time; links every stage).
 pub async fn run_function(function: &str) -> Result<(), lambda_runtime::Error> {
     let entry = crate::stages::catalog::by_function(function).ok_or_else(|| {
         format!(
@@ -403,7 +408,7 @@ pub async fn run_function(function: &str) -> Result<(), lambda_runtime::Error> {
                 .join(", ")
         )
     })?;
-    run(entry.policy, entry.build).await
+    run_entry(entry).await
 }
 
 /// Builds everything before the runtime loop and serves events until the Lambda environment stops.

@@ -2,7 +2,9 @@
 //! `chime_flow::stages::redaction`). Failure policy defaults to `deny`: unredacted data is not let through.
 //! The stage and its default policy come from `chime_flow::stages::catalog`.
 
+use chime_flow::stages::catalog;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run_function("content-redaction").await
+    chime_flow::runtime::run_entry(&catalog::CONTENT_REDACTION).await
 }

@@ -2,7 +2,9 @@
 //! defaults to `pass`: a message is never lost for want of annotations.
 //! The stage and its default policy come from `chime_flow::stages::catalog`.
 
+use chime_flow::stages::catalog;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run_function("metadata-enrichment").await
+    chime_flow::runtime::run_entry(&catalog::METADATA_ENRICHMENT).await
 }

@@ -2,7 +2,9 @@
 //! Failure policy defaults to `deny`: a message that cannot be judged is not let through.
 //! The stage and its default policy come from `chime_flow::stages::catalog`.
 
+use chime_flow::stages::catalog;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run_function("moderation-deny").await
+    chime_flow::runtime::run_entry(&catalog::MODERATION_DENY).await
 }

@@ -1,6 +1,6 @@
 //! The one stage catalog: every built-in processor by its function name, with its stage's name, how
 //! the stage is built from the environment, and the failure policy it defaults to. The four Lambda
-//! mains (`runtime::run_function`), `dry-run`, chime-local's in-process processors, the pipeline's
+//! mains (`runtime::run_entry`), `dry-run`, chime-local's in-process processors, the pipeline's
 //! stage list and the benchmarks all read this table: adding a stage is one entry here.
 
 use crate::config::{ConfigError, Env, FailurePolicy};
@@ -42,36 +42,49 @@ fn boxed<S: Stage + 'static>(stage: Result<S, ConfigError>) -> Result<Box<dyn St
     stage.map(|s| Box::new(s) as Box<dyn Stage>)
 }
 
-/// Every built-in processor.
+/// `flow-pipeline`: the stages chained in one function, one callback.
+pub const FLOW_PIPELINE: Entry = Entry {
+    function: "flow-pipeline",
+    stage: "pipeline",
+    policy: FailurePolicy::Deny,
+    in_pipeline: false,
+    build: |env| boxed(Pipeline::from_env(env)),
+};
+
+/// `moderation-deny`: denies messages that hit the deny lists.
+pub const MODERATION_DENY: Entry = Entry {
+    function: "moderation-deny",
+    stage: "moderation",
+    policy: FailurePolicy::Deny,
+    in_pipeline: true,
+    build: |env| boxed(Moderation::from_env(env)),
+};
+
+/// `content-redaction`: masks personal data, secrets and profanity.
+pub const CONTENT_REDACTION: Entry = Entry {
+    function: "content-redaction",
+    stage: "redaction",
+    policy: FailurePolicy::Deny,
+    in_pipeline: true,
+    build: |env| boxed(Redaction::from_env(env)),
+};
+
+/// `metadata-enrichment`: mentions, links, hashtags, language, counts.
+pub const METADATA_ENRICHMENT: Entry = Entry {
+    function: "metadata-enrichment",
+    stage: "enrichment",
+    policy: FailurePolicy::Pass,
+    in_pipeline: true,
+    build: |env| boxed(Enrichment::from_env(env)),
+};
+
+/// Every built-in processor. A function's `main` names its own entry (`runtime::run_entry`), so a
+/// single-stage binary links its stage alone, not the whole table.
 pub const CATALOG: &[Entry] = &[
-    Entry {
-        function: "flow-pipeline",
-        stage: "pipeline",
-        policy: FailurePolicy::Deny,
-        in_pipeline: false,
-        build: |env| boxed(Pipeline::from_env(env)),
-    },
-    Entry {
-        function: "moderation-deny",
-        stage: "moderation",
-        policy: FailurePolicy::Deny,
-        in_pipeline: true,
-        build: |env| boxed(Moderation::from_env(env)),
-    },
-    Entry {
-        function: "content-redaction",
-        stage: "redaction",
-        policy: FailurePolicy::Deny,
-        in_pipeline: true,
-        build: |env| boxed(Redaction::from_env(env)),
-    },
-    Entry {
-        function: "metadata-enrichment",
-        stage: "enrichment",
-        policy: FailurePolicy::Pass,
-        in_pipeline: true,
-        build: |env| boxed(Enrichment::from_env(env)),
-    },
+    FLOW_PIPELINE,
+    MODERATION_DENY,
+    CONTENT_REDACTION,
+    METADATA_ENRICHMENT,
 ];
 
 /// The processor deployed as `function`.
@@ -120,9 +133,10 @@ mod tests {
                 .join(function)
                 .join("src/main.rs");
             let text = std::fs::read_to_string(&main).unwrap_or_default();
+            let entry = function.to_ascii_uppercase().replace('-', "_");
             assert!(
-                text.contains(&format!("run_function(\"{function}\")")),
-                "{} builds its stage from the catalog",
+                text.contains(&format!("run_entry(&catalog::{entry})")),
+                "{} builds its stage from its catalog entry",
                 main.display()
             );
         }
