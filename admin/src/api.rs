@@ -135,7 +135,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(status: u16, error: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, error: &str, message: impl Into<String>) -> Self {
         Self {
             status,
             error: error.to_owned(),

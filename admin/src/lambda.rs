@@ -22,25 +22,25 @@ pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, Failure> {
     match event {
         Value::Object(fields) if fields.contains_key("requestContext") => {
             let request: ApiGatewayV2httpRequest =
-                serde_json::from_value(event.clone()).map_err(|e| Failure {
-                    status: 400,
-                    error: "InvalidEvent".into(),
-                    message: format!("not an API Gateway HTTP API (payload format 2.0) event: {e}"),
-                    field: None,
+                serde_json::from_value(event.clone()).map_err(|e| {
+                    Failure::new(
+                        400,
+                        "InvalidEvent",
+                        format!("not an API Gateway HTTP API (payload format 2.0) event: {e}"),
+                    )
                 })?;
             Ok(http_answer(handle_http(api, &request).await))
         }
         Value::Object(_) => handle_direct(api, event).await,
-        other => Err(Failure {
-            status: 400,
-            error: "InvalidEvent".into(),
-            message: format!(
+        other => Err(Failure::new(
+            400,
+            "InvalidEvent",
+            format!(
                 "the event must be a JSON object ({{\"Operation\": …, \"Input\": {{…}}}} or an API \
                  Gateway HTTP API event), not {}",
                 json_kind(other)
             ),
-            field: None,
-        }),
+        )),
     }
 }
 
@@ -60,18 +60,18 @@ pub async fn handle_direct(api: &AdminApi, event: &Value) -> Result<Value, Failu
     let operation = event
         .get("Operation")
         .and_then(Value::as_str)
-        .ok_or_else(|| field_failure("Operation", "missing: name the operation to run"))?;
+        .ok_or_else(|| Failure::invalid("Operation", "missing: name the operation to run"))?;
     let input = match event.get("Input") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(input)) => input.clone(),
-        Some(_) => return Err(field_failure("Input", "must be an object")),
+        Some(_) => return Err(Failure::invalid("Input", "must be an object")),
     };
     let max_items = match event.get("MaxItems") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_u64()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| field_failure("MaxItems", "must be a positive whole number"))?
+                .ok_or_else(|| Failure::invalid("MaxItems", "must be a positive whole number"))?
                 as usize,
         ),
     };
@@ -87,15 +87,6 @@ pub async fn handle_direct(api: &AdminApi, event: &Value) -> Result<Value, Failu
     api.run(operation, input, &extras)
         .await
         .map(|(_, output)| output)
-}
-
-fn field_failure(field: &str, message: &str) -> Failure {
-    Failure {
-        status: 400,
-        error: "ValidationError".into(),
-        message: message.into(),
-        field: Some(field.into()),
-    }
 }
 
 /// The request's path as the routes know it: API Gateway HTTP APIs deliver `rawPath` with its
@@ -131,7 +122,7 @@ pub async fn handle_http(
         None => Vec::new(),
         Some(text) if request.is_base64_encoded => base64::engine::general_purpose::STANDARD
             .decode(text)
-            .map_err(|_| field_failure("body", "is not valid base64"))?,
+            .map_err(|_| Failure::invalid("body", "is not valid base64"))?,
         Some(text) => text.as_bytes().to_vec(),
     };
     let query = chime_api::binding::query_pairs(query).map_err(invalid)?;
@@ -144,7 +135,7 @@ pub async fn handle_http(
         let mut input = match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(input)) => input,
             _ => {
-                return Err(field_failure(
+                return Err(Failure::invalid(
                     "body",
                     "must be a JSON object with MemberArns",
                 ));
@@ -169,7 +160,7 @@ pub async fn handle_http(
             Ok(Value::Object(input)) => input,
             _ if body.iter().all(u8::is_ascii_whitespace) => Map::new(),
             _ => {
-                return Err(field_failure(
+                return Err(Failure::invalid(
                     "body",
                     "must be a JSON object {\"Limit\"?, \"DryRun\"?}",
                 ));
@@ -192,7 +183,7 @@ pub async fn handle_http(
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| {
-                    field_failure(MAX_ITEMS_HEADER, "must be a positive whole number")
+                    Failure::invalid(MAX_ITEMS_HEADER, "must be a positive whole number")
                 })?,
         ),
     };

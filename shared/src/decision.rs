@@ -12,6 +12,10 @@ pub struct Edits {
     pub metadata: Option<String>,
     pub content_type: Option<String>,
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// What a redaction masked, by kind (`email` → 2): a report for metrics, not a change to the
+    /// message (`is_empty` and `apply_to` ignore it). Wherever the stage records the counts for
+    /// readers (an attribute of any name, metadata, or both), they travel here too.
+    pub redacted: BTreeMap<&'static str, u64>,
 }
 
 impl Edits {
@@ -67,6 +71,9 @@ impl Edits {
             self.content_type = later.content_type;
         }
         self.attributes.extend(later.attributes);
+        for (kind, count) in later.redacted {
+            *self.redacted.entry(kind).or_insert(0) += count;
+        }
     }
 }
 
@@ -131,5 +138,14 @@ mod tests {
         );
         assert_eq!(first.content.as_deref(), Some("b"));
         assert_eq!(first.attributes.len(), 2);
+        // Redaction counts are a report: they add up, and alone they change nothing.
+        let counted = |n| Edits {
+            redacted: BTreeMap::from([("email", n)]),
+            ..Edits::default()
+        };
+        let mut counts = counted(1);
+        counts.merge(counted(2));
+        assert_eq!(counts.redacted["email"], 3);
+        assert!(counts.is_empty());
     }
 }

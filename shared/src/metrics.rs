@@ -28,7 +28,7 @@ pub struct EventMetrics {
     pub fallback: String,
     /// `sent`, `already-handled`, `duplicate-skipped` or `failed`.
     pub callback_outcome: String,
-    /// Redactions by kind (`email` → 2), from the stage's own counts.
+    /// Redactions by kind (`email` → 2), from the stage's own counts (`Edits::redacted`).
     pub redactions: BTreeMap<String, u64>,
     pub decide_us: u64,
     pub callback_ms: u64,
@@ -48,23 +48,6 @@ impl EventMetrics {
                 last.split(':').next().unwrap_or(last).to_owned()
             }
         }
-    }
-
-    /// Redaction counts from the `redactions` attribute values the redaction stage adds
-    /// (`["email:1", "phone:2"]`): kinds and numbers, no content.
-    pub fn redactions_from(values: &[String]) -> BTreeMap<String, u64> {
-        values
-            .iter()
-            .filter_map(|value| {
-                let (kind, count) = value.split_once(':')?;
-                let kind_ok = !kind.is_empty()
-                    && kind.len() <= 32
-                    && kind
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                Some((kind.to_owned(), count.parse().ok()?)).filter(|_| kind_ok)
-            })
-            .collect()
     }
 
     /// The EMF log line, stamped now.
@@ -279,7 +262,7 @@ mod tests {
             rule_category: EventMetrics::category_of(None),
             fallback: "none".into(),
             callback_outcome: "sent".into(),
-            redactions: EventMetrics::redactions_from(&["email:1".into(), "phone:2".into()]),
+            redactions: BTreeMap::from([("email".to_owned(), 1), ("phone".to_owned(), 2)]),
             decide_us: 42,
             callback_ms: 7,
             callback_attempts: 2,
@@ -319,7 +302,7 @@ mod tests {
     }
 
     #[test]
-    fn categories_and_redaction_counts_come_from_labels_only() {
+    fn categories_come_from_rule_ids_only() {
         assert_eq!(
             EventMetrics::category_of(Some("moderation/slur:en-3")),
             "slur"
@@ -329,8 +312,5 @@ mod tests {
             "failure-policy"
         );
         assert_eq!(EventMetrics::category_of(None), "none");
-        let counts =
-            EventMetrics::redactions_from(&["card:1".into(), "not a count".into(), "x y:2".into()]);
-        assert_eq!(counts, BTreeMap::from([("card".to_owned(), 1)]));
     }
 }

@@ -58,8 +58,7 @@ impl From<ProcessorError> for Diagnostic {
 }
 
 /// Why the failure policy decided instead of the stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fallback {
     UnreadableBody,
     StageError,
@@ -67,6 +66,13 @@ pub enum Fallback {
     /// An awaiting stage spent its budget and was cancelled.
     StageTimeout,
     OverLimits,
+}
+
+/// Serialized as its label: one name for the logs, the result and the metrics.
+impl Serialize for Fallback {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.label())
+    }
 }
 
 impl Fallback {
@@ -194,10 +200,12 @@ impl<S: Decide, C: CallbackSender> Processor<S, C> {
                 .map_or("none".into(), |(kind, _)| kind.label().into());
             m.callback_outcome = delivered.as_ref().map_or("failed", Delivered::label).into();
             m.callback_attempts = delivered.as_ref().map_or(0, Delivered::attempts);
-            if let Decision::Update(edits) = &decided.decision
-                && let Some(counts) = edits.attributes.get("redactions")
-            {
-                m.redactions = EventMetrics::redactions_from(counts);
+            if let Decision::Update(edits) = &decided.decision {
+                m.redactions = edits
+                    .redacted
+                    .iter()
+                    .map(|(kind, count)| ((*kind).to_owned(), *count))
+                    .collect();
             }
             m.decide_us = decide_time.as_micros() as u64;
             m.callback_ms = callback_time.as_millis() as u64;
@@ -380,16 +388,18 @@ impl<S: Decide, C: CallbackSender> Processor<S, C> {
     }
 }
 
-/// Lambda's deadline (epoch milliseconds; 0 when a local runtime gives none) as an instant of this
-/// process's clock; one already past is now.
-pub fn deadline_instant(deadline_ms: u64) -> Option<Instant> {
-    if deadline_ms == 0 {
-        return None;
-    }
+/// The time left until Lambda's deadline (`Context::deadline`, epoch milliseconds); zero once past.
+pub fn time_left(deadline_ms: u64) -> Duration {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    Some(Instant::now() + Duration::from_millis(deadline_ms).saturating_sub(now))
+    Duration::from_millis(deadline_ms).saturating_sub(now)
+}
+
+/// Lambda's deadline as an instant of this process's clock (`None` when a local runtime gives
+/// none, as 0); one already past is now.
+pub fn deadline_instant(deadline_ms: u64) -> Option<Instant> {
+    (deadline_ms != 0).then(|| Instant::now() + time_left(deadline_ms))
 }
 
 /// The whole `main` of a built-in processor: its catalog entry's stage and default failure policy,

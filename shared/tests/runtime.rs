@@ -252,3 +252,47 @@ async fn every_metrics_line_meets_the_embedded_metric_format() {
     // The process's first event (maybe another test's: they share the process) is its cold start.
     assert!(parsed.iter().filter(|l| l["ColdStart"] == 1).count() <= 1);
 }
+
+/// Redaction counts reach the metrics from the stage itself, wherever its record goes: here to the
+/// metadata only (no attribute at all) — and through the pipeline, which sums them.
+#[tokio::test]
+async fn redaction_counts_reach_the_metrics_whatever_the_record() {
+    use std::sync::{Arc, Mutex};
+
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink_lines = Arc::clone(&lines);
+    let sink: chime_flow::runtime::MetricsSink = Arc::new(move |line: &str| {
+        sink_lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.to_owned());
+    });
+    let env = Env::from_pairs([("REDACTION_RECORD", "metadata")]);
+    let pipeline = chime_flow::stages::pipeline::Pipeline::from_env(&env).unwrap();
+    let processor = Processor::new(
+        pipeline,
+        RecordingSender::default(),
+        config(FailurePolicy::Deny),
+    )
+    .with_metrics_sink(sink);
+    processor
+        .handle(&event(
+            "mail a@example.com or b@example.org, call +1 415 555 0132",
+        ))
+        .await
+        .unwrap();
+    let sent = processor.sender().requests();
+    assert!(
+        !sent[0].message.attributes.contains_key("redactions"),
+        "no attribute written"
+    );
+    let line: Value = lines
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .first()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default();
+    assert_eq!(line["Redactions.email"], 2, "{line}");
+    assert_eq!(line["Redactions.phone"], 1, "{line}");
+    assert_eq!(line["Redactions"], 3);
+}

@@ -2,7 +2,6 @@
 //! before the runtime loop; each request's work is bounded by the invocation's deadline.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -18,10 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (chime, sink) = (Arc::clone(&chime), Arc::clone(&sink));
         async move {
-            let deadline = SystemTime::UNIX_EPOCH + Duration::from_millis(event.context.deadline);
-            let left = deadline
-                .duration_since(SystemTime::now())
-                .unwrap_or_default();
+            let left = chime_flow::runtime::time_left(event.context.deadline);
             stack_setup::handle(chime, sink.as_ref(), &event.payload, left)
                 .await
                 .map(|_| ())

@@ -251,6 +251,7 @@ impl Stage for Redaction {
             return Ok(Decision::Pass);
         };
         let mut edits = Edits::default().with_content(content);
+        edits.redacted = counts.iter().map(|(k, n)| (k.name(), *n as u64)).collect();
         let mut write_attribute = matches!(self.config.record, Record::Attribute | Record::Both);
         if matches!(self.config.record, Record::Metadata | Record::Both) {
             let record: serde_json::Map<String, serde_json::Value> = counts
