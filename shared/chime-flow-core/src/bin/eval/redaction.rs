@@ -1,0 +1,169 @@
+//! Redaction on `redaction.tsv`: rows kind, `redact|keep`, value, text. A value to redact counts as
+//! found when findings of its kind cover every byte of it; a near miss counts as redacted when any
+//! finding touches it. Precision per kind counts findings of that kind that cover a value of it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chime_flow_core::stages::redaction::{Kind, Redaction, RedactionConfig};
+
+use crate::table::{percent, print, read_rows};
+
+pub const RECALL_TARGET: f64 = 0.99;
+pub const NEAR_MISS_TARGET: f64 = 0.01;
+
+#[derive(Default)]
+struct Counts {
+    positives: usize,
+    found: usize,
+    near_misses: usize,
+    near_misses_redacted: usize,
+    findings: usize,
+    findings_right: usize,
+}
+
+pub fn run(path: &Path, show_misses: usize) -> Result<Vec<String>, String> {
+    let rows = read_rows(path, 4)?;
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| *k != Kind::Profanity)
+        .collect();
+    let redaction = Redaction::new(
+        RedactionConfig {
+            kinds,
+            ..RedactionConfig::default()
+        },
+        None,
+    )
+    .map_err(|e| format!("detectors: {e}"))?;
+    let mut per_kind: BTreeMap<Kind, Counts> = BTreeMap::new();
+    let mut misses: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        let (kind_name, expect, value, text) = (&row[0], row[1].as_str(), &row[2], &row[3]);
+        let kind = Kind::from_name(kind_name)
+            .ok_or_else(|| format!("row {}: unknown kind {kind_name:?}", index + 1))?;
+        let start = text
+            .find(value.as_str())
+            .ok_or_else(|| format!("row {}: value not in text", index + 1))?;
+        let end = start + value.len();
+        let findings = redaction.findings(text);
+        for &(found_kind, s, e) in &findings {
+            let counts = per_kind.entry(found_kind).or_default();
+            counts.findings += 1;
+            if expect == "redact" && found_kind == kind && s < end && e > start {
+                counts.findings_right += 1;
+            }
+        }
+        let counts = per_kind.entry(kind).or_default();
+        match expect {
+            "redact" => {
+                counts.positives += 1;
+                let covered = (start..end).all(|at| {
+                    findings
+                        .iter()
+                        .any(|&(k, s, e)| k == kind && s <= at && at < e)
+                });
+                if covered {
+                    counts.found += 1;
+                } else {
+                    misses
+                        .entry(format!("{kind_name} missed"))
+                        .or_default()
+                        .push(format!(
+                            "{value}  in  {text}  -> {}",
+                            shown(text, &findings)
+                        ));
+                }
+            }
+            "keep" => {
+                counts.near_misses += 1;
+                if findings.iter().any(|&(_, s, e)| s < end && e > start) {
+                    counts.near_misses_redacted += 1;
+                    misses
+                        .entry(format!("{kind_name} near miss redacted"))
+                        .or_default()
+                        .push(format!(
+                            "{value}  in  {text}  -> {}",
+                            shown(text, &findings)
+                        ));
+                }
+            }
+            other => return Err(format!("row {}: unknown expectation {other:?}", index + 1)),
+        }
+    }
+    println!(
+        "## Redaction ({} rows: values to redact and near misses per kind)\n",
+        rows.len()
+    );
+    let table: Vec<Vec<String>> = per_kind
+        .iter()
+        .filter(|(_, c)| c.positives + c.near_misses > 0)
+        .map(|(kind, c)| {
+            vec![
+                kind.name().to_owned(),
+                c.positives.to_string(),
+                percent(c.found, c.positives),
+                c.near_misses.to_string(),
+                percent(c.near_misses_redacted, c.near_misses),
+                percent(c.findings_right, c.findings),
+            ]
+        })
+        .collect();
+    print(
+        &[
+            "kind",
+            "values",
+            "recall",
+            "near misses",
+            "near misses redacted",
+            "precision",
+        ],
+        &table,
+    );
+    if show_misses > 0 {
+        for (what, list) in &misses {
+            println!("\n{what}:");
+            for line in list.iter().take(show_misses) {
+                println!("  {line}");
+            }
+        }
+    }
+    let mut missed = Vec::new();
+    for (kind, c) in &per_kind {
+        if c.positives > 0 && (c.found as f64) < RECALL_TARGET * c.positives as f64 {
+            missed.push(format!(
+                "{} recall {} < {:.0}%",
+                kind.name(),
+                percent(c.found, c.positives),
+                RECALL_TARGET * 100.0
+            ));
+        }
+        if c.near_misses > 0
+            && c.near_misses_redacted as f64 > NEAR_MISS_TARGET * c.near_misses as f64
+        {
+            missed.push(format!(
+                "{} near misses redacted {} > {:.0}%",
+                kind.name(),
+                percent(c.near_misses_redacted, c.near_misses),
+                NEAR_MISS_TARGET * 100.0
+            ));
+        }
+    }
+    Ok(missed)
+}
+
+/// The text with findings bracketed as `⟦kind:…⟧` (the set's own text, for diagnosis).
+fn shown(text: &str, findings: &[(Kind, usize, usize)]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for &(kind, s, e) in findings {
+        if s < at {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        out.push_str(&format!("⟦{}:{}⟧", kind.name(), &text[s..e]));
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}
