@@ -14,8 +14,9 @@ fn every_catalog_function_runs_its_own_entry() {
             std::fs::read_to_string(&main).unwrap_or_else(|e| panic!("{}: {e}", main.display()));
         let entry = function.to_ascii_uppercase().replace('-', "_");
         assert!(
-            text.contains(&format!("run_entry(&catalog::{entry})")),
-            "{} builds its stage from its catalog entry",
+            text.contains("chime_flow::runtime::run_entry")
+                && text.contains(&format!("&catalog::{entry}")),
+            "{} runs its own catalog entry (run_entry or run_entry_then)",
             main.display()
         );
     }

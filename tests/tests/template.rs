@@ -85,6 +85,24 @@ fn statements(function: &Value) -> Vec<&Value> {
         .unwrap_or_default()
 }
 
+/// A function's conditional policies (`!If [Condition, policy, !Ref AWS::NoValue]`): the condition,
+/// the policy's statements, and whether the other branch is "no policy".
+fn conditional_policies(function: &Value) -> Vec<(String, Vec<&Value>, bool)> {
+    function["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(tagged)
+        .filter(|(tag, _)| tag == "!If")
+        .map(|(_, branches)| {
+            let condition = text(&branches[0]).unwrap_or_default().to_owned();
+            let statements = branches[1]["Statement"].as_sequence().into_iter().flatten().collect();
+            let nothing_else = matches!(tagged(&branches[2]), Some((t, v)) if t == "!Ref" && text(v) == Some("AWS::NoValue"));
+            (condition, statements, nothing_else)
+        })
+        .collect()
+}
+
 fn as_list(value: &Value) -> Vec<&Value> {
     match value.as_sequence() {
         Some(items) => items.iter().collect(),
@@ -169,6 +187,8 @@ fn names(value: &Value, resource: &str) -> bool {
     matches!(tagged(value), Some((tag, inner)) if (tag == "!GetAtt" || tag == "!Ref") && text(inner) == Some(resource))
 }
 
+/// Unconditional statements only: the one conditional grant (Comprehend, whose action takes no
+/// resource but "*") is checked on its own below.
 #[test]
 fn no_wildcard_action_or_resource_anywhere() {
     let template = template();
@@ -517,4 +537,50 @@ fn the_admin_api_may_call_exactly_the_operations_it_offers() {
         Some("AWS_IAM"),
         "the admin API is not open to the internet"
     );
+}
+
+/// Comprehend's `DetectToxicContent` is granted to the flow pipeline alone, and only when the
+/// `ComprehendEscalation` parameter (off by default) turns the escalation on — the same parameter
+/// that sets the function's `COMPREHEND_ESCALATION`.
+#[test]
+fn comprehend_is_granted_only_to_the_pipeline_and_only_when_the_escalation_is_on() {
+    let template = template();
+    let parameter = &template["Parameters"]["ComprehendEscalation"];
+    assert_eq!(text(&parameter["Default"]), Some("off"));
+    let (tag, equals) =
+        tagged(&template["Conditions"]["ComprehendEscalationOn"]).expect("a condition");
+    assert_eq!(tag, "!Equals");
+    assert!(
+        matches!(tagged(&equals[0]), Some((t, v)) if t == "!Ref" && text(v) == Some("ComprehendEscalation"))
+    );
+    assert_eq!(text(&equals[1]), Some("on"));
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        let conditional = conditional_policies(function);
+        if name != "FlowPipelineFunction" {
+            assert!(conditional.is_empty(), "{name}: no conditional grants");
+            continue;
+        }
+        assert_eq!(conditional.len(), 1, "{name}");
+        let (condition, statements, nothing_else) = &conditional[0];
+        assert_eq!(condition, "ComprehendEscalationOn");
+        assert!(nothing_else, "off: no policy at all");
+        assert_eq!(statements.len(), 1);
+        assert_eq!(
+            text(&statements[0]["Action"]),
+            Some("comprehend:DetectToxicContent")
+        );
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        for (var, param) in [
+            ("COMPREHEND_ESCALATION", "ComprehendEscalation"),
+            (
+                "COMPREHEND_TOXICITY_THRESHOLD",
+                "ComprehendToxicityThreshold",
+            ),
+        ] {
+            assert!(
+                matches!(tagged(&variables[var]), Some((t, v)) if t == "!Ref" && text(v) == Some(param)),
+                "{var}"
+            );
+        }
+    }
 }

@@ -95,6 +95,25 @@ impl<S: Stage + ?Sized> Decide for S {
     }
 }
 
+/// A stage chosen at start-up (synchronous, or awaiting when the configuration adds such a step).
+impl Decide for Box<dyn Decide> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn decide_now(&self, message: &ChannelMessage) -> Option<Result<Decision, StageError>> {
+        (**self).decide_now(message)
+    }
+
+    fn decide_later<'a>(
+        &'a self,
+        message: &'a ChannelMessage,
+        budget: std::time::Duration,
+    ) -> StageFuture<'a> {
+        (**self).decide_later(message, budget)
+    }
+}
+
 /// An [`AsyncStage`] as the runtime runs it: `runtime::run(policy, |env| Ok(Awaits(MyStage::from_env(env)?)))`.
 pub struct Awaits<A>(pub A);
 

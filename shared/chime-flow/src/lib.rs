@@ -7,6 +7,8 @@
 //! - [`runtime`]: the processor `main` — configuration, tracing, one SDK client, a budget per event
 //!   from Lambda's deadline, failure policies, idempotency, exactly one callback.
 //! - [`callback`]: the sender port, its SDK adapter and how service answers are classified.
+//! - `comprehend` (feature `comprehend`): escalating what the word lists passed to Amazon
+//!   Comprehend's toxicity detection.
 //! - [`mixed`]: a pipeline of synchronous stages and stages that await I/O.
 //! - [`retry`]: bounded retries with full jitter; [`idempotency`]: repeat deliveries.
 //! - [`metrics`]: one Embedded Metric Format line per event; [`redrive`]: replaying failed events.
@@ -51,6 +53,8 @@
 pub use chime_flow_core::{arn, bench_input, config, decision, event, limits, stage, stages};
 
 pub mod callback;
+#[cfg(feature = "comprehend")]
+pub mod comprehend;
 pub mod idempotency;
 pub mod metrics;
 pub mod mixed;

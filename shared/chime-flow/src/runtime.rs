@@ -24,7 +24,8 @@ use crate::decision::Decision;
 use crate::event::{CallbackTarget, EventError, ProcessorEvent};
 use crate::idempotency::RecentCallbacks;
 use crate::metrics::EventMetrics;
-use crate::stage::Decide;
+use crate::mixed::{MixedPipeline, Step};
+use crate::stage::{AsyncStage, Awaits, Decide};
 use crate::telemetry;
 
 /// Why the runtime could not finish an event. Becomes a Lambda error with a stable `error_type`.
@@ -441,18 +442,63 @@ where
     S: Decide + 'static,
     F: FnOnce(&Env) -> Result<S, ConfigError>,
 {
+    run_with_sdk(default_policy, |env, _| build(env)).await
+}
+
+/// An awaiting step a processor adds after its own stages when the environment asks for it (an
+/// AWS service's check, say), built with the function's one SDK configuration: `None` when off.
+pub type AwaitingStep = fn(
+    &Env,
+    &aws_config::SdkConfig,
+) -> Result<Option<(Box<dyn AsyncStage>, FailurePolicy)>, ConfigError>;
+
+/// A built-in processor with an awaiting step after its stages when `then` turns one on; as
+/// [`run_entry`] when it does not (the synchronous path, unchanged). A pipeline's stages and the
+/// step form one flat [`MixedPipeline`], each under its own failure policy.
+pub async fn run_entry_then(
+    entry: &crate::stages::catalog::Entry,
+    then: AwaitingStep,
+) -> Result<(), lambda_runtime::Error> {
+    run_with_sdk(entry.policy, |env, sdk| {
+        let Some((awaiting, policy)) = then(env, sdk)? else {
+            return (entry.build)(env).map(|stage| Box::new(stage) as Box<dyn Decide>);
+        };
+        let steps = match entry.steps {
+            Some(steps) => steps(env)?,
+            None => vec![((entry.build)(env)?, entry.policy)],
+        };
+        let steps = steps
+            .into_iter()
+            .map(|(stage, policy)| (Step::Now(stage), policy));
+        let pipeline = MixedPipeline::new(steps.collect()).then_awaiting(awaiting, policy);
+        Ok(Box::new(Awaits(pipeline)) as Box<dyn Decide>)
+    })
+    .await
+}
+
+/// As [`run`], for a stage that needs the function's AWS configuration (an SDK client of its own):
+/// `build` gets the one `SdkConfig` the callback sender uses too.
+pub async fn run_with_sdk<S, F>(
+    default_policy: FailurePolicy,
+    build: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    S: Decide + 'static,
+    F: FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError>,
+{
     telemetry::start();
     let env = Env::from_process();
     let started = Instant::now();
     let config = ProcessorConfig::from_env(&env, default_policy)
         .inspect_err(telemetry::log_startup_error)?;
-    let stage = build(&env).inspect_err(telemetry::log_startup_error)?;
-    let stage_build = started.elapsed();
     // Boxed: the SDK's and the runtime's futures are deep, and a function's `main` future embeds them.
     let sdk_config = Box::pin(aws_config::load_defaults(
         aws_config::BehaviorVersion::latest(),
     ))
     .await;
+    let stage_started = Instant::now();
+    let stage = build(&env, &sdk_config).inspect_err(telemetry::log_startup_error)?;
+    let stage_build = stage_started.elapsed();
     let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
     tracing::info!(
         stage = stage.name(),

@@ -13,6 +13,10 @@ use crate::stages::redaction::Redaction;
 /// Builds a stage from the environment (matchers compiled once, here).
 pub type Build = fn(&Env) -> Result<Box<dyn Stage>, ConfigError>;
 
+/// A pipeline's own stages with their failure policies, so that stages that await I/O can join
+/// them in one flat pipeline (rule ids stay `moderation/…`, not `pipeline/moderation/…`).
+pub type Steps = fn(&Env) -> Result<Vec<(Box<dyn Stage>, FailurePolicy)>, ConfigError>;
+
 /// One built-in processor.
 #[derive(Clone, Copy)]
 pub struct Entry {
@@ -27,6 +31,8 @@ pub struct Entry {
     pub in_pipeline: bool,
     /// Builds the stage from the environment.
     pub build: Build,
+    /// For a pipeline, its stages one by one (what `build` chains); `None` for a single stage.
+    pub steps: Option<Steps>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -50,6 +56,7 @@ pub const FLOW_PIPELINE: Entry = Entry {
     policy: FailurePolicy::Deny,
     in_pipeline: false,
     build: |env| boxed(Pipeline::from_env(env)),
+    steps: Some(|env| Pipeline::from_env(env).map(Pipeline::into_stages)),
 };
 
 /// `moderation-deny`: denies messages that hit the deny lists.
@@ -59,6 +66,7 @@ pub const MODERATION_DENY: Entry = Entry {
     policy: FailurePolicy::Deny,
     in_pipeline: true,
     build: |env| boxed(Moderation::from_env(env)),
+    steps: None,
 };
 
 /// `content-redaction`: masks personal data, secrets and profanity.
@@ -68,6 +76,7 @@ pub const CONTENT_REDACTION: Entry = Entry {
     policy: FailurePolicy::Deny,
     in_pipeline: true,
     build: |env| boxed(Redaction::from_env(env)),
+    steps: None,
 };
 
 /// `metadata-enrichment`: mentions, links, hashtags, language, counts.
@@ -77,6 +86,7 @@ pub const METADATA_ENRICHMENT: Entry = Entry {
     policy: FailurePolicy::Pass,
     in_pipeline: true,
     build: |env| boxed(Enrichment::from_env(env)),
+    steps: None,
 };
 
 /// Every built-in processor. A function's `main` names its own entry (`runtime::run_entry`), so a
