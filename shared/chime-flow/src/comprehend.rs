@@ -294,7 +294,7 @@ fn describe(error: SdkError<DetectToxicContentError>) -> ToxicityError {
 pub fn escalation_step(
     env: &Env,
     sdk: &aws_config::SdkConfig,
-) -> Result<Option<(Box<dyn AsyncStage>, FailurePolicy)>, ConfigError> {
+) -> Result<crate::runtime::Awaiting, ConfigError> {
     Ok(EscalationConfig::from_env(env)?.map(|(config, policy)| {
         let stage = Escalation::new(SdkToxicity::new(sdk), config);
         (Box::new(stage) as Box<dyn AsyncStage>, policy)

@@ -445,12 +445,12 @@ where
     run_with_sdk(default_policy, |env, _| build(env)).await
 }
 
+/// An awaiting stage with its failure policy, or `None` when the configuration leaves it off.
+pub type Awaiting = Option<(Box<dyn AsyncStage>, FailurePolicy)>;
+
 /// An awaiting step a processor adds after its own stages when the environment asks for it (an
-/// AWS service's check, say), built with the function's one SDK configuration: `None` when off.
-pub type AwaitingStep = fn(
-    &Env,
-    &aws_config::SdkConfig,
-) -> Result<Option<(Box<dyn AsyncStage>, FailurePolicy)>, ConfigError>;
+/// AWS service's check, say), built with the function's one SDK configuration.
+pub type AwaitingStep = fn(&Env, &aws_config::SdkConfig) -> Result<Awaiting, ConfigError>;
 
 /// A built-in processor with an awaiting step after its stages when `then` turns one on; as
 /// [`run_entry`] when it does not (the synchronous path, unchanged). A pipeline's stages and the
