@@ -1,9 +1,10 @@
 //! A stage that asks a team's own HTTP moderation service: each message is POSTed as JSON
 //! (`{"MessageId", "ChannelArn", "SenderArn", "Content"}`) and the service answers
-//! `{"Verdict": "pass" | "deny", "Rule": "spam"}` (`Rule` optional). Whatever goes wrong — no answer
-//! within the event's budget, a refused connection, a non-2xx status, an answer that is not a
-//! verdict, a connection closed mid-answer — is a [`StageError`] naming what happened (never the
-//! message), and the processor's failure policy decides; the callback is still made once.
+//! `{"Verdict": "pass" | "deny", "Rule": "spam"}` (`Rule` optional). No answer within the event's
+//! budget is a stage timeout (the runtime drops the request); whatever else goes wrong — a refused
+//! connection, a non-2xx status, an answer that is not a verdict, a connection closed mid-answer —
+//! is a [`StageError`] naming what happened (never the URL or the message). Either way the
+//! processor's failure policy decides, and the callback is still made once.
 //!
 //! `MODERATION_WEBHOOK_URL` (http or https) names the service.
 
@@ -152,12 +153,10 @@ impl AsyncStage for Webhook {
         "webhook"
     }
 
-    fn decide<'a>(&'a self, message: &'a ChannelMessage, budget: Duration) -> StageFuture<'a> {
-        Box::pin(async move {
-            tokio::time::timeout(budget, self.ask(message))
-                .await
-                .map_err(|_| failed(format!("no answer within {} ms", budget.as_millis())))?
-        })
+    /// No timer of its own: the runtime drops this future when the event's budget is spent (the
+    /// connection with it) and the failure policy decides as for a stage timeout.
+    fn decide<'a>(&'a self, message: &'a ChannelMessage, _budget: Duration) -> StageFuture<'a> {
+        Box::pin(self.ask(message))
     }
 }
 

@@ -22,7 +22,7 @@ use crate::config::{ConfigError, Env, FailurePolicy};
 use crate::decision::Decision;
 use crate::event::ChannelMessage;
 use crate::stage::{AsyncStage, StageError, StageFuture};
-use crate::stages::language::LanguageEngine;
+use crate::stages::language::{LanguageEngine, floor_char_boundary};
 
 /// The most bytes in one text segment (`DetectToxicContent`: 1 KB each, up to 10 per request).
 pub const SEGMENT_BYTES: usize = 1_000;
@@ -166,10 +166,7 @@ pub fn segments(text: &str) -> Vec<String> {
     let mut rest = text;
     let mut out = Vec::new();
     while !rest.is_empty() && out.len() < MAX_SEGMENTS {
-        let mut cut = rest.len().min(SEGMENT_BYTES);
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
+        let cut = floor_char_boundary(rest, SEGMENT_BYTES);
         out.push(rest[..cut].to_owned());
         rest = &rest[cut..];
     }
@@ -201,7 +198,7 @@ impl<D: DetectToxicity> AsyncStage for Escalation<D> {
         "comprehend"
     }
 
-    fn decide<'a>(&'a self, message: &'a ChannelMessage, budget: Duration) -> StageFuture<'a> {
+    fn decide<'a>(&'a self, message: &'a ChannelMessage, _budget: Duration) -> StageFuture<'a> {
         Box::pin(async move {
             let text = message.text();
             let Some(language) = self.language_of(text) else {
@@ -210,9 +207,12 @@ impl<D: DetectToxicity> AsyncStage for Escalation<D> {
             };
             let segments = segments(text);
             let started = Instant::now();
-            let scores = tokio::time::timeout(budget, self.detector.detect(&segments, language))
+            // No timer of its own: the runtime (or the mixed pipeline) drops this future when the
+            // budget is spent, and the SDK's retries with it.
+            let scores = self
+                .detector
+                .detect(&segments, language)
                 .await
-                .map_err(|_| StageError(format!("comprehend: no answer within {budget:?}")))?
                 .map_err(|e| StageError(e.to_string()))?;
             let decision = verdict(&scores, self.config.threshold);
             let toxicity = scores.iter().map(|s| s.toxicity).fold(0.0, f32::max);

@@ -164,11 +164,22 @@ async fn processor(
     running: &Running,
     policy: FailurePolicy,
 ) -> Processor<Awaits<MixedPipeline>, RecordingSender> {
+    let stages = MixedPipeline::from(Pipeline::from_env(&Env::default()).expect("pipeline"));
+    escalating(running, stages, policy, &[]).await
+}
+
+/// `before`, then the Comprehend step under `policy`, run by a processor configured with `env`.
+async fn escalating(
+    running: &Running,
+    before: MixedPipeline,
+    policy: FailurePolicy,
+    env: &[(&str, &str)],
+) -> Processor<Awaits<MixedPipeline>, RecordingSender> {
     let sdk = sdk_config(&running.url).await;
     let escalation = Escalation::new(SdkToxicity::new(&sdk), EscalationConfig::default());
-    let pipeline = MixedPipeline::from(Pipeline::from_env(&Env::default()).expect("pipeline"))
-        .then_awaiting(Box::new(escalation), policy);
-    let config = ProcessorConfig::from_env(&Env::default(), FailurePolicy::Deny).expect("config");
+    let pipeline = before.then_awaiting(Box::new(escalation), policy);
+    let env = Env::from_pairs(env.iter().copied());
+    let config = ProcessorConfig::from_env(&env, FailurePolicy::Deny).expect("config");
     Processor::new(Awaits(pipeline), RecordingSender::default(), config)
 }
 
@@ -287,22 +298,13 @@ async fn a_slow_answer_is_cut_at_the_budget_and_the_callback_made_once() {
     let started = Instant::now();
     // Lambda's deadline 1.4 s away, 1 s of it reserved for the callback: Comprehend gets < 0.4 s.
     let deadline = Instant::now() + Duration::from_millis(1_400);
-    let processor_reserve = ProcessorConfig::from_env(
-        &Env::from_pairs([("CALLBACK_RESERVE_MS", "1000")]),
-        FailurePolicy::Deny,
+    let processor = escalating(
+        &running,
+        MixedPipeline::new(Vec::new()),
+        FailurePolicy::Pass,
+        &[("CALLBACK_RESERVE_MS", "1000")],
     )
-    .expect("config");
-    let processor = Processor::new(
-        Awaits(MixedPipeline::new(Vec::new()).then_awaiting(
-            Box::new(Escalation::new(
-                SdkToxicity::new(&sdk_config(&running.url).await),
-                EscalationConfig::default(),
-            )),
-            FailurePolicy::Pass,
-        )),
-        RecordingSender::default(),
-        processor_reserve,
-    );
+    .await;
     let handled = processor
         .handle_until(
             &event("honestly you are worthless and everyone knows it"),
