@@ -148,7 +148,7 @@ fn generate(service: &Service, model: &Value, out: &mut String) {
     let (sdk, module) = (service.sdk, service.module);
     let _ = writeln!(
         out,
-        "pub mod {module} {{\n#![allow(clippy::all, unused_mut)]\nuse super::json::{{FromJson, ToJson, member, put, Invalid}};\nuse {sdk} as sdk;\n"
+        "pub mod {module} {{\n#![allow(clippy::all, unused_mut)]\nuse super::json::{{FromJson, ToJson, member, put, FieldError}};\nuse {sdk} as sdk;\n"
     );
     for name in &inputs {
         if io_shapes.contains(name) {
@@ -158,7 +158,7 @@ fn generate(service: &Service, model: &Value, out: &mut String) {
         if is_enum(&shapes, name) {
             let _ = writeln!(
                 out,
-                "impl FromJson for sdk::types::{name} {{ fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, Invalid> {{ let text = String::from_json(v, path)?; Ok(Self::from(text.as_str())) }} }}"
+                "impl FromJson for sdk::types::{name} {{ fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, FieldError> {{ let text = String::from_json(v, path)?; Ok(Self::from(text.as_str())) }} }}"
             );
         } else if kind(&shapes, name) == "structure" {
             let mut body = String::new();
@@ -170,13 +170,13 @@ fn generate(service: &Service, model: &Value, out: &mut String) {
                 );
             }
             let finish = if fallible(&shapes, s) {
-                "builder.build().map_err(|e| Invalid::new(path, e.to_string()))"
+                "builder.build().map_err(|e| FieldError::new(path, e.to_string()))"
             } else {
                 "Ok(builder.build())"
             };
             let _ = writeln!(
                 out,
-                "impl FromJson for sdk::types::{name} {{ fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, Invalid> {{ let mut builder = sdk::types::{name}::builder();{body} {finish} }} }}"
+                "impl FromJson for sdk::types::{name} {{ fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, FieldError> {{ let mut builder = sdk::types::{name}::builder();{body} {finish} }} }}"
             );
         }
     }
@@ -245,7 +245,7 @@ fn generate(service: &Service, model: &Value, out: &mut String) {
         // The builder is filled before the future starts, so the future holds only the request.
         let _ = writeln!(
             out,
-            "\"{name}\" => Some(match (|| -> Result<_, Invalid> {{ Ok(client.{}(){setters}) }})() {{ Err(e) => Box::pin(async move {{ Err(e.into()) }}), Ok(request) => Box::pin(async move {{ match request.send().await {{ Ok(o) => {{ let _ = &o; {output} Ok(serde_json::Value::Object(out)) }} Err(e) => Err(super::CallError::from_sdk(&e)) }} }}) }}),",
+            "\"{name}\" => Some(match (|| -> Result<_, FieldError> {{ Ok(client.{}(){setters}) }})() {{ Err(e) => Box::pin(async move {{ Err(e.into()) }}), Ok(request) => Box::pin(async move {{ match request.send().await {{ Ok(o) => {{ let _ = &o; {output} Ok(serde_json::Value::Object(out)) }} Err(e) => Err(super::CallError::from_sdk(&e)) }} }}) }}),",
             snake(name)
         );
     }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chime_admin::Clients;
 use chime_admin::api::{AdminApi, AdminConfig, Allowed};
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
-use chime_local::faults::{FaultRule, Faults};
+use chime_local::control::faults::{FaultRule, Faults};
 
 fn arg(name: &str, default: usize) -> Result<usize, String> {
     let args: Vec<String> = std::env::args().collect();
@@ -39,7 +39,7 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // The workers pace themselves on throttling; the SDK's own retries would wait on top.
-    let sdk = chime_local::demo::local_config(&running.endpoint, "us-east-1")
+    let sdk = chime_local::tools::demo::local_config(&running.endpoint, "us-east-1")
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .load()
         .await;
@@ -76,7 +76,7 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())
         .map_err(step("CreateAppInstanceAdmin"))?;
-    chime_local::sample_events::post(
+    chime_local::tools::sample_events::post(
         &running.endpoint,
         "/_chime-local/seed-users",
         &serde_json::json!({"AppInstanceArn": instance, "Prefix": "m", "Count": members}),

@@ -127,14 +127,14 @@ pub fn offered(model: &Model) -> BTreeSet<&str> {
 
 /// A refusal or failure as the API answers it: status and `{"error", "message", "field"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct ErrorReply {
     pub status: u16,
     pub error: String,
     pub message: String,
     pub field: Option<String>,
 }
 
-impl Failure {
+impl ErrorReply {
     pub(crate) fn new(status: u16, error: &str, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -157,21 +157,23 @@ impl Failure {
     }
 }
 
-impl From<CallError> for Failure {
+impl From<CallError> for ErrorReply {
     fn from(error: CallError) -> Self {
         match error {
-            CallError::Invalid(invalid) => Failure::invalid(invalid.path.clone(), invalid.problem),
-            CallError::Validation { field, message } => Failure::invalid(field, message),
+            CallError::Invalid(invalid) => {
+                ErrorReply::invalid(invalid.path.clone(), invalid.problem)
+            }
+            CallError::Validation { field, message } => ErrorReply::invalid(field, message),
             CallError::UnknownOperation(name) => {
-                Failure::new(404, "UnknownOperation", format!("no operation {name}"))
+                ErrorReply::new(404, "UnknownOperation", format!("no operation {name}"))
             }
             // Chime's own answer, its status and code kept (403, 404, 409, 429, 5xx…).
             CallError::Service {
                 status,
                 code,
                 message,
-            } => Failure::new(status, &code, message),
-            CallError::Transport(detail) => Failure::new(502, "ServiceUnreachable", detail),
+            } => ErrorReply::new(status, &code, message),
+            CallError::Transport(detail) => ErrorReply::new(502, "ServiceUnreachable", detail),
         }
     }
 }
@@ -223,7 +225,7 @@ impl AdminApi {
         operation: &str,
         mut input: Map<String, Value>,
         extras: &Extras,
-    ) -> Result<(u16, Value), Failure> {
+    ) -> Result<(u16, Value), ErrorReply> {
         if operation == BULK_OPERATION {
             return self.bulk(input).await;
         }
@@ -259,10 +261,10 @@ impl AdminApi {
 
     /// Bulk onboarding: the members checked against the model in batches of 100 (each member ARN
     /// named when wrong), then queued for the membership worker; answered 202 with what was queued.
-    async fn bulk(&self, mut input: Map<String, Value>) -> Result<(u16, Value), Failure> {
+    async fn bulk(&self, mut input: Map<String, Value>) -> Result<(u16, Value), ErrorReply> {
         let batch_op = self.operation("BatchCreateChannelMembership")?;
         let queue = self.queue.as_ref().ok_or_else(|| {
-            Failure::new(
+            ErrorReply::new(
                 501,
                 "NotConfigured",
                 "bulk onboarding needs the membership worker's queue (QUEUE_URL)",
@@ -280,12 +282,12 @@ impl AdminApi {
                 .enumerate()
                 .map(|(i, v)| {
                     v.as_str().map(str::to_owned).ok_or_else(|| {
-                        Failure::invalid(format!("MemberArns[{i}]"), "must be a member ARN")
+                        ErrorReply::invalid(format!("MemberArns[{i}]"), "must be a member ARN")
                     })
                 })
                 .collect::<Result<_, _>>()?,
             _ => {
-                return Err(Failure::invalid(
+                return Err(ErrorReply::invalid(
                     "MemberArns",
                     "missing: the members to add",
                 ));
@@ -309,7 +311,7 @@ impl AdminApi {
         queue
             .enqueue(batches, std::time::Duration::ZERO)
             .await
-            .map_err(|e| Failure::new(502, "QueueUnavailable", e.to_string()))?;
+            .map_err(|e| ErrorReply::new(502, "QueueUnavailable", e.to_string()))?;
         Ok((
             202,
             json!({"ChannelArn": channel, "Batches": count, "Members": queued}),
@@ -318,10 +320,10 @@ impl AdminApi {
 
     /// Replays the processors' failed events (`{"Limit"?, "DryRun"?}`): see `chime_flow::redrive`.
     /// A read-only deployment may only dry-run.
-    async fn redrive(&self, input: Map<String, Value>) -> Result<(u16, Value), Failure> {
+    async fn redrive(&self, input: Map<String, Value>) -> Result<(u16, Value), ErrorReply> {
         let request: chime_flow::redrive::RedriveRequest =
             serde_json::from_value(Value::Object(input)).map_err(|e| {
-                Failure::new(
+                ErrorReply::new(
                     400,
                     "ValidationError",
                     format!("{REDRIVE_OPERATION} takes {{\"Limit\"?, \"DryRun\"?}}: {e}"),
@@ -329,12 +331,12 @@ impl AdminApi {
             })?;
         request.check().map_err(|problem| {
             let (field, problem) = problem.split_once(": ").unwrap_or(("Limit", &problem));
-            Failure::invalid(field, problem)
+            ErrorReply::invalid(field, problem)
         })?;
         let may = self.config.allowed.permits(REDRIVE_OPERATION)
             || (request.dry_run && self.config.allowed == Allowed::ReadOnly);
         if !may {
-            return Err(Failure::new(
+            return Err(ErrorReply::new(
                 403,
                 "OperationNotAllowed",
                 format!(
@@ -343,7 +345,7 @@ impl AdminApi {
             ));
         }
         let ports = self.failed_events.as_ref().ok_or_else(|| {
-            Failure::new(
+            ErrorReply::new(
                 501,
                 "NotConfigured",
                 "replaying failed events needs the processors' failure queue (FAILED_EVENTS_QUEUE_URL)",
@@ -352,25 +354,25 @@ impl AdminApi {
         let report =
             chime_flow::redrive::redrive(ports.queue.as_ref(), ports.processors.as_ref(), request)
                 .await
-                .map_err(|e| Failure::new(502, "FailedEventsUnreachable", e.to_string()))?;
+                .map_err(|e| ErrorReply::new(502, "FailedEventsUnreachable", e.to_string()))?;
         Ok((200, serde_json::to_value(report).unwrap_or_default()))
     }
 
-    fn operation(&self, name: &str) -> Result<&Operation, Failure> {
+    fn operation(&self, name: &str) -> Result<&Operation, ErrorReply> {
         let op = self
             .model
             .operations
             .iter()
             .find(|op| op.name == name && offers(op))
             .ok_or_else(|| {
-                Failure::new(
+                ErrorReply::new(
                     404,
                     "UnknownOperation",
                     format!("this API offers no operation {name}"),
                 )
             })?;
         if !self.config.allowed.permits(name) {
-            return Err(Failure::new(
+            return Err(ErrorReply::new(
                 403,
                 "OperationNotAllowed",
                 format!("{name} is not allowed by this deployment's ALLOWED_OPERATIONS"),
@@ -381,7 +383,11 @@ impl AdminApi {
 
     /// Checks each batch of a split request against the model; a refusal names the member and the
     /// batch (of 100 members, counted from 1).
-    fn check_batches(&self, op: &Operation, parts: &[Map<String, Value>]) -> Result<(), Failure> {
+    fn check_batches(
+        &self,
+        op: &Operation,
+        parts: &[Map<String, Value>],
+    ) -> Result<(), ErrorReply> {
         let Some(shape) = &op.input else {
             return Ok(());
         };
@@ -391,7 +397,7 @@ impl AdminApi {
                 chime_api::validate::validate(&self.model, op.service, shape, &value, "")
             {
                 let (field, problem) = e.field_and_problem();
-                return Err(Failure::invalid(
+                return Err(ErrorReply::invalid(
                     format!("{} (batch {})", field.unwrap_or_default(), index + 1),
                     problem,
                 ));
@@ -414,7 +420,7 @@ impl AdminApi {
         op: &Operation,
         input: &mut Map<String, Value>,
         caller: Option<&str>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), ErrorReply> {
         if !self.has_member(op, "ChimeBearer") {
             return Ok(());
         }
@@ -424,9 +430,9 @@ impl AdminApi {
         let bearer = match given {
             Some(bearer) if bearer != self.config.service_user => {
                 if !self.config.caller_bearer {
-                    return Err(Failure {
+                    return Err(ErrorReply {
                         field: Some("ChimeBearer".into()),
-                        ..Failure::new(
+                        ..ErrorReply::new(
                             403,
                             "BearerNotAllowed",
                             "this deployment acts as its service user; a caller's bearer is not honoured (ALLOW_CALLER_BEARER)",
@@ -436,7 +442,7 @@ impl AdminApi {
                 if chime_flow::arn::app_instance_of(&bearer)
                     != chime_flow::arn::app_instance_of(&self.config.service_user)
                 {
-                    return Err(Failure::invalid(
+                    return Err(ErrorReply::invalid(
                         "ChimeBearer",
                         format!("{bearer} belongs to another app instance than the service user"),
                     ));
@@ -449,7 +455,7 @@ impl AdminApi {
         Ok(())
     }
 
-    async fn once(&self, op: &Operation, input: &Map<String, Value>) -> Result<Value, Failure> {
+    async fn once(&self, op: &Operation, input: &Map<String, Value>) -> Result<Value, ErrorReply> {
         Ok(call(&self.model, &self.clients, op.service, &op.name, input).await?)
     }
 
@@ -460,7 +466,7 @@ impl AdminApi {
         op: &Operation,
         mut input: Map<String, Value>,
         limit: Option<usize>,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, ErrorReply> {
         let start = take_cursor(&mut input)?;
         let list = self.model.paged_list(op).unwrap_or_default().to_owned();
         let walked = paging::walk(start, limit, |token| {
@@ -469,7 +475,7 @@ impl AdminApi {
                 page_input.insert("NextToken".into(), json!(token));
             }
             let list = list.clone();
-            async move { Ok::<_, Failure>(page_of(self.once(op, &page_input).await?, &list)) }
+            async move { Ok::<_, ErrorReply>(page_of(self.once(op, &page_input).await?, &list)) }
         })
         .await?;
         Ok(answer(walked, &list))
@@ -483,10 +489,10 @@ impl AdminApi {
         op: &Operation,
         mut input: Map<String, Value>,
         limit: Option<usize>,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, ErrorReply> {
         let start = take_cursor(&mut input)?;
         if start.sub_channel.is_none() && start.token.is_some() {
-            return Err(Failure::invalid(
+            return Err(ErrorReply::invalid(
                 "NextToken",
                 "is not a token this API returned for a list across sub-channels",
             ));
@@ -495,7 +501,7 @@ impl AdminApi {
             .model
             .operation(Service::Messaging, "ListSubChannels")
             .ok_or_else(|| {
-                Failure::new(500, "ModelError", "ListSubChannels is not in the model")
+                ErrorReply::new(500, "ModelError", "ListSubChannels is not in the model")
             })?;
         let mut subs_input = Map::new();
         for member in ["ChannelArn", "ChimeBearer"] {
@@ -520,10 +526,10 @@ impl AdminApi {
                 page_input.insert("NextToken".into(), json!(token));
             }
             let list = list.clone();
-            async move { Ok::<_, Failure>(page_of(self.once(op, &page_input).await?, &list)) }
+            async move { Ok::<_, ErrorReply>(page_of(self.once(op, &page_input).await?, &list)) }
         })
         .await?
-        .map_err(|problem| Failure::invalid("NextToken", problem))?;
+        .map_err(|problem| ErrorReply::invalid("NextToken", problem))?;
         let mut output =
             json!({"ChannelArn": input.get("ChannelArn"), list.as_str(): walked.items});
         if let Some(next) = walked.next {
@@ -539,7 +545,7 @@ impl AdminApi {
         &self,
         op: &Operation,
         input: Map<String, Value>,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, ErrorReply> {
         let members: Vec<Value> = input
             .get("MemberArns")
             .and_then(Value::as_array)
@@ -623,13 +629,13 @@ fn answer(walked: Walked, list: &str) -> Value {
 }
 
 /// Takes the caller's `NextToken` out of `input` as where to start.
-fn take_cursor(input: &mut Map<String, Value>) -> Result<Cursor, Failure> {
+fn take_cursor(input: &mut Map<String, Value>) -> Result<Cursor, ErrorReply> {
     match input.remove("NextToken") {
         None | Some(Value::Null) => Ok(Cursor::default()),
         Some(Value::String(text)) => {
-            Cursor::decode(&text).map_err(|problem| Failure::invalid("NextToken", problem))
+            Cursor::decode(&text).map_err(|problem| ErrorReply::invalid("NextToken", problem))
         }
-        Some(_) => Err(Failure::invalid("NextToken", "must be a string")),
+        Some(_) => Err(ErrorReply::invalid("NextToken", "must be a string")),
     }
 }
 

@@ -11,12 +11,12 @@ use serde_json::{Map, Value};
 /// An input value the SDK's types cannot take, named by its JSON path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {problem}")]
-pub struct Invalid {
+pub struct FieldError {
     pub path: String,
     pub problem: String,
 }
 
-impl Invalid {
+impl FieldError {
     pub fn new(path: &str, problem: impl Into<String>) -> Self {
         Self {
             path: path.trim_start_matches('.').to_owned(),
@@ -26,7 +26,7 @@ impl Invalid {
 }
 
 pub trait FromJson: Sized {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid>;
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError>;
 }
 
 pub trait ToJson {
@@ -34,7 +34,7 @@ pub trait ToJson {
 }
 
 /// Member `name` of the object `value` (at `path`), converted; `None` when absent or null.
-pub fn member<T: FromJson>(value: &Value, name: &str, path: &str) -> Result<Option<T>, Invalid> {
+pub fn member<T: FromJson>(value: &Value, name: &str, path: &str) -> Result<Option<T>, FieldError> {
     match value.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => T::from_json(v, &format!("{path}.{name}")).map(Some),
@@ -50,36 +50,36 @@ pub fn put<T: ToJson>(out: &mut Map<String, Value>, name: &str, value: &T) {
 }
 
 impl FromJson for String {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         value
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| Invalid::new(path, "must be a string"))
+            .ok_or_else(|| FieldError::new(path, "must be a string"))
     }
 }
 
 impl FromJson for i32 {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         value
             .as_i64()
             .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| Invalid::new(path, "must be a 32-bit integer"))
+            .ok_or_else(|| FieldError::new(path, "must be a 32-bit integer"))
     }
 }
 
 impl FromJson for i64 {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         value
             .as_i64()
-            .ok_or_else(|| Invalid::new(path, "must be an integer"))
+            .ok_or_else(|| FieldError::new(path, "must be an integer"))
     }
 }
 
 impl FromJson for bool {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         value
             .as_bool()
-            .ok_or_else(|| Invalid::new(path, "must be true or false"))
+            .ok_or_else(|| FieldError::new(path, "must be true or false"))
     }
 }
 
@@ -89,7 +89,7 @@ const NANOS_FROM: i64 = 100_000_000_000_000;
 
 impl FromJson for DateTime {
     /// Epoch seconds (a number), epoch nanoseconds (a bound query time), or ISO-8601 text.
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         let nanos = match value {
             // Read as decimal text, not through a float, so `.678` stays `.678`.
             Value::Number(n) => match n.as_i64() {
@@ -105,15 +105,15 @@ impl FromJson for DateTime {
                 let sub = u32::try_from(n.rem_euclid(1_000_000_000)).ok()?;
                 Some(DateTime::from_secs_and_nanos(seconds, sub))
             })
-            .ok_or_else(|| Invalid::new(path, "must be a time: epoch seconds or ISO-8601"))
+            .ok_or_else(|| FieldError::new(path, "must be a time: epoch seconds or ISO-8601"))
     }
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         let items = value
             .as_array()
-            .ok_or_else(|| Invalid::new(path, "must be a list"))?;
+            .ok_or_else(|| FieldError::new(path, "must be a list"))?;
         items
             .iter()
             .enumerate()
@@ -123,10 +123,10 @@ impl<T: FromJson> FromJson for Vec<T> {
 }
 
 impl<T: FromJson> FromJson for HashMap<String, T> {
-    fn from_json(value: &Value, path: &str) -> Result<Self, Invalid> {
+    fn from_json(value: &Value, path: &str) -> Result<Self, FieldError> {
         let entries = value
             .as_object()
-            .ok_or_else(|| Invalid::new(path, "must be an object"))?;
+            .ok_or_else(|| FieldError::new(path, "must be an object"))?;
         entries
             .iter()
             .map(|(k, v)| Ok((k.clone(), T::from_json(v, &format!("{path}.{k}"))?)))

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use http::HeaderValue;
 use serde_json::{Map, Value, json};
 
-use crate::api::{AdminApi, Extras, Failure};
+use crate::api::{AdminApi, ErrorReply, Extras};
 
 /// Headers that ask for more than the bare operation.
 pub const MAX_ITEMS_HEADER: &str = "x-chime-admin-max-items";
@@ -18,12 +18,12 @@ pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 /// One Lambda event, either kind: an object with a `requestContext` is an HTTP API event, any
 /// other object a direct invocation; anything else is refused as such.
-pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, Failure> {
+pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, ErrorReply> {
     match event {
         Value::Object(fields) if fields.contains_key("requestContext") => {
             let request: ApiGatewayV2httpRequest =
                 serde_json::from_value(event.clone()).map_err(|e| {
-                    Failure::new(
+                    ErrorReply::new(
                         400,
                         "InvalidEvent",
                         format!("not an API Gateway HTTP API (payload format 2.0) event: {e}"),
@@ -32,7 +32,7 @@ pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, Failure> {
             Ok(http_answer(handle_http(api, &request).await))
         }
         Value::Object(_) => handle_direct(api, event).await,
-        other => Err(Failure::new(
+        other => Err(ErrorReply::new(
             400,
             "InvalidEvent",
             format!(
@@ -56,22 +56,22 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 /// `{"Operation": "ListSubChannels", "Input": {...}}`: the output, or the failure.
-pub async fn handle_direct(api: &AdminApi, event: &Value) -> Result<Value, Failure> {
+pub async fn handle_direct(api: &AdminApi, event: &Value) -> Result<Value, ErrorReply> {
     let operation = event
         .get("Operation")
         .and_then(Value::as_str)
-        .ok_or_else(|| Failure::invalid("Operation", "missing: name the operation to run"))?;
+        .ok_or_else(|| ErrorReply::invalid("Operation", "missing: name the operation to run"))?;
     let input = match event.get("Input") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(input)) => input.clone(),
-        Some(_) => return Err(Failure::invalid("Input", "must be an object")),
+        Some(_) => return Err(ErrorReply::invalid("Input", "must be an object")),
     };
     let max_items = match event.get("MaxItems") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_u64()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| Failure::invalid("MaxItems", "must be a positive whole number"))?
+                .ok_or_else(|| ErrorReply::invalid("MaxItems", "must be a positive whole number"))?
                 as usize,
         ),
     };
@@ -113,7 +113,7 @@ pub fn route_path(request: &ApiGatewayV2httpRequest) -> &str {
 pub async fn handle_http(
     api: &AdminApi,
     request: &ApiGatewayV2httpRequest,
-) -> Result<(u16, Option<Value>), Failure> {
+) -> Result<(u16, Option<Value>), ErrorReply> {
     let method = request.request_context.http.method.as_str();
     let path = route_path(request);
     let query = request.raw_query_string.as_deref().unwrap_or("");
@@ -122,7 +122,7 @@ pub async fn handle_http(
         None => Vec::new(),
         Some(text) if request.is_base64_encoded => base64::engine::general_purpose::STANDARD
             .decode(text)
-            .map_err(|_| Failure::invalid("body", "is not valid base64"))?,
+            .map_err(|_| ErrorReply::invalid("body", "is not valid base64"))?,
         Some(text) => text.as_bytes().to_vec(),
     };
     let query = chime_api::binding::query_pairs(query).map_err(invalid)?;
@@ -135,7 +135,7 @@ pub async fn handle_http(
         let mut input = match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(input)) => input,
             _ => {
-                return Err(Failure::invalid(
+                return Err(ErrorReply::invalid(
                     "body",
                     "must be a JSON object with MemberArns",
                 ));
@@ -160,7 +160,7 @@ pub async fn handle_http(
             Ok(Value::Object(input)) => input,
             _ if body.iter().all(u8::is_ascii_whitespace) => Map::new(),
             _ => {
-                return Err(Failure::invalid(
+                return Err(ErrorReply::invalid(
                     "body",
                     "must be a JSON object {\"Limit\"?, \"DryRun\"?}",
                 ));
@@ -183,7 +183,7 @@ pub async fn handle_http(
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| {
-                    Failure::invalid(MAX_ITEMS_HEADER, "must be a positive whole number")
+                    ErrorReply::invalid(MAX_ITEMS_HEADER, "must be a positive whole number")
                 })?,
         ),
     };
@@ -197,14 +197,14 @@ pub async fn handle_http(
     Ok((status, (status != 204).then_some(output)))
 }
 
-fn invalid(error: chime_api::Invalid) -> Failure {
+fn invalid(error: chime_api::ModelRefusal) -> ErrorReply {
     let (status, error_name) = match error.kind {
-        chime_api::InvalidKind::NoRoute => (404, "UnknownRoute"),
-        chime_api::InvalidKind::BadRequest => (400, "ValidationError"),
+        chime_api::RefusalKind::NoRoute => (404, "UnknownRoute"),
+        chime_api::RefusalKind::BadRequest => (400, "ValidationError"),
     };
     let (field, problem) = error.field_and_problem();
     let (field, message) = (field.map(str::to_owned), problem.to_owned());
-    Failure {
+    ErrorReply {
         status,
         error: error_name.into(),
         message,
@@ -213,7 +213,7 @@ fn invalid(error: chime_api::Invalid) -> Failure {
 }
 
 /// The HTTP API response (payload 2.0) for an answer or a failure.
-pub fn http_answer(answer: Result<(u16, Option<Value>), Failure>) -> Value {
+pub fn http_answer(answer: Result<(u16, Option<Value>), ErrorReply>) -> Value {
     let (status, body) = match answer {
         Ok((status, body)) => (status, body),
         Err(failure) => (failure.status, Some(failure.body())),

@@ -28,7 +28,7 @@ pub type CallFuture<'a> =
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
     #[error("{0}")]
-    Invalid(#[from] json::Invalid),
+    Invalid(#[from] json::FieldError),
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
     #[error("unknown operation {0}")]

@@ -625,7 +625,7 @@ async fn ok(api: &AdminApi, operation: &str, input: Value) -> Value {
 }
 
 /// A direct invocation that must fail.
-async fn refused(api: &AdminApi, operation: &str, input: Value) -> chime_admin::api::Failure {
+async fn refused(api: &AdminApi, operation: &str, input: Value) -> chime_admin::api::ErrorReply {
     match handle(api, &json!({"Operation": operation, "Input": input})).await {
         Ok(answer) => panic!("{operation} answered {answer}"),
         Err(failure) => failure,
@@ -638,7 +638,7 @@ async fn refused(api: &AdminApi, operation: &str, input: Value) -> chime_admin::
 /// without the queue says it is not configured.
 #[tokio::test]
 async fn failed_events_are_replayed_through_the_admin_api() {
-    use chime_local::faults::{FaultRule, Faults};
+    use chime_local::control::faults::{FaultRule, Faults};
     let config = chime_local::Config {
         async_retry_delays: vec![
             std::time::Duration::from_millis(20),

@@ -124,7 +124,7 @@ async fn the_sqs_and_lambda_adapters_take_replay_delete_and_release_as_the_servi
             })
             .await;
     });
-    let sdk = chime_local::demo::local_config(&endpoint, "us-east-1")
+    let sdk = chime_local::tools::demo::local_config(&endpoint, "us-east-1")
         .load()
         .await;
     let queue_url = format!("{endpoint}/111122223333/FailedEventsQueue");

@@ -9,7 +9,7 @@ use std::time::Duration;
 mod common;
 
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
-use chime_local::faults::{FaultRule, Faults};
+use chime_local::control::faults::{FaultRule, Faults};
 
 const MEMBERS: usize = 100_000;
 
@@ -17,7 +17,7 @@ const MEMBERS: usize = 100_000;
 async fn a_hundred_thousand_members_through_the_worker_path_under_a_quota() {
     let (running, clients) = common::local().await;
     let (instance, service_user) = common::instance_with_admin(&clients, "onboarding").await;
-    let seeded = chime_local::sample_events::post(
+    let seeded = chime_local::tools::sample_events::post(
         &running.endpoint,
         "/_chime-local/seed-users",
         &serde_json::json!({"AppInstanceArn": instance, "Prefix": "m", "Count": MEMBERS}),

@@ -8,11 +8,11 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::Invalid;
+use crate::ModelRefusal;
 use crate::model::{Model, Operation, Segment};
 
 /// Percent-decoding of one path segment or query component (`+` is a space in a query).
-pub fn decode(text: &str, plus_is_space: bool) -> Result<String, Invalid> {
+pub fn decode(text: &str, plus_is_space: bool) -> Result<String, ModelRefusal> {
     let text = if plus_is_space {
         text.replace('+', " ")
     } else {
@@ -21,11 +21,11 @@ pub fn decode(text: &str, plus_is_space: bool) -> Result<String, Invalid> {
     percent_decode_str(&text)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| Invalid::bad_request(format!("{text:?} is not percent-encoded UTF-8")))
+        .map_err(|_| ModelRefusal::bad_request(format!("{text:?} is not percent-encoded UTF-8")))
 }
 
 /// The query as decoded (name, value) pairs, in order.
-pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, Invalid> {
+pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ModelRefusal> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -47,7 +47,7 @@ pub fn route<'m>(
     method: &str,
     path: &str,
     query: &[(String, String)],
-) -> Result<(&'m Operation, Labels), Invalid> {
+) -> Result<(&'m Operation, Labels), ModelRefusal> {
     let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let mut best: Option<(&Operation, Labels)> = None;
     for op in model.operations.iter().filter(|op| op.method == method) {
@@ -70,14 +70,14 @@ pub fn route<'m>(
         }
     }
     let (op, labels) = best.ok_or_else(|| {
-        Invalid::no_route(format!(
+        ModelRefusal::no_route(format!(
             "no Chime SDK Messaging or Identity operation matches {method} {path}"
         ))
     })?;
     let labels = labels
         .into_iter()
         .map(|(name, text)| Ok((name, decode(&text, false)?)))
-        .collect::<Result<_, Invalid>>()?;
+        .collect::<Result<_, ModelRefusal>>()?;
     Ok((op, labels))
 }
 
@@ -134,25 +134,25 @@ pub fn bind(
     query: &[(String, String)],
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Map<String, Value>, Invalid> {
+) -> Result<Map<String, Value>, ModelRefusal> {
     let Some(input) = op.input.as_deref() else {
         return Ok(Map::new());
     };
     let shape = model
         .shape(op.service, input)
-        .ok_or_else(|| Invalid::bad_request(format!("unknown input shape {input}")))?;
+        .ok_or_else(|| ModelRefusal::bad_request(format!("unknown input shape {input}")))?;
     let mut body_fields = if body.iter().all(u8::is_ascii_whitespace) {
         Map::new()
     } else {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => map,
             Ok(_) => {
-                return Err(Invalid::bad_request(
+                return Err(ModelRefusal::bad_request(
                     "the request body must be a JSON object",
                 ));
             }
             Err(e) => {
-                return Err(Invalid::bad_request(format!(
+                return Err(ModelRefusal::bad_request(format!(
                     "the request body is not JSON: {e}"
                 )));
             }
@@ -174,7 +174,7 @@ pub fn bind(
                 Some(v) => Some(Value::String(
                     v.to_str()
                         .map_err(|_| {
-                            Invalid::bad_request(format!("header {wire_name} is not text"))
+                            ModelRefusal::bad_request(format!("header {wire_name} is not text"))
                         })?
                         .to_owned(),
                 )),
@@ -197,16 +197,16 @@ pub fn bind(
     Ok(out)
 }
 
-fn query_value(name: &str, kind: &str, values: &[&str]) -> Result<Option<Value>, Invalid> {
+fn query_value(name: &str, kind: &str, values: &[&str]) -> Result<Option<Value>, ModelRefusal> {
     let Some(first) = values.first() else {
         return Ok(None);
     };
     let value = match kind {
         "integer" | "long" => Value::from(first.parse::<i64>().map_err(|_| {
-            Invalid::bad_request(format!("query {name}: {first:?} is not an integer"))
+            ModelRefusal::bad_request(format!("query {name}: {first:?} is not an integer"))
         })?),
         "timestamp" => Value::from(parse_timestamp(first).ok_or_else(|| {
-            Invalid::bad_request(format!(
+            ModelRefusal::bad_request(format!(
                 "query {name}: {first:?} is not an ISO-8601 timestamp nor epoch seconds"
             ))
         })?),

@@ -17,23 +17,23 @@ pub use model::{Model, ModelError, Operation, Service, Shape};
 /// (a member, a query parameter, a header), never a value that could be message content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct Invalid {
-    pub kind: InvalidKind,
+pub struct ModelRefusal {
+    pub kind: RefusalKind,
     pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvalidKind {
+pub enum RefusalKind {
     /// The input breaks the model (a 400).
     BadRequest,
     /// No operation has this method, path and query (a 404).
     NoRoute,
 }
 
-impl Invalid {
+impl ModelRefusal {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self {
-            kind: InvalidKind::BadRequest,
+            kind: RefusalKind::BadRequest,
             message: message.into(),
         }
     }
@@ -50,7 +50,7 @@ impl Invalid {
 
     pub fn no_route(message: impl Into<String>) -> Self {
         Self {
-            kind: InvalidKind::NoRoute,
+            kind: RefusalKind::NoRoute,
             message: message.into(),
         }
     }

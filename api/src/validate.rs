@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::model::{Model, Service, Shape};
-use crate::{Invalid, arn_kind};
+use crate::{ModelRefusal, arn_kind};
 
 /// Checks `value` against the shape `name`; `path` names it in the error (`Processors[0].Name`).
 pub fn validate(
@@ -13,16 +13,16 @@ pub fn validate(
     name: &str,
     value: &Value,
     path: &str,
-) -> Result<(), Invalid> {
+) -> Result<(), ModelRefusal> {
     let Some(shape) = model.shape(service, name) else {
         return Ok(());
     };
-    let fail = |rule: String| Err(Invalid::bad_request(format!("{path}: {rule}")));
+    let fail = |rule: String| Err(ModelRefusal::bad_request(format!("{path}: {rule}")));
     match (shape.kind.as_str(), value) {
         ("structure", Value::Object(fields)) => {
             for required in &shape.required {
                 if fields.get(required).is_none_or(Value::is_null) {
-                    return Err(Invalid::bad_request(format!(
+                    return Err(ModelRefusal::bad_request(format!(
                         "{}: missing, it is required",
                         join(path, required)
                     )));
@@ -100,11 +100,12 @@ fn check_arn_kind(
     member: &str,
     value: &Value,
     path: &str,
-) -> Result<(), Invalid> {
+) -> Result<(), ModelRefusal> {
     let Some(kinds) = arn_kind::expected(service, member) else {
         return Ok(());
     };
-    let refuse = |at: String, problem: String| Invalid::bad_request(format!("{at}: {problem}"));
+    let refuse =
+        |at: String, problem: String| ModelRefusal::bad_request(format!("{at}: {problem}"));
     match value {
         Value::String(arn) => {
             arn_kind::check(arn, kinds).map_err(|problem| refuse(path.to_owned(), problem))

@@ -123,7 +123,7 @@ pub async fn run(chime_local: &Path, plan: &Plan) -> Result<Load, String> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let endpoint = format!("http://{addr}");
-    let (chime, ident) = chime_local::demo::clients(&endpoint, "us-east-1").await;
+    let (chime, ident) = chime_local::tools::demo::clients(&endpoint, "us-east-1").await;
     let world = set_up(&chime, &ident).await?;
     let settled = Settlements::connect(&addr.to_string(), &world.sender).await?;
     let mut levels = Vec::new();
@@ -193,7 +193,7 @@ async fn seed(endpoint: &str, channel: &str, sender: &str, count: usize) -> Resu
         let batch = left.min(1_000_000);
         let body = serde_json::json!({"ChannelArn": channel, "SenderArn": sender, "Count": batch});
         let (status, answer) =
-            chime_local::sample_events::post(endpoint, "/_chime-local/seed-messages", &body)
+            chime_local::tools::sample_events::post(endpoint, "/_chime-local/seed-messages", &body)
                 .await?;
         if status != 200
             || answer.get("Seeded").and_then(serde_json::Value::as_u64) != Some(batch as u64)
@@ -229,13 +229,13 @@ impl Drop for Reader {
 
 impl Settlements {
     async fn connect(host: &str, user: &str) -> Result<Self, String> {
-        let url = chime_local::websocket::presigned_connect_url(
+        let url = chime_local::server::websocket::presigned_connect_url(
             host,
             user,
             "load",
             (
-                chime_local::service::LOCAL_ACCESS_KEY_ID,
-                chime_local::service::LOCAL_SECRET_ACCESS_KEY,
+                chime_local::config::LOCAL_ACCESS_KEY_ID,
+                chime_local::config::LOCAL_SECRET_ACCESS_KEY,
             ),
             "us-east-1",
             "",

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use chime_local::bootstrap_run::{self, RunOptions};
+use chime_local::tools::bootstrap_run::{self, RunOptions};
 
 /// How much of everything a run does.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use chime_local::bootstrap_run::{Report, spread};
+use chime_local::tools::bootstrap_run::{Report, spread};
 
 use crate::Settings;
 use crate::cpu::PerMessage;

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chime_local::store::{Body, Channel, Message, Millis};
+use chime_local::state::{Body, Channel, Message, Millis};
 
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();

@@ -2,26 +2,35 @@
 //! flows, for the real AWS SDKs, the AWS CLI, boto3 and `cargo lambda`. Routing, request binding and
 //! validation come from the vendored service models (crate `chime-api`); operations are only their
 //! semantics.
+//!
+//! Layers, outside in:
+//! - [`server`]: the accept loop, HTTP in (body limit, SigV4, routing and binding), errors as the
+//!   service writes them, the messaging WebSocket with its sessions and event frames; [`start`].
+//! - [`dispatch`]: the operation pipeline every request and in-process callback goes through.
+//! - [`ops`]: the operations' semantics, one module per resource; [`ops::processing`] moves a
+//!   message through its flow's processors.
+//! - [`state`]: app instances, channels and messages, expiry, idempotency tokens.
+//! - [`processors`]: reaching a flow's processors (in-process or the Lambda Invoke API), Lambda's
+//!   asynchronous retry and the failure queue.
+//! - [`control`]: chime-local's own endpoints under `/_chime-local/` (faults, clock, staged events).
+//! - [`tools`]: the command line, the demo, run-bootstrap with its Lambda Runtime API, sample events.
+//! - [`testing`] (feature `testing`): one test world for every crate's tests.
+//!
+//! [`Emulator`] is the service object they share; [`Config`] what it starts with.
 
-pub mod bootstrap_run;
-pub mod demo;
-pub mod error;
-pub mod expiry;
-pub mod failed_events;
-pub mod faults;
-pub mod flow;
-pub mod idempotency;
-pub mod listener;
+pub mod config;
+pub mod control;
+pub mod dispatch;
+pub mod emulator;
 pub mod ops;
-pub mod runtime_api;
-pub mod sample_events;
-pub mod service;
-pub mod sessions;
-pub mod sigv4;
-pub mod store;
-pub mod websocket;
+pub mod processors;
+pub mod server;
+pub mod state;
+pub mod tools;
 
-pub use service::{Config, Emulator, Running, StartError, start};
+pub use config::Config;
+pub use emulator::Emulator;
+pub use server::{Running, StartError, start};
 
 /// The models, router, binder and validator, shared with the admin functions (crate `chime-api`).
 pub use chime_api::{binding, model, validate};

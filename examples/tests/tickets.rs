@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chime_local::bootstrap_run::{self, RunOptions};
+use chime_local::tools::bootstrap_run::{self, RunOptions};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chime_local::demo::{self, Row};
-use chime_local::{Config, sample_events};
+use chime_local::Config;
+use chime_local::tools::demo::{self, Row};
+use chime_local::tools::sample_events;
 
 /// The first invocation of a function compiles it (seconds when the workspace is built, minutes
 /// from nothing); everything waits at most this long.

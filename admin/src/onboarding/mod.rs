@@ -11,5 +11,5 @@ pub use queue::{
     split,
 };
 pub use worker::{
-    Delivered, Fate, MAX_ATTEMPTS, Worker, drain, fate, handle_sqs, process, requeue_delay,
+    DeliveryCount, Fate, MAX_ATTEMPTS, Worker, drain, fate, handle_sqs, process, requeue_delay,
 };

@@ -43,7 +43,7 @@ pub fn fate(code: &str) -> Fate {
 
 /// What one delivery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Delivered {
+pub struct DeliveryCount {
     pub added: usize,
     pub already: usize,
     pub requeued: usize,
@@ -51,8 +51,8 @@ pub struct Delivered {
     pub calls: usize,
 }
 
-impl Delivered {
-    fn add(&mut self, other: Delivered) {
+impl DeliveryCount {
+    fn add(&mut self, other: DeliveryCount) {
         self.added += other.added;
         self.already += other.already;
         self.requeued += other.requeued;
@@ -94,8 +94,8 @@ pub async fn process(
     api: &AdminApi,
     queue: &dyn Queue,
     batch: &MemberBatch,
-) -> Result<Delivered, QueueError> {
-    let mut done = Delivered::default();
+) -> Result<DeliveryCount, QueueError> {
+    let mut done = DeliveryCount::default();
     let mut pending = batch.member_arns.clone();
     let mut last_code = String::new();
     let mut dead = Vec::new();
@@ -207,11 +207,11 @@ pub async fn drain(
     queue: &MemoryQueue,
     workers: usize,
     limit: Duration,
-) -> Result<Delivered, QueueError> {
+) -> Result<DeliveryCount, QueueError> {
     let started = Instant::now();
     let in_flight = std::sync::atomic::AtomicUsize::new(0);
     let worker = async || {
-        let mut total = Delivered::default();
+        let mut total = DeliveryCount::default();
         loop {
             if started.elapsed() > limit {
                 return Err(QueueError(format!("not drained within {limit:?}")));
@@ -232,7 +232,7 @@ pub async fn drain(
         }
     };
     let results = futures_util::future::join_all((0..workers).map(|_| worker())).await;
-    let mut total = Delivered::default();
+    let mut total = DeliveryCount::default();
     for result in results {
         total.add(result?);
     }

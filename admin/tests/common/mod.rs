@@ -16,7 +16,7 @@ pub async fn local_with(config: chime_local::Config) -> (chime_local::Running, C
     let running = chime_local::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .expect("chime-local starts");
-    let sdk = chime_local::demo::local_config(&running.endpoint, "us-east-1")
+    let sdk = chime_local::tools::demo::local_config(&running.endpoint, "us-east-1")
         .load()
         .await;
     (running, Clients::new(&sdk))

@@ -3,8 +3,8 @@
 //! PUBLIC channel shows.
 
 use super::Input;
-use crate::error::ApiError;
-use crate::store::{Channel, Instance};
+use crate::server::error::ApiError;
+use crate::state::{Channel, Instance};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {

@@ -5,12 +5,12 @@ use serde_json::json;
 
 use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
-use super::events;
 use super::memberships::remove_member;
 use super::page::page_map;
 use super::{Input, Reply, identity, viewed_arn};
-use crate::error::ApiError;
-use crate::store::{Grant, Store, lock, now};
+use crate::server::error::ApiError;
+use crate::server::events;
+use crate::state::{Grant, Store, lock, now};
 
 pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let need = Need::AtLeast(Role::Moderator, "ban members");

@@ -3,11 +3,11 @@
 use serde_json::{Value, json};
 
 use super::access::{self, Role};
-use super::events;
 use super::page::{page, page_map};
 use super::{Input, Reply, identity, tags};
-use crate::error::ApiError;
-use crate::store::{Channel, Elastic, Grant, Instance, Membership, Store, lock, now, random_uuid};
+use crate::server::error::ApiError;
+use crate::server::events;
+use crate::state::{Channel, Elastic, Grant, Instance, Membership, Store, lock, now, random_uuid};
 
 /// CreateChannel takes at most this many MemberArns and ModeratorArns.
 const MAX_INITIAL_ARNS: usize = 10;

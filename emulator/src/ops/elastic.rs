@@ -3,8 +3,8 @@
 //! MaximumSubChannels (beyond that the least-filled one grows past the target). A sub-channel that
 //! falls below the minimum (ceil(percentage × target)) is merged into the others.
 
-use crate::error::ApiError;
-use crate::store::{Channel, Elastic};
+use crate::server::error::ApiError;
+use crate::state::{Channel, Elastic};
 
 /// The sub-channel a new member goes to, opening one when needed. Costs the number of
 /// sub-channels (their sizes are kept), whatever the number of members.
@@ -72,7 +72,7 @@ pub fn merge_if_small(channel: &mut Channel, elastic: Elastic, id: &str) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Membership, Millis};
+    use crate::state::{Membership, Millis};
 
     fn channel() -> Channel {
         Channel::new("c", "c", "u", Millis(0))

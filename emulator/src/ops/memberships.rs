@@ -5,11 +5,11 @@ use serde_json::{Value, json};
 use super::access::{self, Role};
 use super::channels::{Need, summary, with_channel};
 use super::elastic;
-use super::events;
 use super::page::page_map;
 use super::{Input, Reply, identity, viewed_arn};
-use crate::error::{ApiError, Code};
-use crate::store::{Channel, Instance, Membership, Store, lock, now};
+use crate::server::error::{ApiError, Code};
+use crate::server::events;
+use crate::state::{Channel, Instance, Membership, Store, lock, now};
 
 /// Members of a regular channel (the default, adjustable quota) and of an elastic one.
 const MAX_REGULAR_MEMBERS: usize = 10_000;

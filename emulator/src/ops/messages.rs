@@ -5,18 +5,15 @@ use serde_json::{Value, json};
 
 use super::access::Role;
 use super::channels::{Need, with_channel};
-use super::events::{self, MessageChange};
-use super::flows::start_flow;
 use super::page::{encode, page_size, resume_after};
+use super::processing::start_flow;
 use super::{Input, Reply, identity};
-use crate::error::ApiError;
-use crate::store::{
+use crate::server::error::ApiError;
+use crate::server::events::{self, MessageChange};
+use crate::state::{
     Body, Channel, Instance, MESSAGE_TYPES, Message, Millis, PERSISTENCE, Status, Store, now,
     one_of, random_hex,
 };
-
-const STANDARD_MAX_BYTES: usize = 4096;
-const CONTROL_MAX_BYTES: usize = 30;
 
 /// The sub-channel the bearer acts in. Members of an elastic channel act in their own sub-channel
 /// (a different SubChannelId is refused); moderators and admins name one, which `required` demands.
@@ -56,21 +53,6 @@ fn acting_sub_channel(
     }
 }
 
-pub(super) fn check_size(kind: &str, content: &str) -> Result<(), ApiError> {
-    let max = if kind == "CONTROL" {
-        CONTROL_MAX_BYTES
-    } else {
-        STANDARD_MAX_BYTES
-    };
-    if content.len() > max {
-        return Err(ApiError::bad_request(format!(
-            "Content: {} bytes, a {kind} message holds at most {max}",
-            content.len()
-        )));
-    }
-    Ok(())
-}
-
 fn status_json(message: &Message) -> Value {
     json!({"Value": message.status.name(), "Detail": message.detail})
 }
@@ -107,7 +89,7 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             let sub = acting_sub_channel(channel, bearer, input.str("SubChannelId"), true)?;
             let kind = one_of(input.req("Type")?, &MESSAGE_TYPES);
             let content = input.req("Content")?.to_owned();
-            check_size(kind, &content)?;
+            Message::check_size(kind, &content)?;
             let at = now();
             let body = Body {
                 content,
@@ -386,7 +368,7 @@ pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         let channel = instance.channel_mut(arn)?;
         let message = own_message(channel, bearer, &id, sub.as_deref())?;
         let content = input.req("Content")?.to_owned();
-        check_size(message.kind, &content)?;
+        Message::check_size(message.kind, &content)?;
         let edit = Body {
             content,
             metadata: input.str("Metadata").map(str::to_owned),

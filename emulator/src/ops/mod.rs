@@ -4,31 +4,27 @@
 mod access;
 mod bans;
 mod bots;
+mod channel_flows;
 mod channels;
 mod elastic;
 mod endpoints;
-pub mod events;
-mod flows;
 mod identity;
 mod memberships;
 mod messages;
 mod page;
+pub mod processing;
 mod search;
-mod seed;
 mod settings;
-mod staged;
 mod tags;
 
 use serde_json::{Map, Value, json};
 
-use crate::error::ApiError;
-use crate::flow::Invocation;
 use crate::model::{Model, Service};
-use crate::store::{Millis, Store};
+use crate::processors::Invocation;
+use crate::server::error::ApiError;
+use crate::state::{Millis, Store};
 
-pub use flows::apply_invocation_failure;
-pub use seed::{seed_messages, seed_users};
-pub use staged::stage_event;
+pub use processing::apply_invocation_failure;
 
 /// A validated input object with typed accessors.
 pub struct Input(pub Map<String, Value>);
@@ -215,18 +211,18 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("UpdateChannelMessage", messages::update),
     ("RedactChannelMessage", messages::redact),
     ("DeleteChannelMessage", messages::delete),
-    ("CreateChannelFlow", flows::create_flow),
-    ("DescribeChannelFlow", flows::describe_flow),
-    ("UpdateChannelFlow", flows::update_flow),
-    ("DeleteChannelFlow", flows::delete_flow),
-    ("ListChannelFlows", flows::list_flows),
-    ("AssociateChannelFlow", flows::associate),
-    ("DisassociateChannelFlow", flows::disassociate),
+    ("CreateChannelFlow", channel_flows::create_flow),
+    ("DescribeChannelFlow", channel_flows::describe_flow),
+    ("UpdateChannelFlow", channel_flows::update_flow),
+    ("DeleteChannelFlow", channel_flows::delete_flow),
+    ("ListChannelFlows", channel_flows::list_flows),
+    ("AssociateChannelFlow", channel_flows::associate),
+    ("DisassociateChannelFlow", channel_flows::disassociate),
     (
         "ListChannelsAssociatedWithChannelFlow",
-        flows::list_associated,
+        channel_flows::list_associated,
     ),
-    ("ChannelFlowCallback", flows::callback),
+    ("ChannelFlowCallback", processing::callback),
     // The same three operations in both services.
     ("TagResource", tags::tag_resource),
     ("UntagResource", tags::untag_resource),

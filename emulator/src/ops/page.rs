@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::Input;
-use crate::error::ApiError;
+use crate::server::error::ApiError;
 
 const DEFAULT_PAGE: usize = 50;
 

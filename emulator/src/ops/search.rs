@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::channels::summary;
 use super::page::page;
 use super::{Input, Reply, access};
-use crate::error::ApiError;
-use crate::store::{Channel, Store, instance_of, lock};
+use crate::server::error::ApiError;
+use crate::state::{Channel, Store, instance_of, lock};
 
 enum Field {
     Equals(BTreeSet<String>),

@@ -1,14 +1,14 @@
 //! Settings stored on an app instance, a user, a channel or a membership: retention, expiration,
 //! streaming configurations and membership preferences. Retention and expiration are applied by
-//! [`crate::expiry`] on the expiry clock.
+//! [`crate::state::expiry`] on the expiry clock.
 
 use serde_json::{Value, json};
 
 use super::access::Role;
 use super::channels::{Need, with_channel};
 use super::{Input, Reply, identity};
-use crate::error::ApiError;
-use crate::store::{Store, lock, now};
+use crate::server::error::ApiError;
+use crate::state::{Store, lock, now};
 
 pub fn get_retention(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let arn = input.req("AppInstanceArn")?;
@@ -60,7 +60,7 @@ pub fn put_user_expiration(store: &Store, input: &Input) -> Result<Reply, ApiErr
 /// moderate the channel or be an AppInstanceAdmin; without one the caller is an IAM principal.
 pub fn put_channel_expiration(store: &Store, input: &Input) -> Result<Reply, ApiError> {
     let settings = input.get("ExpirationSettings").cloned();
-    let apply = |instance: &mut crate::store::Instance, arn: &str| -> Result<Reply, ApiError> {
+    let apply = |instance: &mut crate::state::Instance, arn: &str| -> Result<Reply, ApiError> {
         let channel = instance.channel_mut(arn)?;
         channel.expiration = settings.clone();
         channel.updated = now();
@@ -197,7 +197,7 @@ fn check_push_preferences(preferences: &Value) -> Result<(), ApiError> {
 pub fn session_endpoint(store: &Store, _input: &Input) -> Result<Reply, ApiError> {
     let url = store.session_endpoint.get().ok_or_else(|| {
         ApiError::new(
-            crate::error::Code::ServiceUnavailable,
+            crate::server::error::Code::ServiceUnavailable,
             "the messaging WebSocket is not listening yet",
         )
     })?;

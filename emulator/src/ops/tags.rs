@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Input, Reply};
-use crate::error::ApiError;
-use crate::store::{Instance, Store, lock};
+use crate::server::error::ApiError;
+use crate::state::{Instance, Store, lock};
 
 /// The service's limit per resource.
 const MAX_TAGS: usize = 50;

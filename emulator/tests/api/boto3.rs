@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
 use crate::common::start_with;
 

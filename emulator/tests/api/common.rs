@@ -8,7 +8,7 @@ use aws_sdk_chimesdkidentity as identity;
 use aws_sdk_chimesdkmessaging as messaging;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use bytes::Bytes;
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use chime_local::{Config, Running, start};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -39,7 +39,7 @@ pub(crate) use all_pages;
 /// chime-local's default configuration with SigV4 signatures verified against its own credentials.
 pub fn verifying() -> Config {
     Config {
-        verify_signatures: Some(chime_local::sigv4::LocalCredentials {
+        verify_signatures: Some(chime_local::server::sigv4::LocalCredentials {
             access_key_id: LOCAL_ACCESS_KEY_ID.into(),
             secret_access_key: LOCAL_SECRET_ACCESS_KEY.into(),
         }),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::ChannelMessageStatus;
 use chime_local::Config;
-use chime_local::faults::{FaultRule, Faults};
+use chime_local::control::faults::{FaultRule, Faults};
 use serde_json::{Value, json};
 
 use crate::common::{World, channel_with_flow, flow, pipeline_processor, raw};
@@ -20,7 +20,7 @@ async fn get(world: &World, path: &str) -> Value {
 }
 
 async fn redrive(world: &World, request: Value) -> Value {
-    let (status, report) = chime_local::sample_events::post(
+    let (status, report) = chime_local::tools::sample_events::post(
         &world.running.endpoint,
         "/_chime-local/failed-events/redrive",
         &request,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMessageStatus, ChannelMode, ChannelPrivacy};
 use chime_local::Config;
-use chime_local::faults::{FaultRule, Faults};
+use chime_local::control::faults::{FaultRule, Faults};
 
 use crate::common::{LambdaStub, World, channel_with_flow, flow, pipeline_processor, raw};
 
@@ -226,7 +226,7 @@ async fn a_failing_in_process_processor_gets_lambdas_two_retries() {
 #[tokio::test]
 async fn in_process_callbacks_through_the_sdk_over_http_settle_the_same() {
     let config = Config {
-        in_process_callbacks: chime_local::flow::CallbackPath::Http,
+        in_process_callbacks: chime_local::processors::in_process::CallbackPath::Http,
         async_retry_delays: vec![Duration::from_millis(50)],
         ..Config::default()
     };

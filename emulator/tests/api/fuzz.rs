@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use chime_local::model::{Model, Segment};
-use chime_local::service::MAX_BODY_BYTES;
+use chime_local::server::http::MAX_BODY_BYTES;
 use chime_local::{Config, Emulator};
 
 use crate::common::{World, fake_auth, raw};

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
 use crate::common::World;
 

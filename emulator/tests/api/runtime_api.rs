@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chime_local::runtime_api::{Outcome, RuntimeApi};
+use chime_local::tools::runtime_api::{Outcome, RuntimeApi};
 use serde_json::json;
 
 use crate::common::raw;

@@ -4,7 +4,7 @@
 
 use aws_sdk_chimesdkmessaging::types::ChannelMessageCallback;
 use chime_local::Config;
-use chime_local::sample_events::{read_back, seed};
+use chime_local::tools::sample_events::{read_back, seed};
 
 use crate::common::{REGION, clients_with, code, raw, start_with};
 

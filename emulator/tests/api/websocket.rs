@@ -8,7 +8,7 @@ use aws_sdk_chimesdkmessaging::types::{
     ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageType, ChannelMode,
     ChannelPrivacy, Target,
 };
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -21,7 +21,7 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// `ws://HOST/connect?…` for `user`, presigned with `secret` by aws-sigv4 (query-string signing).
 fn presigned(host: &str, user: &str, secret: &str, extra: &str) -> String {
-    chime_local::websocket::presigned_connect_url(
+    chime_local::server::websocket::presigned_connect_url(
         host,
         user,
         "s1",

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
 use chime_local::Config;
-use chime_local::service::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
 use crate::common::{World, clients_with, code, encode, fake_auth, raw};
 
@@ -199,7 +199,7 @@ async fn oversized_heads_and_idle_or_stalled_connections_are_cut_off() {
     let mut huge = tokio::net::TcpStream::connect(addr)
         .await
         .expect("connects");
-    let padding = "x".repeat(chime_local::listener::MAX_HEADER_BYTES + 1);
+    let padding = "x".repeat(chime_local::server::listener::MAX_HEADER_BYTES + 1);
     huge.write_all(
         format!("GET /channels HTTP/1.1\r\nhost: h\r\nx-pad: {padding}\r\n\r\n").as_bytes(),
     )

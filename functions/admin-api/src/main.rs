@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use chime_admin::api::{AdminApi, AdminConfig, FailedEventPorts, Failure};
+use chime_admin::api::{AdminApi, AdminConfig, ErrorReply, FailedEventPorts};
 use chime_admin::{Clients, lambda};
 use chime_flow::config::Env;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 /// A direct invocation that failed: its error name is the Lambda error type Step Functions match on.
 #[derive(Debug)]
-struct AdminError(Failure);
+struct AdminError(ErrorReply);
 
 impl std::fmt::Display for AdminError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::store::{Channel, Millis, Store, lock};
+use crate::state::{Channel, Millis, Store, lock};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -68,7 +68,7 @@ pub fn sweep(store: &Store) -> Swept {
             .map(|c| c.arn.clone())
             .collect();
         for arn in &expired_channels {
-            crate::ops::events::channel(store, &instance, arn, "DELETE_CHANNEL");
+            crate::server::events::channel(store, &instance, arn, "DELETE_CHANNEL");
             instance.remove_channel(arn);
         }
         swept.channels += expired_channels.len();
@@ -115,7 +115,7 @@ fn retire_before(channel: &mut Channel, cutoff: Millis) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Body, Message};
+    use crate::state::{Body, Message};
 
     #[test]
     fn retention_deletes_old_messages_once() {

@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::error::ApiError;
-use crate::ops::events::{channel_payload, frame, message_payload};
 use crate::ops::without_nulls;
-use crate::sigv4::{self, LocalCredentials};
-use crate::store::{Channel, Instance, Store, iso8601, lock};
+use crate::server::error::ApiError;
+use crate::server::events::{channel_payload, frame, message_payload};
+use crate::server::sigv4::{self, LocalCredentials};
+use crate::state::{Channel, Instance, Store, iso8601, lock};
 
 /// Channels a prefetch describes, and messages and members per channel.
 const PREFETCH_CHANNELS: usize = 50;
@@ -159,7 +159,7 @@ async fn send_all(socket: &mut WebSocket, texts: &[Arc<str>]) -> bool {
 /// Sends queued events until the client leaves, the queue is dropped as stalled, or chime-local stops.
 async fn pump(
     socket: &mut WebSocket,
-    frames: &mut crate::sessions::Frames,
+    frames: &mut crate::server::sessions::Frames,
     stopping: &mut tokio::sync::watch::Receiver<bool>,
 ) {
     loop {

@@ -10,7 +10,7 @@ use chime_flow::redrive::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::store::{Status, Store, iso8601, lock, now};
+use crate::state::{Status, Store, iso8601, lock, now};
 
 /// Records kept at most; past this the oldest is dropped, with an error in the log.
 pub const CAPACITY: usize = 10_000;

@@ -1,4 +1,4 @@
-//! Channel flows: CRUD, association with channels, and the message's way through the processors.
+//! The state machine that moves a message through its flow's processors.
 //!
 //! A STANDARD message (or an edit) sent to a channel with a flow is stored PENDING and handed to the
 //! processors in ExecutionOrder, one at a time, each with its own CallbackId. A callback with
@@ -7,205 +7,20 @@
 //! processor cannot be invoked, its FallbackAction decides: CONTINUE as if it passed, ABORT fails the
 //! message. A callback whose CallbackId was already answered is refused as for a non-pending message.
 
+use chime_flow::limits::CALLBACK_ID_LEN;
 use serde_json::{Value, json};
 
-use super::access::Role;
-use super::channels::{Need, summary, with_channel};
-use super::events::{self, MessageChange};
-use super::messages::check_size;
-use super::page::page;
-use super::{Input, Reply, tags, without_nulls};
-use crate::error::ApiError;
-use crate::flow::Invocation;
-use crate::store::{
-    Body, Flow, Instance, Pending, Status, Store, iso8601, lock, now, random_hex, random_uuid,
+use super::{Input, Reply, without_nulls};
+use crate::processors::Invocation;
+use crate::server::error::ApiError;
+use crate::server::events::{self, MessageChange};
+use crate::state::{
+    Body, Instance, Message, Pending, Status, Store, iso8601, lock, now, random_hex,
 };
 
-/// CallbackIds are 32–64 characters; the service's are long random strings.
-const CALLBACK_ID_LEN: usize = 48;
-
-fn processors(input: &Input) -> Result<Vec<Value>, ApiError> {
-    let mut list: Vec<Value> = input
-        .get("Processors")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    list.sort_by_key(|p| p.get("ExecutionOrder").and_then(Value::as_i64).unwrap_or(0));
-    let orders: Vec<i64> = list
-        .iter()
-        .filter_map(|p| p.get("ExecutionOrder").and_then(Value::as_i64))
-        .collect();
-    if orders.windows(2).any(|w| w[0] == w[1]) {
-        return Err(ApiError::bad_request(
-            "Processors: each processor needs its own ExecutionOrder",
-        ));
-    }
-    Ok(list)
-}
-
-fn flow_json(flow: &Flow, full: bool) -> Value {
-    let mut out = json!({"ChannelFlowArn": flow.arn, "Name": flow.name,
-        "Processors": flow.processors});
-    if full {
-        out["CreatedTimestamp"] = json!(flow.created);
-        out["LastUpdatedTimestamp"] = json!(flow.updated);
-    }
-    out
-}
-
-pub fn create_flow(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let instance_arn = input.req("AppInstanceArn")?;
-    let instance = store.instance(instance_arn)?;
-    let mut instance = lock(&instance);
-    let arn = format!("{instance_arn}/channel-flow/{}", random_uuid());
-    let at = now();
-    instance.flows.insert(
-        arn.clone(),
-        Flow {
-            arn: arn.clone(),
-            name: input.req("Name")?.to_owned(),
-            processors: processors(input)?,
-            created: at,
-            updated: at,
-        },
-    );
-    if let Err(error) = tags::apply(&mut instance, &arn, input.get("Tags")) {
-        instance.flows.remove(&arn);
-        return Err(error);
-    }
-    Ok(Reply::body(json!({ "ChannelFlowArn": arn })))
-}
-
-fn with_flow<T>(
-    store: &Store,
-    arn: &str,
-    f: impl FnOnce(&mut Instance) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let instance = store.instance(arn)?;
-    let mut instance = lock(&instance);
-    if !instance.flows.contains_key(arn) {
-        return Err(ApiError::not_found(format!("channel flow {arn} not found")));
-    }
-    f(&mut instance)
-}
-
-pub fn describe_flow(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let arn = input.req("ChannelFlowArn")?;
-    with_flow(store, arn, |instance| {
-        let flow = &instance.flows[arn];
-        Ok(Reply::body(json!({"ChannelFlow": flow_json(flow, true)})))
-    })
-}
-
-pub fn update_flow(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let arn = input.req("ChannelFlowArn")?;
-    let name = input.req("Name")?.to_owned();
-    let list = processors(input)?;
-    with_flow(store, arn, |instance| {
-        if let Some(flow) = instance.flows.get_mut(arn) {
-            flow.name = name;
-            flow.processors = list;
-            flow.updated = now();
-        }
-        Ok(Reply::body(json!({ "ChannelFlowArn": arn })))
-    })
-}
-
-pub fn delete_flow(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let arn = input.req("ChannelFlowArn")?;
-    with_flow(store, arn, |instance| {
-        let used = instance
-            .channels
-            .values()
-            .filter(|c| c.flow.as_deref() == Some(arn))
-            .count();
-        if used > 0 {
-            return Err(ApiError::conflict(format!(
-                "channel flow {arn} is associated with {used} channel(s); disassociate it first"
-            )));
-        }
-        instance.flows.remove(arn);
-        tags::forget(instance, arn);
-        Ok(Reply::empty())
-    })
-}
-
-pub fn list_flows(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let instance_arn = input.req("AppInstanceArn")?;
-    let instance = store.instance(instance_arn)?;
-    let items = lock(&instance)
-        .flows
-        .values()
-        .map(|f| (f.arn.clone(), flow_json(f, false)))
-        .collect();
-    let (items, token) = page(items, input)?;
-    Ok(Reply::body(
-        json!({"ChannelFlows": items, "NextToken": token}),
-    ))
-}
-
-pub fn associate(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(
-        store,
-        input,
-        Need::AtLeast(Role::Moderator, "associate a channel flow"),
-        |instance, arn, _, _| {
-            let flow = input.req("ChannelFlowArn")?;
-            let channel = instance.channel(arn)?;
-            if !instance.flows.contains_key(flow) {
-                return Err(ApiError::not_found(format!(
-                    "channel flow {flow} not found"
-                )));
-            }
-            if let Some(current) = &channel.flow {
-                return Err(ApiError::conflict(format!(
-                    "the channel already has the flow {current}"
-                )));
-            }
-            instance.channel_mut(arn)?.flow = Some(flow.to_owned());
-            Ok(Reply::empty())
-        },
-    )
-}
-
-pub fn disassociate(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    with_channel(
-        store,
-        input,
-        Need::AtLeast(Role::Moderator, "disassociate a channel flow"),
-        |instance, arn, _, _| {
-            let flow = input.req("ChannelFlowArn")?;
-            let channel = instance.channel(arn)?;
-            if channel.flow.as_deref() != Some(flow) {
-                return Err(ApiError::not_found(format!(
-                    "channel flow {flow} is not associated with this channel"
-                )));
-            }
-            instance.channel_mut(arn)?.flow = None;
-            Ok(Reply::empty())
-        },
-    )
-}
-
-pub fn list_associated(store: &Store, input: &Input) -> Result<Reply, ApiError> {
-    let flow = input.req("ChannelFlowArn")?;
-    with_flow(store, flow, |instance| {
-        let items = instance
-            .channels
-            .values()
-            .filter(|c| c.flow.as_deref() == Some(flow))
-            .map(|c| {
-                let mut s = summary(c);
-                if let Some(map) = s.as_object_mut() {
-                    map.remove("LastMessageTimestamp");
-                }
-                (c.arn.clone(), s)
-            })
-            .collect();
-        let (items, token) = page(items, input)?;
-        Ok(Reply::body(json!({"Channels": items, "NextToken": token})))
-    })
-}
+/// The length of the CallbackIds chime-local makes: the middle of the model's bounds (the
+/// service's are long random strings).
+const CALLBACK_ID_CHARS: usize = (CALLBACK_ID_LEN.0 + CALLBACK_ID_LEN.1) / 2;
 
 /// The processor event for a message and the body travelling through its flow.
 fn processor_event(
@@ -264,7 +79,7 @@ pub fn start_flow(
     }
     let edited_at = edit.is_some().then(now);
     message.pending = Some(Box::new(Pending {
-        callback_id: random_hex(CALLBACK_ID_LEN),
+        callback_id: random_hex(CALLBACK_ID_CHARS),
         processor: 0,
         processors,
         body: edit.unwrap_or_else(|| message.body.clone()),
@@ -355,7 +170,7 @@ fn advance(
     }
     if pending.processor + 1 < pending.processors.len() {
         pending.processor += 1;
-        pending.callback_id = random_hex(CALLBACK_ID_LEN);
+        pending.callback_id = random_hex(CALLBACK_ID_CHARS);
         message.pending = Some(pending);
         return Ok(invocation(instance, channel_arn, message_id)
             .into_iter()
@@ -410,7 +225,7 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             .map_or_else(|| message.body.clone(), |p| p.body.clone());
         if let Some(content) = field("Content") {
             // A processor may rewrite, not outgrow, what a message can hold.
-            check_size(message.kind, &content)
+            Message::check_size(message.kind, &content)
                 .map_err(|e| ApiError::bad_request(format!("ChannelMessage.{}", e.message)))?;
         }
         Verdict::Keep(Some(Body {

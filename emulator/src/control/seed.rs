@@ -6,8 +6,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
-use crate::store::{Body, Message, Store, lock, now, random_hex};
+use crate::server::error::ApiError;
+use crate::state::{Body, Message, Store, lock, now, random_hex};
 
 /// The most one call seeds (about 0.8 KB of memory each).
 pub const MAX_SEED: u64 = 10_000_000;
@@ -99,7 +99,7 @@ pub fn seed_users(store: &Store, body: &[u8]) -> Result<Value, ApiError> {
         if !instance.users.contains_key(&arn) {
             instance
                 .users
-                .insert(arn.clone(), crate::store::User::new(&arn, &id, at));
+                .insert(arn.clone(), crate::state::User::new(&arn, &id, at));
             created += 1;
         }
     }

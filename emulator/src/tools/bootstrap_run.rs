@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use chime_flow::event::ProcessorEvent;
 
-use crate::demo::{self, Row};
-use crate::runtime_api::{Outcome, RuntimeApi};
-use crate::sample_events;
-use crate::service::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use crate::store::random_hex;
+use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use crate::state::random_hex;
+use crate::tools::demo::{self, Row};
+use crate::tools::runtime_api::{Outcome, RuntimeApi};
+use crate::tools::sample_events;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -187,7 +187,7 @@ async fn wait_while_alive(
     process: &mut Process,
     request_id: &str,
     limit: Duration,
-) -> Option<crate::runtime_api::Invocation> {
+) -> Option<crate::tools::runtime_api::Invocation> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Some(done) = api.wait_for(request_id, Duration::from_millis(100)).await {

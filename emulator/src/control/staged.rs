@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use chime_flow::event::ProcessorEvent;
 
-use crate::error::ApiError;
-use crate::store::{
+use crate::server::error::ApiError;
+use crate::state::{
     Body, Channel, Elastic, Instance, MESSAGE_TYPES, Membership, Message, Millis, PERSISTENCE,
     Pending, Status, User, instance_of, lock, now, one_of,
 };
@@ -19,7 +19,7 @@ use crate::store::{
 const STAGED_PROCESSOR: &str = "staged-event";
 
 /// What staging created and the state it left, as the control endpoint answers it.
-pub fn stage_event(store: &crate::store::Store, event: &Value) -> Result<Value, ApiError> {
+pub fn stage_event(store: &crate::state::Store, event: &Value) -> Result<Value, ApiError> {
     let parsed = ProcessorEvent::from_value(event)
         .map_err(|e| ApiError::bad_request(format!("unusable processor event: {e}")))?;
     let message = &parsed.channel_message;

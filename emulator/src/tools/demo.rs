@@ -17,7 +17,8 @@ use messaging::types::{
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::service::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, start};
+use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use crate::server::start;
 
 /// Any failure of the demo, with the step it happened in.
 #[derive(Debug, thiserror::Error)]

@@ -111,11 +111,11 @@ impl ApiError {
 }
 
 /// What the model refuses is a BadRequest; a request no operation matches is a NotFound.
-impl From<chime_api::Invalid> for ApiError {
-    fn from(invalid: chime_api::Invalid) -> Self {
+impl From<chime_api::ModelRefusal> for ApiError {
+    fn from(invalid: chime_api::ModelRefusal) -> Self {
         match invalid.kind {
-            chime_api::InvalidKind::BadRequest => ApiError::bad_request(invalid.message),
-            chime_api::InvalidKind::NoRoute => ApiError::not_found(invalid.message),
+            chime_api::RefusalKind::BadRequest => ApiError::bad_request(invalid.message),
+            chime_api::RefusalKind::NoRoute => ApiError::not_found(invalid.message),
         }
     }
 }

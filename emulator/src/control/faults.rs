@@ -6,7 +6,8 @@
 //! probabilities in 0–1.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -66,8 +67,8 @@ impl Faults {
     pub fn over_quota(
         &self,
         operation: &str,
-        buckets: &mut BTreeMap<String, (f64, std::time::Instant)>,
-        now: std::time::Instant,
+        buckets: &mut BTreeMap<String, (f64, Instant)>,
+        now: Instant,
     ) -> bool {
         let Some(rate) = self
             .rule(operation)
@@ -128,6 +129,74 @@ impl Faults {
             }
         }
         Ok(())
+    }
+}
+
+/// The rules in force and the quotas' token buckets, as one running chime-local holds them.
+#[derive(Debug, Default)]
+pub struct FaultState {
+    rules: Mutex<Faults>,
+    /// Token buckets of the operations with a `rate_limit_tps`.
+    quotas: Mutex<BTreeMap<String, (f64, Instant)>>,
+}
+
+/// What the rules do to one request: the fault drawn, the latency to add before answering, and
+/// whether its processor invocations are delivered twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    pub injected: Injected,
+    pub latency: Option<Duration>,
+    pub duplicate: bool,
+}
+
+impl FaultState {
+    pub fn new(rules: Faults) -> Self {
+        Self {
+            rules: Mutex::new(rules),
+            quotas: Mutex::default(),
+        }
+    }
+
+    /// Replaces the rules; a new quota starts with a full second's worth.
+    pub fn set(&self, rules: Faults) -> Result<(), String> {
+        rules.check()?;
+        *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules;
+        self.quotas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(())
+    }
+
+    /// The rules now (with what is left of each `reject_first`).
+    pub fn snapshot(&self) -> Faults {
+        self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Draws what happens to one request of `operation`: a `reject_first` before the quota, the
+    /// quota before the random rates.
+    pub fn draw(&self, operation: &str) -> Drawn {
+        let (rejected, rules) = {
+            let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+            (rules.take_rejection(operation), rules.clone())
+        };
+        let over_quota = rules.over_quota(
+            operation,
+            &mut self.quotas.lock().unwrap_or_else(|e| e.into_inner()),
+            Instant::now(),
+        );
+        let injected = if rejected {
+            Injected::Reject
+        } else if over_quota {
+            Injected::Throttle
+        } else {
+            rules.draw(operation)
+        };
+        Drawn {
+            injected,
+            latency: rules.latency(operation),
+            duplicate: rules.duplicate(operation),
+        }
     }
 }
 

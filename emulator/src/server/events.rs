@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{identity, without_nulls};
-use crate::store::{Channel, Instance, Membership, Message, Status, Store, iso8601};
+use crate::ops::{identity, without_nulls};
+use crate::state::{Channel, Instance, Membership, Message, Status, Store, iso8601};
 
 /// What happened to a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

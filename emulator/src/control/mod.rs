@@ -1,0 +1,138 @@
+//! chime-local's own endpoints under `/_chime-local/` (unsigned, for tests and tools): faults, the
+//! expiry clock, staged processor events, seeded populations, the failure queue and its redrive.
+
+pub mod faults;
+pub mod seed;
+pub mod staged;
+
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::binding::query_pairs;
+use crate::emulator::Emulator;
+use crate::ops;
+use crate::server::error::{ApiError, Code};
+use faults::Faults;
+
+impl Emulator {
+    /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, `POST /_chime-local/events`
+    /// (stage a processor event, see `ops::stage_event`) and `POST /_chime-local/clock`
+    /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired) and
+    /// `POST /_chime-local/seed-messages` and `/_chime-local/seed-users` (history and populations for
+    /// load tests, see `ops::seed_messages`, `ops::seed_users`): for tests and tools, unsigned.
+    pub(crate) fn control(&self, method: &Method, uri: &Uri, body: &[u8]) -> Response {
+        let path = uri.path();
+        match (method.as_str(), path) {
+            ("GET", "/_chime-local/failed-events") => {
+                axum::Json(self.failed.list()).into_response()
+            }
+            ("GET", "/_chime-local/pending") => {
+                let query = query_pairs(uri.query().unwrap_or_default()).unwrap_or_default();
+                let number = |name: &str, default: i64| {
+                    query
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map_or(Ok(default), |(_, v)| {
+                            v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                                ApiError::bad_request(format!(
+                                    "{name}: {v:?} is not a whole number of 0 or more"
+                                ))
+                            })
+                        })
+                };
+                match (number("older-than-seconds", 0), number("limit", 100)) {
+                    (Ok(older), Ok(limit)) => {
+                        axum::Json(crate::processors::failed_events::pending_longer_than(
+                            &self.store,
+                            older,
+                            limit as usize,
+                        ))
+                        .into_response()
+                    }
+                    (Err(e), _) | (_, Err(e)) => e.into_response(),
+                }
+            }
+            ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
+            ("GET", "/_chime-local/faults") => axum::Json(self.faults.snapshot()).into_response(),
+            ("PUT", "/_chime-local/faults") => {
+                let parsed = serde_json::from_slice::<Faults>(body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| self.set_faults(f));
+                match parsed {
+                    Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                    Err(e) => ApiError::bad_request(format!("fault rules: {e}")).into_response(),
+                }
+            }
+            ("POST", "/_chime-local/clock") => {
+                let advanced = serde_json::from_slice::<ClockAdvance>(body)
+                    .map_err(|e| ApiError::bad_request(format!("clock: {e}")));
+                match advanced {
+                    Ok(advance) => {
+                        self.store
+                            .advance_clock(advance.advance_seconds.saturating_mul(1000));
+                        let swept = crate::state::expiry::sweep(&self.store);
+                        axum::Json(serde_json::json!({"Swept": swept})).into_response()
+                    }
+                    Err(e) => e.into_response(),
+                }
+            }
+            ("POST", "/_chime-local/seed-users") => match seed::seed_users(&self.store, body) {
+                Ok(summary) => axum::Json(summary).into_response(),
+                Err(e) => e.into_response(),
+            },
+            ("POST", "/_chime-local/seed-messages") => {
+                match seed::seed_messages(&self.store, body) {
+                    Ok(summary) => axum::Json(summary).into_response(),
+                    Err(e) => e.into_response(),
+                }
+            }
+            ("POST", "/_chime-local/events") => {
+                let staged = serde_json::from_slice::<Value>(body)
+                    .map_err(|e| ApiError::bad_request(format!("processor event: {e}")))
+                    .and_then(|event| staged::stage_event(&self.store, &event));
+                match staged {
+                    Ok(summary) => axum::Json(ops::without_nulls(summary)).into_response(),
+                    Err(e) => e.into_response(),
+                }
+            }
+            _ => ApiError::not_found(format!("no chime-local control endpoint {method} {path}"))
+                .into_response(),
+        }
+    }
+
+    /// `POST /_chime-local/failed-events/redrive` (`{"Limit"?, "DryRun"?}`): the failure queue
+    /// replayed through the processors, with `chime_flow::redrive` as the admin API replays SQS.
+    pub(crate) async fn redrive(&self, body: &[u8]) -> Response {
+        let request = if body.iter().all(u8::is_ascii_whitespace) {
+            Ok(chime_flow::redrive::RedriveRequest::default())
+        } else {
+            serde_json::from_slice::<chime_flow::redrive::RedriveRequest>(body)
+                .map_err(|e| e.to_string())
+        }
+        .and_then(|request| request.check().map(|()| request));
+        let request = match request {
+            Ok(request) => request,
+            Err(problem) => {
+                return ApiError::bad_request(format!("redrive: {problem}")).into_response();
+            }
+        };
+        let Some(invokers) = self.invoker.get().cloned() else {
+            return ApiError::bad_request("redrive: no processors are connected yet")
+                .into_response();
+        };
+        match chime_flow::redrive::redrive(self.failed.as_ref(), invokers.as_ref(), request).await {
+            Ok(report) => axum::Json(report).into_response(),
+            Err(error) => {
+                ApiError::new(Code::ServiceFailure, format!("redrive: {error}")).into_response()
+            }
+        }
+    }
+}
+
+/// `POST /_chime-local/clock`'s body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ClockAdvance {
+    advance_seconds: i64,
+}

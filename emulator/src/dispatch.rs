@@ -1,0 +1,120 @@
+//! The operation pipeline, the same for a request from the wire and a callback made in-process:
+//! injected faults, validation against the model, the ClientRequestToken, the handler under its app
+//! instance's lock, then the processor invocations it started.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::control::faults::Injected;
+use crate::emulator::Emulator;
+use crate::ops::{self, Input};
+use crate::server::error::{ApiError, Code};
+use crate::state::idempotency::{Seen, Ticket};
+use crate::validate::validate;
+
+/// A request's outcome before it becomes HTTP: handled now (with the token it claimed), or the
+/// remembered answer of a retried request.
+enum Answer {
+    Handled(Result<ops::Reply, ApiError>, Option<Ticket>),
+    Replayed(StatusCode, Option<Value>),
+}
+
+impl Emulator {
+    /// Runs operation `op` on an input made by `input` (bound from a request, or given in-process):
+    /// faults, validation against the model, ClientRequestToken, the handler, then the processor
+    /// invocations it started. `caller` keys idempotency tokens (the access key id).
+    pub(crate) async fn execute(
+        self: &Arc<Self>,
+        op: &crate::model::Operation,
+        caller: &str,
+        input: impl FnOnce() -> Result<serde_json::Map<String, Value>, ApiError>,
+    ) -> Result<(StatusCode, Option<Value>), ApiError> {
+        let name = op.name.as_str();
+        let drawn = self.faults.draw(name);
+        if let Some(delay) = drawn.latency {
+            tokio::time::sleep(delay).await;
+        }
+        match drawn.injected {
+            Injected::Reject => {
+                return Err(ApiError::bad_request("Rejected (injected fault)"));
+            }
+            Injected::Throttle => {
+                return Err(ApiError::new(
+                    Code::ThrottledClient,
+                    "Rate exceeded (injected fault)",
+                ));
+            }
+            Injected::Error => {
+                return Err(ApiError::new(
+                    Code::ServiceFailure,
+                    "Service failure (injected fault)",
+                ));
+            }
+            Injected::None => {}
+        }
+        let result = (|| {
+            let handler = ops::handler(name).ok_or_else(|| ApiError::not_implemented(name))?;
+            let input = Value::Object(input()?);
+            if let Some(shape) = &op.input {
+                validate(&self.model, op.service, shape, &input, "")?;
+            }
+            let Value::Object(input) = input else {
+                return Err(ApiError::bad_request("the input is not an object"));
+            };
+            let caller = format!(
+                "{caller}|{}",
+                input
+                    .get("ChimeBearer")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            );
+            let ticket = match self.tokens.check(name, &caller, &input)? {
+                Some(Seen::Replay(status, body)) => return Ok(Answer::Replayed(status, body)),
+                Some(Seen::New(ticket)) => Some(ticket),
+                None => None,
+            };
+            let reply = handler(&self.store, &Input(input));
+            Ok(Answer::Handled(reply, ticket))
+        })();
+        let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
+        match result {
+            Ok(Answer::Replayed(status, body)) => Ok((status, body)),
+            Ok(Answer::Handled(Ok(reply), ticket)) => {
+                for invocation in reply.invocations {
+                    self.spawn_invocation(invocation, drawn.duplicate);
+                }
+                let body = reply.body.map(ops::without_nulls);
+                if let Some(ticket) = ticket {
+                    self.tokens.finish(ticket, Some((status, body.clone())));
+                }
+                Ok((status, body))
+            }
+            Ok(Answer::Handled(Err(e), ticket)) => {
+                if let Some(ticket) = ticket {
+                    self.tokens.finish(ticket, None);
+                }
+                Err(e.as_modeled(&op.errors))
+            }
+            Err(e) => Err(e.as_modeled(&op.errors)),
+        }
+    }
+
+    /// Calls an operation in-process (what an in-process processor's callback does): the same
+    /// faults, validation and semantics as over HTTP, without the HTTP and the signature.
+    pub async fn call(
+        self: &Arc<Self>,
+        service: crate::model::Service,
+        operation: &str,
+        input: serde_json::Map<String, Value>,
+    ) -> Result<Option<Value>, ApiError> {
+        let op = self
+            .model
+            .operation(service, operation)
+            .ok_or_else(|| ApiError::not_implemented(operation))?;
+        self.execute(op, "in-process", || Ok(input))
+            .await
+            .map(|(_, body)| body)
+    }
+}

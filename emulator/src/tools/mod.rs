@@ -1,0 +1,8 @@
+//! What a developer runs: the command line, the scripted demo, run-bootstrap (a built function
+//! binary driven through a local Lambda Runtime API) and the sample events' seed and show.
+
+pub mod bootstrap_run;
+pub mod cli;
+pub mod demo;
+pub mod runtime_api;
+pub mod sample_events;
