@@ -17,6 +17,7 @@ use chime_admin::Clients;
 use chime_admin::api::{AdminApi, AdminConfig, Allowed};
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
 use chime_local::control::faults::{FaultRule, Faults};
+use chime_local::testing;
 
 fn arg(name: &str, default: usize) -> Result<usize, String> {
     let args: Vec<String> = std::env::args().collect();
@@ -39,69 +40,30 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // The workers pace themselves on throttling; the SDK's own retries would wait on top.
-    let sdk = chime_local::tools::demo::local_config(&running.endpoint, "us-east-1")
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .load()
-        .await;
-    let clients = Clients::new(&sdk);
-    let step = |what: &'static str| move |e: String| format!("{what}: {e}");
-    let instance = clients
-        .identity
-        .create_app_instance()
-        .name("onboarding")
-        .send()
+    let local = testing::Clients::connect(&running.endpoint, "us-east-1", false).await;
+    let clients = Clients::new(&local.sdk);
+    let set_up = local.set_up();
+    let instance = set_up
+        .app_instance("onboarding")
         .await
-        .map_err(|e| e.to_string())
-        .map_err(step("CreateAppInstance"))?
-        .app_instance_arn
-        .unwrap_or_default();
-    let service_user = clients
-        .identity
-        .create_app_instance_user()
-        .app_instance_arn(&instance)
-        .app_instance_user_id("service")
-        .name("service")
-        .send()
+        .map_err(|e| e.to_string())?;
+    let service_user = set_up
+        .admin(&instance, "service")
         .await
-        .map_err(|e| e.to_string())
-        .map_err(step("CreateAppInstanceUser"))?
-        .app_instance_user_arn
-        .unwrap_or_default();
-    clients
-        .identity
-        .create_app_instance_admin()
-        .app_instance_arn(&instance)
-        .app_instance_admin_arn(&service_user)
-        .send()
-        .await
-        .map_err(|e| e.to_string())
-        .map_err(step("CreateAppInstanceAdmin"))?;
+        .map_err(|e| e.to_string())?;
     chime_local::tools::sample_events::post(
         &running.endpoint,
         "/_chime-local/seed-users",
         &serde_json::json!({"AppInstanceArn": instance, "Prefix": "m", "Count": members}),
     )
     .await?;
-    let elastic = aws_sdk_chimesdkmessaging::types::ElasticChannelConfiguration::builder()
-        .maximum_sub_channels(1000)
-        .target_memberships_per_sub_channel(1000)
-        .minimum_membership_percentage(1)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let channel = clients
-        .messaging
-        .create_channel()
-        .app_instance_arn(&instance)
-        .name("everyone")
-        .chime_bearer(&service_user)
-        .mode(aws_sdk_chimesdkmessaging::types::ChannelMode::Restricted)
-        .elastic_channel_configuration(elastic)
-        .send()
+    let channel = set_up
+        .channel(
+            &instance,
+            &testing::ChannelSpec::elastic("everyone", &service_user, &[], (1000, 1000, 1)),
+        )
         .await
-        .map_err(|e| e.to_string())
-        .map_err(step("CreateChannel"))?
-        .channel_arn
-        .unwrap_or_default();
+        .map_err(|e| e.to_string())?;
     running.emulator.set_faults(Faults(BTreeMap::from([(
         "BatchCreateChannelMembership".to_owned(),
         FaultRule {

@@ -5,10 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use chime_admin::failed_events::{LambdaProcessors, SqsFailedEvents};
 use chime_flow::redrive::{InvocationRecord, RedriveRequest, redrive};
+use chime_local::testing::{self, Answer, Recorded, StubServer};
 use serde_json::{Value, json};
 
 /// What the stand-in saw: SQS actions with their input, Lambda invocations.
@@ -21,22 +20,12 @@ struct Seen {
 
 type Shared = Arc<Mutex<Seen>>;
 
-async fn stand_in(
-    axum::extract::State(seen): axum::extract::State<Shared>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+fn stand_in(seen: &Shared, request: &Recorded) -> Answer {
     let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| request.header(name).unwrap_or_default().to_owned();
+    let body = &request.body;
     if let Some(action) = header("x-amz-target").strip_prefix("AmazonSQS.") {
-        let input: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let input: Value = serde_json::from_slice(body).unwrap_or_default();
         seen.sqs.push((action.to_owned(), input.clone()));
         let answer = match action {
             "ReceiveMessage" => {
@@ -51,14 +40,12 @@ async fn stand_in(
             }
             _ => json!({}),
         };
-        return (
-            [("content-type", "application/x-amz-json-1.0")],
-            answer.to_string(),
-        )
-            .into_response();
+        let mut answer = Answer::json(200, &answer);
+        answer.headers = vec![("content-type", "application/x-amz-json-1.0".to_owned())];
+        return answer;
     }
     // Lambda Invoke: POST /2015-03-31/functions/NAME/invocations
-    let name = uri
+    let name = request
         .path()
         .trim_start_matches("/2015-03-31/functions/")
         .trim_end_matches("/invocations")
@@ -78,13 +65,13 @@ async fn stand_in(
             json!({"errorType": "CallbackFailed", "errorMessage": "throttled"}),
         ),
     };
-    let mut response = (StatusCode::OK, payload.to_string()).into_response();
+    let mut answer = Answer::json(200, &payload);
     if let Some(error) = error {
-        response
-            .headers_mut()
-            .insert("x-amz-function-error", error.parse().expect("a header"));
+        answer
+            .headers
+            .push(("x-amz-function-error", error.to_owned()));
     }
-    response
+    answer
 }
 
 fn record(function: &str, message: &str) -> String {
@@ -109,32 +96,20 @@ async fn the_sqs_and_lambda_adapters_take_replay_delete_and_release_as_the_servi
         ("h2".into(), record("late", "m2")),
         ("h3".into(), record("broken", "m3")),
     ];
-    let app = axum::Router::new()
-        .fallback(stand_in)
-        .with_state(Arc::clone(&seen));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let answers = Arc::clone(&seen);
+    let stub = StubServer::start(Vec::new(), move |request| stand_in(&answers, request))
         .await
-        .expect("a loopback port");
-    let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    let sdk = chime_local::tools::demo::local_config(&endpoint, "us-east-1")
-        .load()
-        .await;
+        .expect("the stand-in listens");
+    let endpoint = stub.url();
+    let clients = testing::Clients::connect(&endpoint, "us-east-1", true).await;
+    let sdk = clients.sdk;
     let queue_url = format!("{endpoint}/111122223333/FailedEventsQueue");
     let queue = SqsFailedEvents::new(&sdk, queue_url.clone());
     let processors = LambdaProcessors::new(&sdk);
     let report = redrive(&queue, &processors, RedriveRequest::default())
         .await
         .expect("a replay");
-    let _ = stop.send(());
-    let _ = server.await;
+    stub.stop();
 
     assert_eq!(
         (

@@ -1,5 +1,5 @@
-//! The Chime SDK Messaging and Identity service models, vendored (`model/*.shapes.json`, copies of
-//! `../shared/reference/`), and what is driven by them alone: the router (method, path template,
+//! The Chime SDK Messaging and Identity service models, vendored (`model/*.shapes.json`, as AWS
+//! publishes them), and what is driven by them alone: the router (method, path template,
 //! literal query → operation), the binder (labels, query, headers, JSON body → one input object named
 //! as the model names its members) and the validator (required members, types, lengths, ranges,
 //! patterns, enums, the kind of ARN a member holds, the member named in every refusal).

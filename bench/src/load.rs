@@ -18,12 +18,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
-use aws_sdk_chimesdkidentity as identity;
 use aws_sdk_chimesdkmessaging as messaging;
-use messaging::types::{
-    ChannelMessagePersistenceType, ChannelMessageType, ChannelMode, FallbackAction, InvocationType,
-    LambdaConfiguration, Processor, ProcessorConfiguration,
-};
+use chime_local::testing::{ChannelSpec, Clients, SetUpError, lambda_arn, processor};
+use messaging::types::{ChannelMessagePersistenceType, ChannelMessageType, FallbackAction};
 
 /// One concurrency level's figures.
 #[derive(Debug, Clone)]
@@ -123,8 +120,9 @@ pub async fn run(chime_local: &Path, plan: &Plan) -> Result<Load, String> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let endpoint = format!("http://{addr}");
-    let (chime, ident) = chime_local::tools::demo::clients(&endpoint, "us-east-1").await;
-    let world = set_up(&chime, &ident).await?;
+    let clients = Clients::connect(&endpoint, "us-east-1", true).await;
+    let chime = clients.chime.clone();
+    let world = set_up(&clients).await.map_err(|e| e.to_string())?;
     let settled = Settlements::connect(&addr.to_string(), &world.sender).await?;
     let mut levels = Vec::new();
     for &concurrency in &plan.levels {
@@ -298,96 +296,32 @@ fn settled_message(text: &str) -> Option<String> {
     payload["MessageId"].as_str().map(str::to_owned)
 }
 
-async fn set_up(chime: &messaging::Client, ident: &identity::Client) -> Result<World, String> {
-    let instance = step(
-        "CreateAppInstance",
-        ident.create_app_instance().name("load").send().await,
-    )?
-    .app_instance_arn
-    .unwrap_or_default();
-    let mut users = Vec::new();
-    for id in ["sender", "ops"] {
-        let user = step(
-            "CreateAppInstanceUser",
-            ident
-                .create_app_instance_user()
-                .app_instance_arn(&instance)
-                .app_instance_user_id(id)
-                .name(id)
-                .send()
-                .await,
-        )?;
-        users.push(user.app_instance_user_arn.unwrap_or_default());
-    }
-    let lambda = step(
-        "LambdaConfiguration",
-        LambdaConfiguration::builder()
-            .resource_arn("arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline")
-            .invocation_type(InvocationType::Async)
-            .build(),
+/// An app instance with a sender and an admin (`ops`), a flow running `flow-pipeline`, the channel
+/// the flow is associated with, and two plain channels.
+async fn set_up(clients: &Clients) -> Result<World, SetUpError> {
+    let set_up = clients.set_up();
+    let instance = set_up.app_instance("load").await?;
+    let sender = set_up.user(&instance, "sender").await?;
+    let ops = set_up.user(&instance, "ops").await?;
+    let pipeline = processor(
+        "pipeline",
+        &lambda_arn("us-east-1", "000000000000", "flow-pipeline"),
+        1,
+        FallbackAction::Abort,
     )?;
-    let processor = step(
-        "Processor",
-        Processor::builder()
-            .name("pipeline")
-            .execution_order(1)
-            .fallback_action(FallbackAction::Abort)
-            .configuration(ProcessorConfiguration::builder().lambda(lambda).build())
-            .build(),
-    )?;
-    let flow = step(
-        "CreateChannelFlow",
-        chime
-            .create_channel_flow()
-            .app_instance_arn(&instance)
-            .name("pipeline")
-            .processors(processor)
-            .send()
-            .await,
-    )?
-    .channel_flow_arn
-    .unwrap_or_default();
-    let channel = step(
-        "CreateChannel",
-        chime
-            .create_channel()
-            .app_instance_arn(&instance)
-            .name("load")
-            .mode(ChannelMode::Restricted)
-            .chime_bearer(&users[1])
-            .member_arns(&users[0])
-            .send()
-            .await,
-    )?
-    .channel_arn
-    .unwrap_or_default();
-    step(
-        "AssociateChannelFlow",
-        chime
-            .associate_channel_flow()
-            .channel_arn(&channel)
-            .channel_flow_arn(&flow)
-            .chime_bearer(&users[1])
-            .send()
-            .await,
-    )?;
-    let plain = |name: &'static str| {
-        let request = chime
-            .create_channel()
-            .app_instance_arn(&instance)
-            .name(name)
-            .mode(ChannelMode::Restricted)
-            .chime_bearer(&users[1])
-            .member_arns(&users[0]);
-        async move {
-            step("CreateChannel", request.send().await).map(|c| c.channel_arn.unwrap_or_default())
-        }
+    let flow = set_up.flow(&instance, "pipeline", vec![pipeline]).await?;
+    let members = [sender.clone()];
+    let channel = |name| ChannelSpec {
+        privacy: None,
+        ..ChannelSpec::restricted(name, &ops, &members)
     };
+    let flow_channel = set_up.channel(&instance, &channel("load")).await?;
+    set_up.associate(&flow_channel, &flow, &ops).await?;
     Ok(World {
-        sender: users[0].clone(),
-        flow_channel: channel,
-        empty_channel: plain("empty").await?,
-        history_channel: plain("history").await?,
+        empty_channel: set_up.channel(&instance, &channel("empty")).await?,
+        history_channel: set_up.channel(&instance, &channel("history")).await?,
+        sender,
+        flow_channel,
     })
 }
 

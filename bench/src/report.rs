@@ -245,6 +245,7 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
 
     out.push_str(&load_section(settings, &results.load));
     out.push_str(ANALYSIS);
+    out.push_str(STAGES);
     out
 }
 
@@ -319,5 +320,9 @@ fn level_row(level: &Level) -> String {
 }
 
 /// What the figures mean and, where a target is missed, why and what would close it. Written by hand
-/// from a full run (see the README for the figures it refers to).
+/// from a full run.
 pub const ANALYSIS: &str = include_str!("analysis.md");
+
+/// The in-process stage benchmarks, instruction counts and consumer builds: measured by other
+/// commands (each named in the text), written by hand.
+pub const STAGES: &str = include_str!("stages.md");

@@ -14,7 +14,8 @@
 //!   asynchronous retry and the failure queue.
 //! - [`control`]: chime-local's own endpoints under `/_chime-local/` (faults, clock, staged events).
 //! - [`tools`]: the command line, the demo, run-bootstrap with its Lambda Runtime API, sample events.
-//! - [`testing`] (feature `testing`): one test world for every crate's tests.
+//! - [`testing`]: one test world (set-up through the SDK, a loopback stub server) for every
+//!   crate's tests, the demo and the load generator.
 //!
 //! [`Emulator`] is the service object they share; [`Config`] what it starts with.
 
@@ -26,6 +27,7 @@ pub mod ops;
 pub mod processors;
 pub mod server;
 pub mod state;
+pub mod testing;
 pub mod tools;
 
 pub use config::Config;

@@ -13,7 +13,7 @@ use chime_flow::stages::moderation::Moderation;
 use chime_flow::{
     CallbackRequest, Decision, Edits, Env, FailurePolicy, ProcessorConfig, ProcessorEvent,
 };
-use flow_tests::{Answer, StubServer, event_bytes, event_json, sdk_config};
+use flow_tests::{Answer, StubServer, callback_stub, event_bytes, event_json, sdk_config};
 
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
@@ -40,7 +40,7 @@ fn request(fixture: &str, decision: &Decision) -> CallbackRequest {
 
 #[tokio::test]
 async fn update_callback_wire_format() {
-    let stub = StubServer::start(vec![]).await;
+    let stub = callback_stub(vec![]).await;
     let sender = sender_for(&stub).await;
     let edits = Edits::default()
         .with_content("Welcome!")
@@ -91,7 +91,7 @@ async fn update_callback_wire_format() {
 
 #[tokio::test]
 async fn deny_callback_wire_format_and_pass_through_fields() {
-    let stub = StubServer::start(vec![]).await;
+    let stub = callback_stub(vec![]).await;
     let sender = sender_for(&stub).await;
     sender
         .send(&request(
@@ -133,11 +133,11 @@ async fn deny_callback_wire_format_and_pass_through_fields() {
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried() {
     let script = vec![
-        Answer::error(429, "ThrottledClient", "Rate exceeded"),
-        Answer::error(500, "ServiceFailure", "internal"),
-        Answer::error(503, "ServiceUnavailable", "try later"),
+        Answer::service_error(429, "ThrottledClient", "Rate exceeded"),
+        Answer::service_error(500, "ServiceFailure", "internal"),
+        Answer::service_error(503, "ServiceUnavailable", "try later"),
     ];
-    let stub = StubServer::start(script).await;
+    let stub = callback_stub(script).await;
     let sender = sender_for(&stub).await;
     let delivered = sender
         .send(&request("plain.json", &Decision::Pass))
@@ -155,9 +155,9 @@ async fn throttling_and_server_errors_are_retried() {
 #[tokio::test]
 async fn retries_stop_at_the_budget() {
     let script = (0..10)
-        .map(|_| Answer::error(500, "ServiceFailure", "internal"))
+        .map(|_| Answer::service_error(500, "ServiceFailure", "internal"))
         .collect();
-    let stub = StubServer::start(script).await;
+    let stub = callback_stub(script).await;
     let sender = sender_for(&stub).await;
     let error = sender
         .send(&request("plain.json", &Decision::Pass))
@@ -177,18 +177,18 @@ async fn retries_stop_at_the_budget() {
 #[tokio::test]
 async fn repeat_deliveries_count_as_done() {
     for answer in [
-        Answer::error(
+        Answer::service_error(
             409,
             "Conflict",
             "The request could not be processed because of conflict",
         ),
-        Answer::error(
+        Answer::service_error(
             400,
             "BadRequest",
             "Callback for a non-pending message is not allowed",
         ),
     ] {
-        let stub = StubServer::start(vec![answer]).await;
+        let stub = callback_stub(vec![answer]).await;
         let sender = sender_for(&stub).await;
         let delivered = sender
             .send(&request("plain.json", &Decision::Pass))
@@ -201,7 +201,7 @@ async fn repeat_deliveries_count_as_done() {
 
 #[tokio::test]
 async fn forbidden_and_other_bad_requests_are_not_retried() {
-    let stub = StubServer::start(vec![Answer::error(403, "Forbidden", "not allowed")]).await;
+    let stub = callback_stub(vec![Answer::service_error(403, "Forbidden", "not allowed")]).await;
     let error = sender_for(&stub)
         .await
         .send(&request("plain.json", &Decision::Pass))
@@ -211,7 +211,7 @@ async fn forbidden_and_other_bad_requests_are_not_retried() {
     assert!(error.to_string().contains("48-hour"), "{error}");
     assert_eq!(stub.requests().len(), 1);
 
-    let stub = StubServer::start(vec![Answer::error(
+    let stub = callback_stub(vec![Answer::service_error(
         400,
         "BadRequest",
         "Metadata is invalid",
@@ -230,7 +230,7 @@ async fn forbidden_and_other_bad_requests_are_not_retried() {
 async fn an_unreachable_endpoint_is_retried_then_given_up() {
     // Nothing listens on the port once the stub is dropped: a connection failure is retried, then given up.
     let url = {
-        let stub = StubServer::start(vec![]).await;
+        let stub = callback_stub(vec![]).await;
         stub.url()
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -251,7 +251,7 @@ async fn an_unreachable_endpoint_is_retried_then_given_up() {
 
 #[tokio::test]
 async fn the_processor_denies_profanity_on_the_wire() {
-    let stub = StubServer::start(vec![]).await;
+    let stub = callback_stub(vec![]).await;
     let config = ProcessorConfig::from_env(&Env::default(), FailurePolicy::Deny).unwrap();
     let stage = Moderation::from_env(&Env::default()).unwrap();
     let processor = Processor::new(stage, sender_for(&stub).await, config);

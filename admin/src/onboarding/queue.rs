@@ -157,10 +157,10 @@ mod tests {
         );
     }
 
-    /// The README's table of the message's members is the type's: checked, not retyped.
+    /// admin/README.md's table of the message's members is the type's: checked, not retyped.
     #[test]
     fn the_readme_documents_every_member_of_the_message() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../README.md");
         let table = readme
             .split("**The queue message**")
             .nth(1)

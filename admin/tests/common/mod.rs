@@ -5,6 +5,7 @@
 
 use chime_admin::Clients;
 use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+use chime_local::testing;
 
 /// chime-local on a free loopback port, and clients signed for it.
 pub async fn local() -> (chime_local::Running, Clients) {
@@ -13,50 +14,31 @@ pub async fn local() -> (chime_local::Running, Clients) {
 
 /// The same with a configuration of the test's own.
 pub async fn local_with(config: chime_local::Config) -> (chime_local::Running, Clients) {
+    let region = config.region.clone();
     let running = chime_local::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .expect("chime-local starts");
-    let sdk = chime_local::tools::demo::local_config(&running.endpoint, "us-east-1")
-        .load()
-        .await;
-    (running, Clients::new(&sdk))
+    let sdk = testing::Clients::connect(&running.endpoint, &region, true).await;
+    (running, Clients::new(&sdk.sdk))
+}
+
+fn set_up(clients: &Clients) -> testing::SetUp<'_> {
+    testing::SetUp {
+        chime: &clients.messaging,
+        identity: &clients.identity,
+    }
 }
 
 /// A new app instance and its service user, made an AppInstanceAdmin.
 pub async fn instance_with_admin(clients: &Clients, name: &str) -> (String, String) {
-    let instance = clients
-        .identity
-        .create_app_instance()
-        .name(name)
-        .send()
-        .await
-        .expect("CreateAppInstance")
-        .app_instance_arn
-        .unwrap_or_default();
-    let admin = user(clients, &instance, "service").await;
-    clients
-        .identity
-        .create_app_instance_admin()
-        .app_instance_arn(&instance)
-        .app_instance_admin_arn(&admin)
-        .send()
-        .await
-        .expect("CreateAppInstanceAdmin");
+    let set_up = set_up(clients);
+    let instance = set_up.app_instance(name).await.expect("app instance");
+    let admin = set_up.admin(&instance, "service").await.expect("admin");
     (instance, admin)
 }
 
 pub async fn user(clients: &Clients, instance: &str, id: &str) -> String {
-    clients
-        .identity
-        .create_app_instance_user()
-        .app_instance_arn(instance)
-        .app_instance_user_id(id)
-        .name(id)
-        .send()
-        .await
-        .expect("CreateAppInstanceUser")
-        .app_instance_user_arn
-        .unwrap_or_default()
+    set_up(clients).user(instance, id).await.expect("user")
 }
 
 /// The admin API's layer acting as `service_user`, everything allowed, no queue.

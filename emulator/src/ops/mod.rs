@@ -229,7 +229,7 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("ListTagsForResource", tags::list_tags),
 ];
 
-/// The README's operations block, from the models and [`OPERATIONS`]: per service, what is served and
+/// chime-local's README's operations block, from the models and [`OPERATIONS`]: per service, what is served and
 /// what still answers 501. `chime-local operations` prints it; a test holds the README to it.
 pub fn coverage(model: &Model) -> String {
     let mut out = String::from(OPERATIONS_BEGIN);
@@ -278,13 +278,13 @@ pub fn handler(operation: &str) -> Option<Handler> {
 mod tests {
     use super::*;
 
-    /// The README's operations block is exactly what `chime-local operations` prints, so the list
+    /// chime-local's README's operations block is exactly what `chime-local operations` prints, so the list
     /// a reader trusts is the table the router dispatches with.
     #[test]
     fn the_readme_lists_the_operations_this_table_serves() {
         let model = Model::load().expect("the models load");
-        let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-        let readme = std::fs::read_to_string(readme_path).expect("README.md");
+        let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(readme_path).expect("emulator/README.md");
         let start = readme
             .find(OPERATIONS_BEGIN)
             .expect("the README has the block");
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(
             in_readme,
             generated.trim_end(),
-            "README.md is stale: replace its block with `cargo run -q -p chime-local -- operations`"
+            "emulator/README.md is stale: replace its block with `cargo run -q -p chime-local -- operations`"
         );
         // Every operation of both models routes to a handler: nothing answers 501.
         let missing: Vec<&str> = model

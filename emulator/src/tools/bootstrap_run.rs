@@ -16,6 +16,7 @@ use chime_flow::event::ProcessorEvent;
 
 use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use crate::state::random_hex;
+use crate::testing::Clients;
 use crate::tools::demo::{self, Row};
 use crate::tools::runtime_api::{Outcome, RuntimeApi};
 use crate::tools::sample_events;
@@ -245,7 +246,9 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
         "arn:aws:lambda:us-east-1:000000000000:function:{}",
         options.function_name
     );
-    let (messaging, _) = demo::clients(endpoint, &Config::default().region).await;
+    let messaging = Clients::connect(endpoint, &Config::default().region, true)
+        .await
+        .chime;
     let mut runs = Vec::new();
     let mut messages = Vec::new();
     for run in 0..options.cold_runs.max(1) {

@@ -1,7 +1,7 @@
 //! The command line: `demo` (the scripted conversation through the flow pipeline), `serve` (the
 //! service for the AWS SDKs, the AWS CLI, boto3 and `cargo lambda`), `seed` / `show` (stage the
 //! sample events in a running chime-local and read them back), `run-bootstrap` (a built function
-//! binary as Lambda runs it) and `operations` (the README's list of served operations).
+//! binary as Lambda runs it) and `operations` (the list of served operations in emulator/README.md).
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -22,7 +22,7 @@ usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
        chime-local show [--endpoint URL] EVENT.json|DIR...
        chime-local run-bootstrap BOOTSTRAP [--runner CMD] [--event FILE]... [--runs N]
                          [--warm N] [--name NAME] [--env KEY=VALUE]... [--limit-secs N]
-       chime-local operations   (the README's list of served and not yet served operations)
+       chime-local operations   (the list of served operations in emulator/README.md)
 
 demo: the scripted conversation through the flow-pipeline processor, in-process; with
       --lambda-endpoint (e.g. http://127.0.0.1:9000, `cargo lambda watch`) through the real

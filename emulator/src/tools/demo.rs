@@ -7,18 +7,16 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use aws_sdk_chimesdkidentity as identity;
 use aws_sdk_chimesdkmessaging as messaging;
 use messaging::types::{
-    ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType,
-    ChannelMode, ChannelPrivacy, ElasticChannelConfiguration, FallbackAction, InvocationType,
-    LambdaConfiguration, Processor, ProcessorConfiguration,
+    ChannelMessagePersistenceType, ChannelMessageStatus, ChannelMessageType, FallbackAction,
 };
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use crate::config::Config;
 use crate::server::start;
+use crate::testing::{ChannelSpec, Clients, SetUpError, lambda_arn, processor};
 
 /// Any failure of the demo, with the step it happened in.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +24,15 @@ use crate::server::start;
 pub struct DemoError {
     pub step: &'static str,
     pub detail: String,
+}
+
+impl From<SetUpError> for DemoError {
+    fn from(error: SetUpError) -> Self {
+        Self {
+            step: error.step,
+            detail: error.detail,
+        }
+    }
 }
 
 trait Step<T> {
@@ -53,30 +60,6 @@ pub struct Row {
     pub attributes: String,
     /// Send → settled, when the row was timed (the demo); `show` only reads.
     pub millis: Option<u128>,
-}
-
-/// The SDK configuration for an endpoint of chime-local, signed with its credentials (callers may
-/// add to it before `load()`, e.g. a retry configuration).
-pub fn local_config(endpoint: &str, region: &str) -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            LOCAL_ACCESS_KEY_ID,
-            LOCAL_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "chime-local",
-        ))
-}
-
-/// SDK clients for an endpoint, signed with chime-local's credentials.
-pub async fn clients(endpoint: &str, region: &str) -> (messaging::Client, identity::Client) {
-    let config = local_config(endpoint, region).load().await;
-    (
-        messaging::Client::new(&config),
-        identity::Client::new(&config),
-    )
 }
 
 struct Script<'a> {
@@ -187,6 +170,56 @@ pub struct Report {
     pub sub_channels: String,
 }
 
+/// Who and where the conversation happens: the users, the admin (`ops`), the two channels.
+struct Cast {
+    users: Vec<String>,
+    ops: String,
+    general: String,
+    town_hall: String,
+}
+
+/// An app instance with the demo's users and `ops` as admin, a flow running `flow-pipeline`, the
+/// channel `general` (three users) and the elastic `town-hall` (the rest), both with the flow.
+async fn set_up(clients: &Clients, region: &str, account: &str) -> Result<Cast, SetUpError> {
+    let set_up = clients.set_up();
+    let instance = set_up.app_instance("chime-flow-demo").await?;
+    let mut users = Vec::new();
+    for name in USERS {
+        users.push(set_up.user(&instance, name).await?);
+    }
+    let ops = set_up.admin(&instance, "ops").await?;
+    let pipeline = processor(
+        "pipeline",
+        &lambda_arn(region, account, "flow-pipeline"),
+        1,
+        FallbackAction::Abort,
+    )?;
+    let flow = set_up
+        .flow(&instance, "moderate-redact-enrich", vec![pipeline])
+        .await?;
+    let general = set_up
+        .channel(
+            &instance,
+            &ChannelSpec::restricted("general", &ops, &users[..3]),
+        )
+        .await?;
+    let town_hall = set_up
+        .channel(
+            &instance,
+            &ChannelSpec::elastic("town-hall", &ops, &users[3..], (3, 2, 40)),
+        )
+        .await?;
+    for channel in [&general, &town_hall] {
+        set_up.associate(channel, &flow, &ops).await?;
+    }
+    Ok(Cast {
+        users,
+        ops,
+        general,
+        town_hall,
+    })
+}
+
 /// The scripted conversation against the chime-local at `endpoint`: an app instance, users, a flow
 /// whose processor is `flow-pipeline`, a regular and an elastic channel, the messages and an edit.
 /// Each message is awaited until its flow decides, at most `patience`.
@@ -196,112 +229,14 @@ pub async fn conversation(
     account: &str,
     patience: Duration,
 ) -> Result<Report, DemoError> {
-    let (chime, ident) = clients(endpoint, region).await;
-    let instance = ident
-        .create_app_instance()
-        .name("chime-flow-demo")
-        .send()
-        .await
-        .step("CreateAppInstance")?
-        .app_instance_arn
-        .unwrap_or_default();
-    let mut users = Vec::new();
-    for name in USERS.iter().chain(&["ops"]) {
-        let arn = ident
-            .create_app_instance_user()
-            .app_instance_arn(&instance)
-            .app_instance_user_id(*name)
-            .name(*name)
-            .send()
-            .await
-            .step("CreateAppInstanceUser")?
-            .app_instance_user_arn
-            .unwrap_or_default();
-        users.push(arn);
-    }
-    let ops = users.pop().unwrap_or_default();
-    ident
-        .create_app_instance_admin()
-        .app_instance_arn(&instance)
-        .app_instance_admin_arn(&ops)
-        .send()
-        .await
-        .step("CreateAppInstanceAdmin")?;
-    let lambda = LambdaConfiguration::builder()
-        .resource_arn(format!(
-            "arn:aws:lambda:{region}:{account}:function:flow-pipeline"
-        ))
-        .invocation_type(InvocationType::Async)
-        .build()
-        .step("LambdaConfiguration")?;
-    let processor = Processor::builder()
-        .name("pipeline")
-        .execution_order(1)
-        .fallback_action(FallbackAction::Abort)
-        .configuration(ProcessorConfiguration::builder().lambda(lambda).build())
-        .build()
-        .step("Processor")?;
-    let flow = chime
-        .create_channel_flow()
-        .app_instance_arn(&instance)
-        .name("moderate-redact-enrich")
-        .processors(processor)
-        .send()
-        .await
-        .step("CreateChannelFlow")?
-        .channel_flow_arn
-        .unwrap_or_default();
-
-    let general = chime
-        .create_channel()
-        .app_instance_arn(&instance)
-        .name("general")
-        .chime_bearer(&ops)
-        .mode(ChannelMode::Restricted)
-        .privacy(ChannelPrivacy::Private)
-        .set_member_arns(Some(users[..3].to_vec()))
-        .send()
-        .await
-        .step("CreateChannel general")?
-        .channel_arn
-        .unwrap_or_default();
-    let elastic = ElasticChannelConfiguration::builder()
-        .maximum_sub_channels(3)
-        .target_memberships_per_sub_channel(2)
-        .minimum_membership_percentage(40)
-        .build()
-        .step("ElasticChannelConfiguration")?;
-    let town_hall = chime
-        .create_channel()
-        .app_instance_arn(&instance)
-        .name("town-hall")
-        .chime_bearer(&ops)
-        .mode(ChannelMode::Restricted)
-        .elastic_channel_configuration(elastic)
-        .send()
-        .await
-        .step("CreateChannel town-hall")?
-        .channel_arn
-        .unwrap_or_default();
-    chime
-        .batch_create_channel_membership()
-        .channel_arn(&town_hall)
-        .chime_bearer(&ops)
-        .r#type(ChannelMembershipType::Default)
-        .set_member_arns(Some(users[3..].to_vec()))
-        .send()
-        .await
-        .step("BatchCreateChannelMembership")?;
-    for channel in [&general, &town_hall] {
-        chime
-            .associate_channel_flow()
-            .channel_arn(channel)
-            .channel_flow_arn(&flow)
-            .chime_bearer(&ops)
-            .send()
-            .await
-            .step("AssociateChannelFlow")?;
-    }
+    let clients = Clients::connect(endpoint, region, true).await;
+    let chime = clients.chime.clone();
+    let Cast {
+        users,
+        ops,
+        general,
+        town_hall,
+    } = set_up(&clients, region, account).await?;
     let subs = chime
         .list_sub_channels()
         .channel_arn(&town_hall)

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use chime_flow::event::ProcessorEvent;
 
+use crate::testing::Clients;
 use crate::tools::demo::{self, Row};
 
 /// An event file and whether it was named explicitly (a directory's unusable events are skipped).
@@ -201,7 +202,7 @@ pub async fn show(endpoint: &str, region: &str, paths: &[String]) -> Result<Stri
 
 /// What became of each usable event's message, read through the SDK as its sender.
 pub async fn read_back(endpoint: &str, region: &str, paths: &[String]) -> Result<Vec<Row>, String> {
-    let (chime, _) = demo::clients(endpoint, region).await;
+    let chime = Clients::connect(endpoint, region, true).await.chime;
     let mut rows: Vec<Row> = Vec::new();
     for file in event_files(paths)? {
         let value = match read_event(&file.path) {

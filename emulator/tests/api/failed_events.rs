@@ -11,7 +11,7 @@ use chime_local::Config;
 use chime_local::control::faults::{FaultRule, Faults};
 use serde_json::{Value, json};
 
-use crate::common::{World, channel_with_flow, flow, pipeline_processor, raw};
+use crate::common::{World, pipeline_processor, raw};
 
 async fn get(world: &World, path: &str) -> Value {
     let answer = raw(&world.running.endpoint, "GET", path, None, "").await;
@@ -38,8 +38,8 @@ async fn an_event_that_failed_three_times_is_kept_and_its_replay_settles_the_mes
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&arn).await;
     let user = &world.users[0];
     // The cause: every callback refused, three deliveries in a row.
     let faults = Faults(BTreeMap::from([(
@@ -134,8 +134,8 @@ async fn an_event_that_failed_three_times_is_kept_and_its_replay_settles_the_mes
 #[tokio::test]
 async fn a_record_of_a_settled_message_is_reported_as_already_settled() {
     let world = World::new(1).await;
-    let arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&arn).await;
     let user = &world.users[0];
     let (id, _) = world.send(&channel, user, "settled at once").await;
     assert_eq!(

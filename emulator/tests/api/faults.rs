@@ -9,7 +9,7 @@ use aws_sdk_chimesdkmessaging::types::{ChannelMessageStatus, ChannelMode, Channe
 use chime_local::Config;
 use chime_local::control::faults::{FaultRule, Faults};
 
-use crate::common::{LambdaStub, World, channel_with_flow, flow, pipeline_processor, raw};
+use crate::common::{World, lambda_stub, pipeline_processor, raw};
 
 fn rules(pairs: &[(&str, FaultRule)]) -> Faults {
     Faults(
@@ -112,20 +112,20 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
         ..FaultRule::default()
     };
     // Through a stub Lambda: the same CallbackId arrives twice.
-    let stub = LambdaStub::start().await;
+    let stub = lambda_stub().await;
     let config = Config {
-        lambda_endpoint: Some(stub.endpoint.clone()),
+        lambda_endpoint: Some(stub.url()),
         in_process_functions: false,
         faults: rules(&[("SendChannelMessage", duplicate.clone())]),
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let flow_arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &flow_arn).await;
+    let flow_arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&flow_arn).await;
     world.send(&channel, &world.users[0], "twice").await;
     let seen = stub.wait_for(2).await;
     assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0].event["CallbackId"], seen[1].event["CallbackId"]);
+    assert_eq!(seen[0].json()["CallbackId"], seen[1].json()["CallbackId"]);
     world.stop().await;
     stub.stop();
 
@@ -135,8 +135,8 @@ async fn duplicate_deliveries_reach_the_processor_twice_and_settle_once() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let flow_arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &flow_arn).await;
+    let flow_arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&flow_arn).await;
     let (id, _) = world
         .send(&channel, &world.users[0], "mail x@example.com")
         .await;
@@ -171,8 +171,8 @@ async fn a_failing_in_process_processor_gets_lambdas_two_retries() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&arn).await;
     let reject = |n: u64| {
         rules(&[(
             "ChannelFlowCallback",
@@ -231,8 +231,8 @@ async fn in_process_callbacks_through_the_sdk_over_http_settle_the_same() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&arn).await;
     let user = &world.users[0];
     let (kept, _) = world.send(&channel, user, "see you at noon").await;
     let (denied, _) = world.send(&channel, user, "you are a fucking idiot").await;

@@ -8,22 +8,20 @@ use aws_sdk_chimesdkmessaging::types::{
 };
 use chime_local::Config;
 
-use crate::common::{
-    LambdaStub, World, channel_with_flow, code, flow, pipeline_processor, processor,
-};
+use chime_local::testing::StubServer;
+
+use crate::common::{World, code, lambda_stub, pipeline_processor, processor};
 
 #[tokio::test]
 async fn flows_are_managed_and_associated() {
     let world = World::new(1).await;
     let chime = &world.chime;
-    let arn = flow(
-        &world,
-        vec![
+    let arn = world
+        .flow(vec![
             processor("second", "b", 2, FallbackAction::Continue),
             processor("first", "a", 1, FallbackAction::Abort),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let described = chime
         .describe_channel_flow()
         .channel_flow_arn(&arn)
@@ -196,8 +194,8 @@ async fn flows_are_managed_and_associated() {
 #[tokio::test]
 async fn the_pipeline_passes_updates_and_denies() {
     let world = World::new(2).await;
-    let arn = flow(&world, vec![pipeline_processor()]).await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world.flow(vec![pipeline_processor()]).await;
+    let channel = world.channel_with_flow(&arn).await;
     let alice = &world.users[0];
     let read = |id: String| {
         let chime = world.chime.clone();
@@ -305,7 +303,7 @@ async fn the_pipeline_passes_updates_and_denies() {
 #[tokio::test]
 async fn the_pipeline_works_on_an_elastic_channel() {
     let world = World::new(3).await;
-    let arn = flow(&world, vec![pipeline_processor()]).await;
+    let arn = world.flow(vec![pipeline_processor()]).await;
     let chime = &world.chime;
     let channel = world.elastic_channel(2, 2, 10).await;
     chime
@@ -356,9 +354,9 @@ async fn the_pipeline_works_on_an_elastic_channel() {
     world.stop().await;
 }
 
-fn stub_config(stub: &LambdaStub) -> Config {
+fn stub_config(stub: &StubServer) -> Config {
     Config {
-        lambda_endpoint: Some(stub.endpoint.clone()),
+        lambda_endpoint: Some(stub.url()),
         in_process_functions: false,
         ..Config::default()
     }
@@ -366,28 +364,29 @@ fn stub_config(stub: &LambdaStub) -> Config {
 
 #[tokio::test]
 async fn processors_run_in_execution_order_and_each_callback_counts_once() {
-    let stub = LambdaStub::start().await;
+    let stub = lambda_stub().await;
     let world = World::with_config(stub_config(&stub), 2).await;
-    let arn = flow(
-        &world,
-        vec![
+    let arn = world
+        .flow(vec![
             processor("first", "first-fn", 1, FallbackAction::Abort),
             processor("second", "second-fn", 2, FallbackAction::Abort),
-        ],
-    )
-    .await;
-    let channel = channel_with_flow(&world, &arn).await;
+        ])
+        .await;
+    let channel = world.channel_with_flow(&arn).await;
     let alice = &world.users[0];
     let (id, status) = world.send(&channel, alice, "original").await;
     assert_eq!(status, "PENDING");
 
     let seen = stub.wait_for(1).await;
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].path, "/2015-03-31/functions/first-fn/invocations");
+    assert_eq!(seen[0].path(), "/2015-03-31/functions/first-fn/invocations");
     // chime-local plays Lambda's asynchronous queue: each delivery is a synchronous invocation it
     // makes in the background, so a function error is seen and retried, then kept.
-    assert_eq!(seen[0].invocation_type.as_deref(), Some("RequestResponse"));
-    let event = &seen[0].event;
+    assert_eq!(
+        seen[0].header("x-amz-invocation-type"),
+        Some("RequestResponse")
+    );
+    let event = &seen[0].json();
     assert_eq!(event["EventType"], "CHANNEL_MESSAGE_EVENT");
     let first_id = event["CallbackId"].as_str().unwrap().to_owned();
     assert!((32..=64).contains(&first_id.len()));
@@ -433,9 +432,15 @@ async fn processors_run_in_execution_order_and_each_callback_counts_once() {
         ChannelMessageStatus::Pending
     );
     let seen = stub.wait_for(2).await;
-    assert_eq!(seen[1].path, "/2015-03-31/functions/second-fn/invocations");
-    assert_eq!(seen[1].event["ChannelMessage"]["Content"], "rewritten once");
-    let second_id = seen[1].event["CallbackId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        seen[1].path(),
+        "/2015-03-31/functions/second-fn/invocations"
+    );
+    assert_eq!(
+        seen[1].json()["ChannelMessage"]["Content"],
+        "rewritten once"
+    );
+    let second_id = seen[1].json()["CallbackId"].as_str().unwrap().to_owned();
     assert_ne!(second_id, first_id);
 
     // A repeat of the first callback is refused as for a non-pending message.
@@ -480,7 +485,7 @@ async fn processors_run_in_execution_order_and_each_callback_counts_once() {
     // DeleteResource denies.
     let (denied, _) = world.send(&channel, alice, "deny me").await;
     let seen = stub.wait_for(3).await;
-    let callback_id = seen[2].event["CallbackId"].as_str().unwrap().to_owned();
+    let callback_id = seen[2].json()["CallbackId"].as_str().unwrap().to_owned();
     world
         .chime
         .channel_flow_callback()
@@ -513,12 +518,10 @@ async fn fallback_action_applies_when_a_processor_cannot_be_invoked() {
     };
     let world = World::with_config(config, 1).await;
     let alice = &world.users[0];
-    let abort = flow(
-        &world,
-        vec![processor("p", "missing", 1, FallbackAction::Abort)],
-    )
-    .await;
-    let channel = channel_with_flow(&world, &abort).await;
+    let abort = world
+        .flow(vec![processor("p", "missing", 1, FallbackAction::Abort)])
+        .await;
+    let channel = world.channel_with_flow(&abort).await;
     let (id, _) = world.send(&channel, alice, "lost").await;
     assert_eq!(
         world.settled(&channel, alice, &id, None).await,
@@ -539,11 +542,9 @@ async fn fallback_action_applies_when_a_processor_cannot_be_invoked() {
         "{detail}"
     );
 
-    let cont = flow(
-        &world,
-        vec![processor("p", "missing", 1, FallbackAction::Continue)],
-    )
-    .await;
+    let cont = world
+        .flow(vec![processor("p", "missing", 1, FallbackAction::Continue)])
+        .await;
     let other = world
         .channel(
             "other",
@@ -582,12 +583,10 @@ async fn an_unreachable_lambda_endpoint_counts_as_not_invoked() {
         ..Config::default()
     };
     let world = World::with_config(config, 1).await;
-    let arn = flow(
-        &world,
-        vec![processor("p", "remote", 1, FallbackAction::Abort)],
-    )
-    .await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world
+        .flow(vec![processor("p", "remote", 1, FallbackAction::Abort)])
+        .await;
+    let channel = world.channel_with_flow(&arn).await;
     let (id, _) = world.send(&channel, &world.users[0], "hello").await;
     assert_eq!(
         world.settled(&channel, &world.users[0], &id, None).await,
@@ -598,10 +597,12 @@ async fn an_unreachable_lambda_endpoint_counts_as_not_invoked() {
 
 #[tokio::test]
 async fn an_edit_waits_for_the_flow_while_the_old_text_stays_readable() {
-    let stub = LambdaStub::start().await;
+    let stub = lambda_stub().await;
     let world = World::with_config(stub_config(&stub), 2).await;
-    let arn = flow(&world, vec![processor("p", "fn", 1, FallbackAction::Abort)]).await;
-    let channel = channel_with_flow(&world, &arn).await;
+    let arn = world
+        .flow(vec![processor("p", "fn", 1, FallbackAction::Abort)])
+        .await;
+    let channel = world.channel_with_flow(&arn).await;
     let alice = &world.users[0];
     let callback = |callback_id: &str, id: &str, content: &str| {
         world
@@ -635,7 +636,7 @@ async fn an_edit_waits_for_the_flow_while_the_old_text_stays_readable() {
     let (id, _) = world.send(&channel, alice, "v1").await;
     // Until its flow decides, a new message is seen by its sender only.
     assert!(contents().await.is_empty());
-    let event = stub.wait_for(1).await[0].event.clone();
+    let event = stub.wait_for(1).await[0].json().clone();
     callback(event["CallbackId"].as_str().unwrap(), &id, "v1")
         .await
         .unwrap();
@@ -659,7 +660,7 @@ async fn an_edit_waits_for_the_flow_while_the_old_text_stays_readable() {
         ChannelMessageStatus::Pending
     );
     assert_eq!(contents().await, ["v1"]);
-    let edit = stub.wait_for(2).await[1].event.clone();
+    let edit = stub.wait_for(2).await[1].json().clone();
     assert_eq!(edit["ChannelMessage"]["Content"], "v2");
     let edited_at = edit["ChannelMessage"]["LastEditedTimestamp"]
         .as_str()

@@ -2,115 +2,59 @@
 //! CloudFormation's pre-signed response URL: create, repeat, update, delete, rollback of a failed
 //! create, conflicts, a panic, the deadline, and a response URL that fails.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_chimesdkidentity as identity;
 use aws_sdk_chimesdkmessaging as messaging;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use chime_local::testing::{Answer, ChannelSpec, Clients, StubServer, lambda_arn, processor};
 use chime_local::{Config, Running};
-use messaging::types::{
-    ChannelMode, FallbackAction, InvocationType, LambdaConfiguration, Processor,
-    ProcessorConfiguration,
-};
+use messaging::types::FallbackAction;
 use serde_json::{Value, json};
 use stack_setup::chime::{ActionError, ChimeSetup, Outcome, SdkChime};
 use stack_setup::plan::Action;
 use stack_setup::response::HttpSink;
 use stack_setup::{Answered, SetupError, handle};
-use tokio::sync::oneshot;
 
-/// The response URL's stand-in: records each PUT (content type and body) and answers with the next
-/// scripted status (200 once the script is used up).
-#[derive(Clone, Default)]
-struct Responses {
-    received: Arc<Mutex<Vec<(String, Value)>>>,
-    script: Arc<Mutex<Vec<u16>>>,
-}
-
+/// The response URL's stand-in: records each PUT and answers with the next scripted status (200
+/// once the script is used up).
 struct ResponseUrl {
     url: String,
-    responses: Responses,
-    stop: Option<oneshot::Sender<()>>,
+    stub: StubServer,
 }
 
 impl ResponseUrl {
     async fn start(script: Vec<u16>) -> Self {
-        let responses = Responses {
-            script: Arc::new(Mutex::new(script)),
-            ..Responses::default()
-        };
-        let app = axum::Router::new()
-            .fallback(record)
-            .with_state(responses.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let script = script.into_iter().map(Answer::status).collect();
+        let stub = StubServer::start(script, |_| Answer::status(200))
+            .await
+            .expect("the stand-in listens");
         Self {
-            url: format!("http://{addr}/cloudformation-response?X-Amz-Signature=abc"),
-            responses,
-            stop: Some(stop),
+            url: format!("{}/cloudformation-response?X-Amz-Signature=abc", stub.url()),
+            stub,
         }
     }
 
+    /// The last response delivered; the pre-signed URL wants an empty content type.
     fn last(&self) -> Value {
-        let received = self.responses.received.lock().unwrap();
-        let (content_type, body) = received.last().cloned().expect("a response was delivered");
+        let received = self.stub.requests();
+        let last = received.last().expect("a response was delivered");
         assert_eq!(
-            content_type, "",
+            last.header("content-type").unwrap_or("(none)"),
+            "",
             "the pre-signed URL wants an empty content type"
         );
-        body
+        serde_json::from_slice(&last.body).unwrap_or(Value::Null)
     }
 
     fn count(&self) -> usize {
-        self.responses.received.lock().unwrap().len()
+        self.stub.requests().len()
     }
-}
-
-impl Drop for ResponseUrl {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn record(State(responses): State<Responses>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("(none)")
-        .to_owned();
-    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    responses
-        .received
-        .lock()
-        .unwrap()
-        .push((content_type, body));
-    let mut script = responses.script.lock().unwrap();
-    let status = if script.is_empty() {
-        200
-    } else {
-        script.remove(0)
-    };
-    StatusCode::from_u16(status).unwrap()
 }
 
 /// chime-local with an app instance, a service user, an owner, a flow and three channels.
 struct Stack {
     running: Running,
-    messaging: messaging::Client,
-    identity: identity::Client,
+    clients: Clients,
     instance: String,
     service: String,
     owner: String,
@@ -118,104 +62,45 @@ struct Stack {
     channels: Vec<String>,
 }
 
-async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "AKIDCHIMELOCAL",
-            "chime-local-secret",
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await
-}
-
 impl Stack {
     async fn new() -> Self {
         let running = chime_local::start(Config::default(), ([127, 0, 0, 1], 0).into())
             .await
-            .unwrap();
-        let config = sdk_config(&running.endpoint).await;
-        let (messaging, identity) = (
-            messaging::Client::new(&config),
-            identity::Client::new(&config),
-        );
-        let instance = identity
-            .create_app_instance()
-            .name("stack")
-            .send()
-            .await
-            .unwrap()
-            .app_instance_arn
-            .unwrap();
-        let mut users = Vec::new();
-        for id in ["service", "owner"] {
-            let user = identity
-                .create_app_instance_user()
-                .app_instance_arn(&instance)
-                .app_instance_user_id(id)
-                .name(id)
-                .send()
-                .await
-                .unwrap()
-                .app_instance_user_arn
-                .unwrap();
-            users.push(user);
-        }
-        let flow = Self::create_flow(&messaging, &instance, "flow").await;
+            .expect("chime-local starts");
+        let clients = Clients::connect(&running.endpoint, "us-east-1", true).await;
+        let set_up = clients.set_up();
+        let instance = set_up.app_instance("stack").await.expect("app instance");
+        let service = set_up.user(&instance, "service").await.expect("user");
+        let owner = set_up.user(&instance, "owner").await.expect("user");
+        let flow = Self::create_flow(&clients, &instance, "flow").await;
         let mut channels = Vec::new();
         for name in ["a", "b", "c"] {
-            let channel = messaging
-                .create_channel()
-                .app_instance_arn(&instance)
-                .name(name)
-                .mode(ChannelMode::Restricted)
-                .chime_bearer(&users[1])
-                .send()
-                .await
-                .unwrap()
-                .channel_arn
-                .unwrap();
-            channels.push(channel);
+            let spec = ChannelSpec {
+                privacy: None,
+                ..ChannelSpec::restricted(name, &owner, &[])
+            };
+            channels.push(set_up.channel(&instance, &spec).await.expect("channel"));
         }
         Self {
             running,
-            messaging,
-            identity,
+            clients,
             instance,
-            service: users[0].clone(),
-            owner: users[1].clone(),
+            service,
+            owner,
             flow,
             channels,
         }
     }
 
-    async fn create_flow(client: &messaging::Client, instance: &str, name: &str) -> String {
-        let lambda = LambdaConfiguration::builder()
-            .resource_arn("arn:aws:lambda:us-east-1:000000000000:function:flow-pipeline")
-            .invocation_type(InvocationType::Async)
-            .build()
-            .unwrap();
-        let processor = Processor::builder()
-            .name("pipeline")
-            .execution_order(1)
-            .fallback_action(FallbackAction::Continue)
-            .configuration(ProcessorConfiguration::builder().lambda(lambda).build())
-            .build()
-            .unwrap();
-        client
-            .create_channel_flow()
-            .app_instance_arn(instance)
-            .name(name)
-            .processors(processor)
-            .send()
+    async fn create_flow(clients: &Clients, instance: &str, name: &str) -> String {
+        let arn = lambda_arn("us-east-1", "000000000000", "flow-pipeline");
+        let pipeline =
+            processor("pipeline", &arn, 1, FallbackAction::Continue).expect("a processor");
+        clients
+            .set_up()
+            .flow(instance, name, vec![pipeline])
             .await
-            .unwrap()
-            .channel_flow_arn
-            .unwrap()
+            .expect("flow")
     }
 
     fn properties(&self, channels: &[usize]) -> Value {
@@ -232,7 +117,8 @@ impl Stack {
         let mut flows = Vec::new();
         for channel in &self.channels {
             let described = self
-                .messaging
+                .clients
+                .chime
                 .describe_channel()
                 .channel_arn(channel)
                 .chime_bearer(&self.owner)
@@ -250,7 +136,8 @@ impl Stack {
     }
 
     async fn is_admin(&self) -> bool {
-        self.identity
+        self.clients
+            .identity
             .describe_app_instance_admin()
             .app_instance_arn(&self.instance)
             .app_instance_admin_arn(&self.service)
@@ -260,7 +147,7 @@ impl Stack {
     }
 
     async fn chime(&self) -> Arc<SdkChime> {
-        Arc::new(SdkChime::new(&sdk_config(&self.running.endpoint).await))
+        Arc::new(SdkChime::new(&self.clients.sdk))
     }
 }
 
@@ -373,9 +260,10 @@ async fn failures_answer_failed_with_the_reason_and_roll_back_cleanly() {
     assert_eq!(url.last()["Status"], "SUCCESS");
 
     // A channel that already uses another flow: FAILED, saying which.
-    let other = Stack::create_flow(&stack.messaging, &stack.instance, "other").await;
+    let other = Stack::create_flow(&stack.clients, &stack.instance, "other").await;
     stack
-        .messaging
+        .clients
+        .chime
         .associate_channel_flow()
         .channel_arn(&stack.channels[2])
         .channel_flow_arn(&other)
