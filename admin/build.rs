@@ -1,35 +1,36 @@
-//! Generates, from the vendored service models (`../api/model/*.shapes.json`), one `call` per
-//! service that runs any of its operations through the real `aws-sdk-chimesdk*` client: the input
-//! (JSON named as the model names members) is set member by member on the operation's fluent
+//! Generates, from the vendored service models (read through `chime_api`'s typed model), one `call`
+//! per service that runs any of its operations through the real `aws-sdk-chimesdk*` client: the
+//! input (JSON named as the model names members) is set member by member on the operation's fluent
 //! builder, nested structures through their builders, and the output is written back as the
 //! service's JSON. Adding an operation to a model adds it here; nothing is written per operation.
+//! The generated file is formatted, one statement per line (`$OUT_DIR/operations.rs`).
 //!
 //! Names follow smithy-rs: operations and members in snake_case, shapes as their own type names.
 //! A builder's `build()` is fallible when a required member targets anything but a structure
 //! (client-careful nullability: required structures stay optional).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde_json::Value;
+use chime_api::model::{Model, Operation, Service, Shape};
 
-struct Service {
+/// A service's generated module and the SDK crate it calls.
+struct Target {
+    service: Service,
     module: &'static str,
     sdk: &'static str,
-    file: &'static str,
 }
 
-const SERVICES: [Service; 2] = [
-    Service {
+const TARGETS: [Target; 2] = [
+    Target {
+        service: Service::Messaging,
         module: "messaging",
         sdk: "aws_sdk_chimesdkmessaging",
-        file: "chime-sdk-messaging-2021-05-15.shapes.json",
     },
-    Service {
+    Target {
+        service: Service::Identity,
         module: "identity",
         sdk: "aws_sdk_chimesdkidentity",
-        file: "chime-sdk-identity-2021-04-20.shapes.json",
     },
 ];
 
@@ -71,201 +72,272 @@ fn field(name: &str) -> String {
     }
 }
 
-fn shape<'m>(shapes: &'m BTreeMap<String, Value>, name: &str) -> &'m Value {
-    &shapes[name]
+/// Rust source written with indentation: `line` at the current depth, `open`/`close` around blocks.
+#[derive(Default)]
+struct Code {
+    text: String,
+    depth: usize,
 }
 
-fn kind<'m>(shapes: &'m BTreeMap<String, Value>, name: &str) -> &'m str {
-    shape(shapes, name)["type"].as_str().unwrap_or("")
+impl Code {
+    fn line(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.text.push_str(&"    ".repeat(self.depth));
+        }
+        self.text.push_str(text);
+        self.text.push('\n');
+    }
+
+    /// A line ending in `{` (or another opener), then one level deeper.
+    fn open(&mut self, text: &str) {
+        self.line(text);
+        self.depth += 1;
+    }
+
+    /// One level shallower, then the closing line.
+    fn close(&mut self, text: &str) {
+        self.depth = self.depth.saturating_sub(1);
+        self.line(text);
+    }
+
+    /// A line that closes one block and opens the next (`) -> T {`).
+    fn turn(&mut self, text: &str) {
+        self.close(text);
+        self.depth += 1;
+    }
 }
 
-fn is_enum(shapes: &BTreeMap<String, Value>, name: &str) -> bool {
-    kind(shapes, name) == "string" && shape(shapes, name).get("enum").is_some()
+/// One service's shapes, looked up through the typed model.
+struct Shapes<'m> {
+    model: &'m Model,
+    service: Service,
 }
 
-fn members(value: &Value) -> Vec<(String, String)> {
-    value["members"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v["shape"].as_str().unwrap_or("").to_owned()))
-                .collect()
+impl<'m> Shapes<'m> {
+    fn get(&self, name: &str) -> &'m Shape {
+        self.model
+            .shape(self.service, name)
+            .unwrap_or_else(|| panic!("the model names shape {name} but does not define it"))
+    }
+
+    fn is_enum(&self, name: &str) -> bool {
+        let shape = self.get(name);
+        shape.kind == "string" && shape.allowed.is_some()
+    }
+
+    /// Every shape reachable from `root` (structures and enums are what need impls).
+    fn reach(&self, root: &str, seen: &mut BTreeSet<String>) {
+        if !seen.insert(root.to_owned()) {
+            return;
+        }
+        let shape = self.get(root);
+        match shape.kind.as_str() {
+            "structure" => {
+                for member in shape.members.values() {
+                    self.reach(&member.shape, seen);
+                }
+            }
+            "list" | "map" => {
+                for inner in [&shape.member, &shape.key, &shape.value]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.reach(&inner.shape, seen);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the SDK's builder of this structure has a fallible `build()`.
+    fn fallible(&self, structure: &Shape) -> bool {
+        structure.members.iter().any(|(name, member)| {
+            structure.required.contains(name) && self.get(&member.shape).kind != "structure"
         })
-        .unwrap_or_default()
-}
-
-/// Every shape reachable from `root` (structures and enums are what need impls).
-fn reach(shapes: &BTreeMap<String, Value>, root: &str, seen: &mut BTreeSet<String>) {
-    if !seen.insert(root.to_owned()) {
-        return;
-    }
-    let s = shape(shapes, root);
-    match kind(shapes, root) {
-        "structure" => {
-            for (_, target) in members(s) {
-                reach(shapes, &target, seen);
-            }
-        }
-        "list" => reach(shapes, s["member"]["shape"].as_str().unwrap_or(""), seen),
-        "map" => {
-            reach(shapes, s["key"]["shape"].as_str().unwrap_or(""), seen);
-            reach(shapes, s["value"]["shape"].as_str().unwrap_or(""), seen);
-        }
-        _ => {}
     }
 }
 
-fn fallible(shapes: &BTreeMap<String, Value>, structure: &Value) -> bool {
-    let required: Vec<&str> = structure["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    members(structure).iter().any(|(name, target)| {
-        required.contains(&name.as_str()) && kind(shapes, target) != "structure"
-    })
-}
-
-fn generate(service: &Service, model: &Value, out: &mut String) {
-    let shapes: BTreeMap<String, Value> = model["shapes"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    let operations = model["operations"].as_object().cloned().unwrap_or_default();
-    let mut inputs = BTreeSet::new();
-    let mut outputs = BTreeSet::new();
-    let mut io_shapes = BTreeSet::new();
-    for op in operations.values() {
-        for (side, set) in [("input", &mut inputs), ("output", &mut outputs)] {
-            if let Some(root) = op[side]["shape"].as_str() {
-                io_shapes.insert(root.to_owned());
-                let mut seen = BTreeSet::new();
-                reach(&shapes, root, &mut seen);
-                seen.remove(root);
-                set.extend(seen);
+/// The shapes reachable from the operations' inputs and from their outputs, the roots excluded.
+fn nested(shapes: &Shapes, operations: &[&Operation]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let roots: BTreeSet<&str> = operations
+        .iter()
+        .flat_map(|op| [op.input.as_deref(), op.output.as_deref()])
+        .flatten()
+        .collect();
+    let mut sides = [BTreeSet::new(), BTreeSet::new()];
+    for op in operations {
+        for (side, root) in sides.iter_mut().zip([&op.input, &op.output]) {
+            if let Some(root) = root {
+                shapes.reach(root, side);
             }
         }
     }
-    let (sdk, module) = (service.sdk, service.module);
-    let _ = writeln!(
-        out,
-        "pub mod {module} {{\n#![allow(clippy::all, unused_mut)]\nuse super::json::{{FromJson, ToJson, member, put, FieldError}};\nuse {sdk} as sdk;\n"
-    );
+    let [inputs, outputs] = sides;
+    let without_roots = |set: BTreeSet<String>| {
+        set.into_iter()
+            .filter(|n| !roots.contains(n.as_str()))
+            .collect()
+    };
+    (without_roots(inputs), without_roots(outputs))
+}
+
+/// `impl FromJson` for an input enum or structure.
+fn from_json(code: &mut Code, shapes: &Shapes, name: &str) {
+    let shape = shapes.get(name);
+    if shapes.is_enum(name) {
+        code.open(&format!("impl FromJson for sdk::types::{name} {{"));
+        code.open("fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, FieldError> {");
+        code.line("let text = String::from_json(v, path)?;");
+        code.line("Ok(Self::from(text.as_str()))");
+        code.close("}");
+        code.close("}");
+    } else if shape.kind == "structure" {
+        code.open(&format!("impl FromJson for sdk::types::{name} {{"));
+        code.open("fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, FieldError> {");
+        code.line(&format!("let mut builder = sdk::types::{name}::builder();"));
+        for member in shape.members.keys() {
+            code.line(&format!(
+                "builder = builder.set_{}(member(v, \"{member}\", path)?);",
+                snake(member)
+            ));
+        }
+        if shapes.fallible(shape) {
+            code.line("builder.build().map_err(|e| FieldError::new(path, e.to_string()))");
+        } else {
+            code.line("Ok(builder.build())");
+        }
+        code.close("}");
+        code.close("}");
+    }
+}
+
+/// `impl ToJson` for an output enum or structure.
+fn to_json(code: &mut Code, shapes: &Shapes, name: &str) {
+    let shape = shapes.get(name);
+    if shapes.is_enum(name) {
+        code.open(&format!("impl ToJson for sdk::types::{name} {{"));
+        code.open("fn to_json(&self) -> serde_json::Value {");
+        code.line("serde_json::Value::String(self.as_str().to_owned())");
+        code.close("}");
+        code.close("}");
+    } else if shape.kind == "structure" {
+        code.open(&format!("impl ToJson for sdk::types::{name} {{"));
+        code.open("fn to_json(&self) -> serde_json::Value {");
+        code.line("let mut out = serde_json::Map::new();");
+        for member in shape.members.keys() {
+            code.line(&format!(
+                "put(&mut out, \"{member}\", &self.{});",
+                field(member)
+            ));
+        }
+        code.line("serde_json::Value::Object(out)");
+        code.close("}");
+        code.close("}");
+    }
+}
+
+/// One arm of `call`: the request's builder filled before the future starts (so the future holds
+/// only the request), sent, its output written back as JSON.
+fn call_arm(code: &mut Code, shapes: &Shapes, op: &Operation) {
+    code.open(&format!("\"{}\" => {{", op.name));
+    code.open("let request = (|| -> Result<_, FieldError> {");
+    code.open(&format!("Ok(client.{}()", snake(&op.name)));
+    if let Some(input) = &op.input {
+        for member in shapes.get(input).members.keys() {
+            code.line(&format!(
+                ".set_{}(member(v, \"{member}\", path)?)",
+                snake(member)
+            ));
+        }
+    }
+    code.close(")");
+    code.close("})();");
+    code.open("Some(match request {");
+    code.line("Err(e) => Box::pin(async move { Err(e.into()) }),");
+    code.open("Ok(request) => Box::pin(async move {");
+    code.open("match request.send().await {");
+    code.open("Ok(o) => {");
+    code.line("let _ = &o;");
+    code.line("let mut out = serde_json::Map::new();");
+    if let Some(output) = &op.output {
+        for member in shapes.get(output).members.keys() {
+            code.line(&format!(
+                "put(&mut out, \"{member}\", &o.{});",
+                field(member)
+            ));
+        }
+    }
+    code.line("Ok(serde_json::Value::Object(out))");
+    code.close("}");
+    code.line("Err(e) => Err(super::CallError::from_sdk(&e)),");
+    code.close("}");
+    code.close("}),");
+    code.close("})");
+    code.close("}");
+}
+
+fn generate(code: &mut Code, model: &Model, target: &Target) {
+    let shapes = Shapes {
+        model,
+        service: target.service,
+    };
+    let mut operations: Vec<&Operation> = model
+        .operations
+        .iter()
+        .filter(|op| op.service == target.service)
+        .collect();
+    operations.sort_by(|a, b| a.name.cmp(&b.name));
+    let (inputs, outputs) = nested(&shapes, &operations);
+    code.open(&format!("pub mod {} {{", target.module));
+    code.line("#![allow(clippy::all, unused_mut)]");
+    code.line("use super::json::{FieldError, FromJson, ToJson, member, put};");
+    code.line(&format!("use {} as sdk;", target.sdk));
+    code.line("");
     for name in &inputs {
-        if io_shapes.contains(name) {
-            continue;
-        }
-        let s = shape(&shapes, name);
-        if is_enum(&shapes, name) {
-            let _ = writeln!(
-                out,
-                "impl FromJson for sdk::types::{name} {{ fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, FieldError> {{ let text = String::from_json(v, path)?; Ok(Self::from(text.as_str())) }} }}"
-            );
-        } else if kind(&shapes, name) == "structure" {
-            let mut body = String::new();
-            for (member_name, _) in members(s) {
-                let _ = write!(
-                    body,
-                    " builder = builder.set_{}(member(v, \"{member_name}\", path)?);",
-                    snake(&member_name)
-                );
-            }
-            let finish = if fallible(&shapes, s) {
-                "builder.build().map_err(|e| FieldError::new(path, e.to_string()))"
-            } else {
-                "Ok(builder.build())"
-            };
-            let _ = writeln!(
-                out,
-                "impl FromJson for sdk::types::{name} {{ fn from_json(v: &serde_json::Value, path: &str) -> Result<Self, FieldError> {{ let mut builder = sdk::types::{name}::builder();{body} {finish} }} }}"
-            );
-        }
+        from_json(code, &shapes, name);
     }
     for name in &outputs {
-        if io_shapes.contains(name) {
-            continue;
-        }
-        let s = shape(&shapes, name);
-        if is_enum(&shapes, name) {
-            let _ = writeln!(
-                out,
-                "impl ToJson for sdk::types::{name} {{ fn to_json(&self) -> serde_json::Value {{ serde_json::Value::String(self.as_str().to_owned()) }} }}"
-            );
-        } else if kind(&shapes, name) == "structure" {
-            let mut body = String::new();
-            for (member_name, _) in members(s) {
-                let _ = write!(
-                    body,
-                    " put(&mut out, \"{member_name}\", &self.{});",
-                    field(&member_name)
-                );
-            }
-            let _ = writeln!(
-                out,
-                "impl ToJson for sdk::types::{name} {{ fn to_json(&self) -> serde_json::Value {{ let mut out = serde_json::Map::new();{body} serde_json::Value::Object(out) }} }}"
-            );
-        }
+        to_json(code, &shapes, name);
     }
-    let mut names: Vec<&String> = operations.keys().collect();
-    names.sort();
-    let _ = writeln!(
-        out,
-        "/// The operations of this service, by model name.\npub const OPERATIONS: &[&str] = &[{}];",
-        names
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "/// The call of `operation` with `input` through the SDK client, as a boxed future (one\n/// operation's state, not every operation's); `None` when the service has no such operation.\npub fn call<'a>(client: &'a sdk::Client, operation: &str, input: &serde_json::Map<String, serde_json::Value>) -> Option<super::CallFuture<'a>> {{\nlet v = &serde_json::Value::Object(input.clone());\nlet path = \"\";\nmatch operation {{"
-    );
-    for name in names {
-        let op = &operations[name];
-        let mut setters = String::new();
-        if let Some(input) = op["input"]["shape"].as_str() {
-            for (member_name, _) in members(shape(&shapes, input)) {
-                let _ = write!(
-                    setters,
-                    ".set_{}(member(v, \"{member_name}\", path)?)",
-                    snake(&member_name)
-                );
-            }
-        }
-        let mut output = String::from("let mut out = serde_json::Map::new();");
-        if let Some(output_shape) = op["output"]["shape"].as_str() {
-            for (member_name, _) in members(shape(&shapes, output_shape)) {
-                let _ = write!(
-                    output,
-                    " put(&mut out, \"{member_name}\", &o.{});",
-                    field(&member_name)
-                );
-            }
-        }
-        // The builder is filled before the future starts, so the future holds only the request.
-        let _ = writeln!(
-            out,
-            "\"{name}\" => Some(match (|| -> Result<_, FieldError> {{ Ok(client.{}(){setters}) }})() {{ Err(e) => Box::pin(async move {{ Err(e.into()) }}), Ok(request) => Box::pin(async move {{ match request.send().await {{ Ok(o) => {{ let _ = &o; {output} Ok(serde_json::Value::Object(out)) }} Err(e) => Err(super::CallError::from_sdk(&e)) }} }}) }}),",
-            snake(name)
-        );
+    code.line("");
+    code.line("/// The operations of this service, by model name.");
+    code.open("pub const OPERATIONS: &[&str] = &[");
+    for op in &operations {
+        code.line(&format!("\"{}\",", op.name));
     }
-    let _ = writeln!(out, "_ => None,\n}}\n}}\n}}");
+    code.close("];");
+    code.line("");
+    code.line(
+        "/// The call of `operation` with `input` through the SDK client, as a boxed future (one",
+    );
+    code.line("/// operation's state, not every operation's); `None` when the service has no such operation.");
+    code.open("pub fn call<'a>(");
+    code.line("client: &'a sdk::Client,");
+    code.line("operation: &str,");
+    code.line("input: &serde_json::Map<String, serde_json::Value>,");
+    code.turn(") -> Option<super::CallFuture<'a>> {");
+    code.line("let v = &serde_json::Value::Object(input.clone());");
+    code.line("let path = \"\";");
+    code.open("match operation {");
+    for op in &operations {
+        call_arm(code, &shapes, op);
+    }
+    code.line("_ => None,");
+    code.close("}");
+    code.close("}");
+    code.close("}");
 }
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/model");
-    let mut out =
-        String::from("// Generated by admin/build.rs from the vendored models: do not edit.\n");
-    for service in &SERVICES {
-        let path = dir.join(service.file);
-        println!("cargo::rerun-if-changed={}", path.display());
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let model: Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        generate(service, &model, &mut out);
+    let model_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/model");
+    println!("cargo::rerun-if-changed={}", model_dir.display());
+    let model = Model::load().unwrap_or_else(|e| panic!("the vendored models: {e}"));
+    let mut code = Code::default();
+    code.line("// Generated by admin/build.rs from the vendored models: do not edit.");
+    for target in &TARGETS {
+        generate(&mut code, &model, target);
     }
     let target =
         Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("operations.rs");
-    std::fs::write(&target, out).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+    std::fs::write(&target, code.text).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
 }

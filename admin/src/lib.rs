@@ -3,6 +3,14 @@
 //! checked against the model with the rules chime-local applies (crate `chime-api`) before any call,
 //! set member by member on the SDK's builders by code generated at build time (`build.rs`), and the
 //! output comes back as the service's JSON. Adding an operation to a model wires it here.
+//!
+//! - [`json`]: between the service's JSON and the SDK's types (what the generated code calls).
+//! - [`api`]: the admin API (REST routes and direct invocation, allow-lists, batching);
+//!   [`lambda`]: the admin-api function's entry points; [`paging`]: `MaxItems` and lists across
+//!   sub-channels.
+//! - [`onboarding`]: bulk membership through a queue and the membership worker; [`sqs`]: that queue
+//!   on SQS.
+//! - [`failed_events`]: the processors' failure queue and the Lambda Invoke API, for replays.
 
 pub mod api;
 pub mod failed_events;

@@ -3,8 +3,12 @@
 //! literal query → operation), the binder (labels, query, headers, JSON body → one input object named
 //! as the model names its members) and the validator (required members, types, lengths, ranges,
 //! patterns, enums, the kind of ARN a member holds, the member named in every refusal).
-//! chime-local serves requests with it; the admin
-//! functions check their input with the same rules before calling AWS.
+//! chime-local serves requests with it; the admin functions check their input with the same rules
+//! before calling AWS.
+//!
+//! - [`model`]: both services' operations and shapes, typed, every pattern compiled once.
+//! - [`binding`]: request → operation and input (router and binder).
+//! - [`validate`]: the one validator; [`arn_kind`]: which kind of ARN each member holds.
 
 pub mod arn_kind;
 pub mod binding;

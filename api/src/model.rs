@@ -1,5 +1,5 @@
-//! The vendored service models (`model/*.shapes.json`: the AWS service models of Chime SDK Messaging 2021-05-15 and Identity 2021-04-20, as published): every
-//! operation's HTTP binding and every shape's constraints. Routing, request binding and validation are
+//! The vendored service models (`model/*.shapes.json`: Chime SDK Messaging 2021-05-15 and Identity
+//! 2021-04-20, as AWS publishes them): every operation's HTTP binding and every shape's constraints. Routing, request binding and validation are
 //! driven by this data, so an operation's handler is only its semantics.
 
 use std::collections::{BTreeMap, HashMap};

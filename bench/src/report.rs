@@ -127,7 +127,18 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
         if settings.smoke { " -- --smoke" } else { "" },
         machine()
     );
+    cold_section(&mut out, settings, results);
+    memory_section(&mut out, settings, results);
+    cpu_section(&mut out, settings, results);
+    size_section(&mut out, results);
+    out.push_str(&load_section(settings, &results.load));
+    out.push_str(ANALYSIS);
+    out.push_str(STAGES);
+    out
+}
 
+/// Cold start and warm latency of each processor and of the Python reference.
+fn cold_section(out: &mut String, settings: &Settings, results: &Results) {
     let _ = writeln!(out, "## Cold start and warm latency, as a process\n");
     let _ = writeln!(
         out,
@@ -176,7 +187,10 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
             answered_median(py) / answered_median(p)
         );
     }
+}
 
+/// Peak RSS of one process over many events.
+fn memory_section(out: &mut String, settings: &Settings, results: &Results) {
     let _ = writeln!(out, "## Memory\n");
     let _ = writeln!(
         out,
@@ -184,7 +198,10 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
         settings.rss_events,
         peak_rss_mib(&results.rss)
     );
+}
 
+/// CPU per message, Rust against the Python reference.
+fn cpu_section(out: &mut String, settings: &Settings, results: &Results) {
     let _ = writeln!(out, "## CPU per message\n");
     let _ = writeln!(
         out,
@@ -211,7 +228,10 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
         out,
         "\nTarget: ≥ 50× less CPU per message than the Python reference.\n"
     );
+}
 
+/// Binary sizes and where flow-pipeline's bytes go.
+fn size_section(out: &mut String, results: &Results) {
     let _ = writeln!(
         out,
         "## Binary size (stripped, release profile: thin LTO, one codegen unit)\n"
@@ -242,11 +262,6 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
         }
         let _ = writeln!(out);
     }
-
-    out.push_str(&load_section(settings, &results.load));
-    out.push_str(ANALYSIS);
-    out.push_str(STAGES);
-    out
 }
 
 /// chime-local under load: the flow levels and the history comparison, as markdown.

@@ -1,5 +1,6 @@
 //! Support for the end-to-end tests: the sample events, and chime-local's loopback stub as the
 //! callback endpoint, recording what the real SDK puts on the wire and answering from a script.
+//! The suites themselves are in `tests/` (see `tests/README.md`).
 
 use std::path::PathBuf;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chime_flow::retry::RetryPolicy;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::queue::{DeadLetter, MemberBatch, MemoryQueue, Queue, QueueError, parse_batch};
 use crate::api::{AdminApi, Extras};
@@ -96,64 +96,15 @@ pub async fn process(
     batch: &MemberBatch,
 ) -> Result<DeliveryCount, QueueError> {
     let mut done = DeliveryCount::default();
+    let mut outcome = Outcome::default();
     let mut pending = batch.member_arns.clone();
-    let mut last_code = String::new();
-    let mut dead = Vec::new();
     let started = Instant::now();
     let mut throttled = 0;
     while !pending.is_empty() {
-        let mut input = Map::new();
-        input.insert("ChannelArn".into(), json!(batch.channel_arn));
-        input.insert("MemberArns".into(), json!(pending));
-        if let Some(kind) = &batch.r#type {
-            input.insert("Type".into(), json!(kind));
-        }
-        if let Some(sub) = &batch.sub_channel_id {
-            input.insert("SubChannelId".into(), json!(sub));
-        }
         done.calls += 1;
-        let answer = api
-            .run("BatchCreateChannelMembership", input, &Extras::default())
-            .await;
-        let (added, errors) = match answer {
-            Ok((_, answer)) => (
-                answer["BatchChannelMemberships"]["Members"]
-                    .as_array()
-                    .map_or(0, Vec::len),
-                answer["Errors"].as_array().cloned().unwrap_or_default(),
-            ),
-            // Refused before any call (a malformed ARN…): every member, for the same reason.
-            Err(failure) => (
-                0,
-                pending
-                    .iter()
-                    .map(|m| json!({"MemberArn": m, "ErrorCode": failure.error, "ErrorMessage": failure.message}))
-                    .collect(),
-            ),
-        };
+        let (added, errors) = add_members(api, batch, &pending).await;
         done.added += added;
-        let mut retry = Vec::new();
-        for error in &errors {
-            let member = error["MemberArn"].as_str().unwrap_or_default().to_owned();
-            let code = error["ErrorCode"].as_str().unwrap_or("Unknown").to_owned();
-            match fate(&code) {
-                Fate::Retry => {
-                    last_code = code;
-                    retry.push(member);
-                }
-                Fate::Done => done.already += 1,
-                Fate::Dead => dead.push(DeadLetter {
-                    channel_arn: batch.channel_arn.clone(),
-                    member_arn: member,
-                    reason: error["ErrorMessage"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    error_code: code,
-                    attempts: batch.attempt + 1,
-                }),
-            }
-        }
+        let retry = outcome.sort(batch, &errors, &mut done);
         let stalled = retry.len() == pending.len();
         pending = retry;
         if pending.is_empty() {
@@ -173,31 +124,124 @@ pub async fn process(
             }
         }
     }
-    if !pending.is_empty() {
-        if batch.attempt + 1 >= MAX_ATTEMPTS {
-            dead.extend(pending.iter().map(|member| DeadLetter {
-                channel_arn: batch.channel_arn.clone(),
-                member_arn: member.clone(),
-                error_code: last_code.clone(),
-                reason: format!("still failing after {MAX_ATTEMPTS} deliveries"),
-                attempts: MAX_ATTEMPTS,
-            }));
-        } else {
-            done.requeued = pending.len();
-            let again = MemberBatch {
-                member_arns: pending,
-                attempt: batch.attempt + 1,
-                ..batch.clone()
-            };
-            let delay = requeue_delay(batch.attempt, fastrand::f64());
-            queue.enqueue(vec![again], delay).await?;
-        }
-    }
-    done.dead = dead.len();
-    if !dead.is_empty() {
-        queue.dead_letter(dead).await?;
-    }
+    outcome.finish(queue, batch, pending, &mut done).await?;
     Ok(done)
+}
+
+/// One BatchCreateChannelMembership of `pending`: how many were added, and the per-member errors.
+/// A call refused before it is made (a malformed ARN…) is an error for every member, for the same
+/// reason.
+async fn add_members(
+    api: &AdminApi,
+    batch: &MemberBatch,
+    pending: &[String],
+) -> (usize, Vec<Value>) {
+    let mut input = Map::new();
+    input.insert("ChannelArn".into(), json!(batch.channel_arn));
+    input.insert("MemberArns".into(), json!(pending));
+    if let Some(kind) = &batch.r#type {
+        input.insert("Type".into(), json!(kind));
+    }
+    if let Some(sub) = &batch.sub_channel_id {
+        input.insert("SubChannelId".into(), json!(sub));
+    }
+    match api
+        .run("BatchCreateChannelMembership", input, &Extras::default())
+        .await
+    {
+        Ok((_, answer)) => (
+            answer["BatchChannelMemberships"]["Members"]
+                .as_array()
+                .map_or(0, Vec::len),
+            answer["Errors"].as_array().cloned().unwrap_or_default(),
+        ),
+        Err(failure) => (
+            0,
+            pending
+                .iter()
+                .map(|m| json!({"MemberArn": m, "ErrorCode": failure.error, "ErrorMessage": failure.message}))
+                .collect(),
+        ),
+    }
+}
+
+/// What a delivery decided about the members it could not add.
+#[derive(Default)]
+struct Outcome {
+    dead: Vec<DeadLetter>,
+    /// The last transient error code, named in a dead letter when the attempts run out.
+    last_code: String,
+}
+
+impl Outcome {
+    /// Sorts one call's errors by their fate; the members to try again.
+    fn sort(
+        &mut self,
+        batch: &MemberBatch,
+        errors: &[Value],
+        done: &mut DeliveryCount,
+    ) -> Vec<String> {
+        let mut retry = Vec::new();
+        for error in errors {
+            let member = error["MemberArn"].as_str().unwrap_or_default().to_owned();
+            let code = error["ErrorCode"].as_str().unwrap_or("Unknown").to_owned();
+            match fate(&code) {
+                Fate::Retry => {
+                    self.last_code = code;
+                    retry.push(member);
+                }
+                Fate::Done => done.already += 1,
+                Fate::Dead => self.dead.push(DeadLetter {
+                    channel_arn: batch.channel_arn.clone(),
+                    member_arn: member,
+                    reason: error["ErrorMessage"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    error_code: code,
+                    attempts: batch.attempt + 1,
+                }),
+            }
+        }
+        retry
+    }
+
+    /// The members still pending go back on the queue after a delay, or to the dead letters once
+    /// the batch has had its attempts; the dead letters are sent.
+    async fn finish(
+        mut self,
+        queue: &dyn Queue,
+        batch: &MemberBatch,
+        pending: Vec<String>,
+        done: &mut DeliveryCount,
+    ) -> Result<(), QueueError> {
+        if !pending.is_empty() {
+            if batch.attempt + 1 >= MAX_ATTEMPTS {
+                let last_code = self.last_code.clone();
+                self.dead.extend(pending.iter().map(|member| DeadLetter {
+                    channel_arn: batch.channel_arn.clone(),
+                    member_arn: member.clone(),
+                    error_code: last_code.clone(),
+                    reason: format!("still failing after {MAX_ATTEMPTS} deliveries"),
+                    attempts: MAX_ATTEMPTS,
+                }));
+            } else {
+                done.requeued = pending.len();
+                let again = MemberBatch {
+                    member_arns: pending,
+                    attempt: batch.attempt + 1,
+                    ..batch.clone()
+                };
+                let delay = requeue_delay(batch.attempt, fastrand::f64());
+                queue.enqueue(vec![again], delay).await?;
+            }
+        }
+        done.dead = self.dead.len();
+        if !self.dead.is_empty() {
+            queue.dead_letter(self.dead).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs `workers` membership workers over a memory queue until it is empty (bounded by `limit`):

@@ -4,14 +4,15 @@
 //! runs a real function whose callback lands here. Staging the same event again puts the message back
 //! to PENDING with the event's content, so an event can be replayed after a stage is edited.
 
-use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
 
-use chime_flow::event::ProcessorEvent;
+use chime_flow::event::{ChannelMessage, ProcessorEvent};
+use serde_json::{Value, json};
 
 use crate::server::error::ApiError;
 use crate::state::{
     Body, Channel, Elastic, Instance, MESSAGE_TYPES, Membership, Message, Millis, PERSISTENCE,
-    Pending, Status, User, instance_of, lock, now, one_of,
+    Pending, Status, Store, User, instance_of, lock, now, one_of,
 };
 
 /// The processor a staged message waits for: the function `cargo lambda invoke` names is not known
@@ -19,10 +20,35 @@ use crate::state::{
 const STAGED_PROCESSOR: &str = "staged-event";
 
 /// What staging created and the state it left, as the control endpoint answers it.
-pub fn stage_event(store: &crate::state::Store, event: &Value) -> Result<Value, ApiError> {
+pub fn stage_event(store: &Store, event: &Value) -> Result<Value, ApiError> {
     let parsed = ProcessorEvent::from_value(event)
         .map_err(|e| ApiError::bad_request(format!("unusable processor event: {e}")))?;
     let message = &parsed.channel_message;
+    let (instance_arn, sender) = arns_of(message)?;
+    let channel_arn = message.channel_arn.as_str();
+    let raw = event.get("ChannelMessage").unwrap_or(&Value::Null);
+    let at = now();
+    let mut created = Vec::new();
+    let instance = instance_for(store, instance_arn, at, &mut created)?;
+    let mut instance = lock(&instance);
+    ensure_sender_and_channel(&mut instance, message, sender, at, &mut created);
+    let channel = instance.channel_mut(channel_arn)?;
+    let sub_channel = message.sub_channel_id.clone();
+    place_sender(channel, sender, sub_channel.as_deref(), at)?;
+    hold_message(channel, &parsed, raw, sender, at)?;
+    Ok(json!({
+        "ChannelArn": channel_arn,
+        "MessageId": message.message_id,
+        "CallbackId": parsed.callback_id,
+        "SubChannelId": sub_channel,
+        "Sender": sender,
+        "Status": Status::Pending.name(),
+        "Created": created,
+    }))
+}
+
+/// The event's app instance and sender, which must belong to it.
+fn arns_of(message: &ChannelMessage) -> Result<(&str, &str), ApiError> {
     let channel_arn = message.channel_arn.as_str();
     let instance_arn = instance_of(channel_arn).ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -37,37 +63,38 @@ pub fn stage_event(store: &crate::state::Store, event: &Value) -> Result<Value, 
             "ChannelMessage.Sender.Arn: {sender} is not a user of {instance_arn}"
         )));
     }
-    let raw = event.get("ChannelMessage").unwrap_or(&Value::Null);
-    let body = Body {
-        content: message.text().to_owned(),
-        metadata: message.metadata.clone().filter(|m| !m.is_empty()),
-        content_type: message.content_type.clone(),
-        attributes: raw
-            .get("MessageAttributes")
-            .filter(|v| v.is_object())
-            .cloned(),
-        push: raw
-            .get("PushNotification")
-            .filter(|v| v.is_object())
-            .cloned(),
-    };
-    let at = now();
-    let mut created = Vec::new();
+    Ok((instance_arn, sender))
+}
 
-    let instance = match store.instance(instance_arn) {
-        Ok(instance) => instance,
-        Err(_) => {
-            store.insert(Instance::new(
-                instance_arn,
-                last_segment(instance_arn),
-                None,
-                at,
-            ));
-            created.push(instance_arn.to_owned());
-            store.instance(instance_arn)?
-        }
-    };
-    let mut instance = lock(&instance);
+/// The app instance, made when chime-local does not hold it yet.
+fn instance_for(
+    store: &Store,
+    instance_arn: &str,
+    at: Millis,
+    created: &mut Vec<String>,
+) -> Result<Arc<Mutex<Instance>>, ApiError> {
+    if let Ok(instance) = store.instance(instance_arn) {
+        return Ok(instance);
+    }
+    store.insert(Instance::new(
+        instance_arn,
+        last_segment(instance_arn),
+        None,
+        at,
+    ));
+    created.push(instance_arn.to_owned());
+    store.instance(instance_arn)
+}
+
+/// The sender as a user and the channel (elastic when the event names a sub-channel), made when
+/// missing.
+fn ensure_sender_and_channel(
+    instance: &mut Instance,
+    message: &ChannelMessage,
+    sender: &str,
+    at: Millis,
+    created: &mut Vec<String>,
+) {
     if !instance.is_identity(sender) {
         let name = message
             .sender
@@ -79,6 +106,7 @@ pub fn stage_event(store: &crate::state::Store, event: &Value) -> Result<Value, 
             .insert(sender.to_owned(), User::new(sender, &name, at));
         created.push(sender.to_owned());
     }
+    let channel_arn = message.channel_arn.as_str();
     if !instance.channels.contains_key(channel_arn) {
         let mut channel = Channel::new(channel_arn, last_segment(channel_arn), sender, at);
         if message.sub_channel_id.is_some() {
@@ -91,32 +119,52 @@ pub fn stage_event(store: &crate::state::Store, event: &Value) -> Result<Value, 
         instance.channels.insert(channel_arn.to_owned(), channel);
         created.push(channel_arn.to_owned());
     }
-    let channel = instance.channel_mut(channel_arn)?;
-    let sub_channel = message.sub_channel_id.clone();
-    if let Some(sub) = &sub_channel {
+}
+
+/// The sender as a member, in the event's sub-channel (a member of another one is refused).
+fn place_sender(
+    channel: &mut Channel,
+    sender: &str,
+    sub_channel: Option<&str>,
+    at: Millis,
+) -> Result<(), ApiError> {
+    if let Some(sub) = sub_channel {
         if channel.elastic.is_none() {
             return Err(ApiError::bad_request(format!(
-                "ChannelMessage.SubChannelId: {channel_arn} exists and is not elastic"
+                "ChannelMessage.SubChannelId: {} exists and is not elastic",
+                channel.arn
             )));
         }
         channel.open_sub_channel(sub);
     }
     match channel.members().get(sender) {
-        Some(member) if member.sub_channel != sub_channel => {
-            return Err(ApiError::bad_request(format!(
+        Some(member) if member.sub_channel.as_deref() != sub_channel => {
+            Err(ApiError::bad_request(format!(
                 "ChannelMessage.SubChannelId: the sender is a member of sub-channel {}",
                 member.sub_channel.as_deref().unwrap_or("-")
-            )));
+            )))
         }
-        Some(_) => {}
+        Some(_) => Ok(()),
         None => {
-            let member = Membership::new("DEFAULT", sender, sub_channel.clone(), at);
+            let member = Membership::new("DEFAULT", sender, sub_channel.map(str::to_owned), at);
             channel.insert_member(sender, member);
+            Ok(())
         }
     }
+}
 
-    let created_at = message.created_timestamp.as_ref().map_or(at, millis_of);
-    let edited_at = message.last_edited_timestamp.as_ref().map(millis_of);
+/// The event's message, PENDING and waiting for the event's own CallbackId: made, or put back to
+/// PENDING with the event's content when it exists already.
+fn hold_message(
+    channel: &mut Channel,
+    parsed: &ProcessorEvent,
+    raw: &Value,
+    sender: &str,
+    at: Millis,
+) -> Result<(), ApiError> {
+    let message = &parsed.channel_message;
+    let body = staged_body(message, raw);
+    let sub_channel = message.sub_channel_id.clone();
     let pending = Pending {
         callback_id: parsed.callback_id.clone(),
         processor: 0,
@@ -127,48 +175,55 @@ pub fn stage_event(store: &crate::state::Store, event: &Value) -> Result<Value, 
             "Configuration": {"Lambda": {"ResourceArn": "", "InvocationType": "ASYNC"}},
         })],
         body: body.clone(),
-        edited_at,
+        edited_at: message.last_edited_timestamp.as_ref().map(millis_of),
     };
     let id = &message.message_id;
-    match channel.message_mut(id) {
-        Some(existing) => {
-            if existing.sub_channel != sub_channel || existing.sender != sender {
-                return Err(ApiError::bad_request(format!(
-                    "ChannelMessage.MessageId: {id} already exists with another sender or sub-channel"
-                )));
-            }
-            existing.used_callbacks.retain(|c| c != &parsed.callback_id);
-            existing.status = Status::Pending;
-            existing.detail = None;
-            existing.pending = Some(Box::new(pending));
+    if let Some(existing) = channel.message_mut(id) {
+        if existing.sub_channel != sub_channel || existing.sender != sender {
+            return Err(ApiError::bad_request(format!(
+                "ChannelMessage.MessageId: {id} already exists with another sender or sub-channel"
+            )));
         }
-        None => {
-            channel.push_message(Message {
-                sub_channel: sub_channel.clone(),
-                persistence: one_of(
-                    message.persistence.as_deref().unwrap_or("PERSISTENT"),
-                    &PERSISTENCE,
-                ),
-                kind: one_of(
-                    message.message_type.as_deref().unwrap_or("STANDARD"),
-                    &MESSAGE_TYPES,
-                ),
-                target: raw.get("Target").filter(|v| v.is_array()).cloned(),
-                status: Status::Pending,
-                pending: Some(Box::new(pending)),
-                ..Message::new(id.clone(), sender, body, created_at)
-            });
-        }
+        existing.used_callbacks.retain(|c| c != &parsed.callback_id);
+        existing.status = Status::Pending;
+        existing.detail = None;
+        existing.pending = Some(Box::new(pending));
+        return Ok(());
     }
-    Ok(json!({
-        "ChannelArn": channel_arn,
-        "MessageId": id,
-        "CallbackId": parsed.callback_id,
-        "SubChannelId": sub_channel,
-        "Sender": sender,
-        "Status": Status::Pending.name(),
-        "Created": created,
-    }))
+    let created_at = message.created_timestamp.as_ref().map_or(at, millis_of);
+    channel.push_message(Message {
+        sub_channel,
+        persistence: one_of(
+            message.persistence.as_deref().unwrap_or("PERSISTENT"),
+            &PERSISTENCE,
+        ),
+        kind: one_of(
+            message.message_type.as_deref().unwrap_or("STANDARD"),
+            &MESSAGE_TYPES,
+        ),
+        target: raw.get("Target").filter(|v| v.is_array()).cloned(),
+        status: Status::Pending,
+        pending: Some(Box::new(pending)),
+        ..Message::new(id.clone(), sender, body, created_at)
+    });
+    Ok(())
+}
+
+/// What the message says, from the event (attributes and push configuration as given).
+fn staged_body(message: &ChannelMessage, raw: &Value) -> Body {
+    Body {
+        content: message.text().to_owned(),
+        metadata: message.metadata.clone().filter(|m| !m.is_empty()),
+        content_type: message.content_type.clone(),
+        attributes: raw
+            .get("MessageAttributes")
+            .filter(|v| v.is_object())
+            .cloned(),
+        push: raw
+            .get("PushNotification")
+            .filter(|v| v.is_object())
+            .cloned(),
+    }
 }
 
 fn last_segment(arn: &str) -> &str {

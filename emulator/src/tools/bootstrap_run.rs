@@ -252,112 +252,14 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
     let mut runs = Vec::new();
     let mut messages = Vec::new();
     for run in 0..options.cold_runs.max(1) {
-        let api = RuntimeApi::start(&function_arn, Duration::from_secs(45))
-            .await
-            .map_err(|e| format!("cannot start the Runtime API: {e}"))?;
         let deliveries: Vec<Value> = (0..=options.warm_events)
             .map(|n| fresh_copy(&events[n % events.len()], &format!("r{run}e{n}")))
             .collect();
         for delivery in &deliveries {
             sample_events::stage(endpoint, delivery).await?;
         }
-        let (program, args) = match options.runner.split_first() {
-            Some((runner, args)) => (
-                runner.clone(),
-                args.iter()
-                    .cloned()
-                    .chain([options.bootstrap.display().to_string()])
-                    .collect::<Vec<_>>(),
-            ),
-            None => (options.bootstrap.display().to_string(), Vec::new()),
-        };
-        let log = std::env::temp_dir().join(format!(
-            "chime-local-bootstrap-{}-{run}.log",
-            std::process::id()
-        ));
-        let started = Instant::now();
-        let mut child = Command::new(&program);
-        child
-            .args(&args)
-            .env_clear()
-            .envs(environment(&api, endpoint, options))
-            .stdin(Stdio::null());
-        // Both streams into one log (tracing writes to stdout, panics and runtimes to stderr).
-        match std::fs::File::create(&log).and_then(|f| Ok((f.try_clone()?, f))) {
-            Ok((out, err)) => child.stdout(out).stderr(err),
-            Err(_) => child.stdout(Stdio::null()).stderr(Stdio::null()),
-        };
-        let mut process = Process(
-            child
-                .spawn()
-                .map_err(|e| format!("cannot start {program}: {e}"))?,
-        );
-        let mut timings = Vec::new();
-        for (n, delivery) in deliveries.iter().enumerate() {
-            let id = format!("req-{run}-{n}");
-            api.push(&id, delivery.clone());
-            let done = wait_while_alive(&api, &mut process, &id, options.limit).await;
-            let Some(invocation) = done else {
-                let why = match (api.init_error(), process.0.try_wait()) {
-                    (Some(error), _) => format!("the function failed to start: {error}"),
-                    (None, Ok(Some(status))) => format!("the process exited ({status})"),
-                    _ => format!("no answer within {:?}", options.limit),
-                };
-                let tail = last_lines(&log, 8);
-                let _ = std::fs::remove_file(&log);
-                return Err(format!(
-                    "run {} event {}: {why}; its last output:\n{tail}",
-                    run + 1,
-                    n + 1
-                ));
-            };
-            let Some((answered, outcome)) = invocation.answered else {
-                return Err(format!("run {} event {}: not answered", run + 1, n + 1));
-            };
-            if let Outcome::Error(error) = outcome {
-                return Err(format!(
-                    "run {} event {}: the function answered an error: {error}",
-                    run + 1,
-                    n + 1
-                ));
-            }
-            timings.push((invocation.taken, answered));
-        }
-        let peak_rss_kib = peak_rss_kib(process.0.id());
-        drop(process);
-        let ready = ready_line(&log);
-        let _ = std::fs::remove_file(&log);
-        let first_poll = api.first_poll().unwrap_or(started);
-        api.stop().await;
-        let (taken, answered) = timings[0];
-        runs.push(ProcessRun {
-            init: first_poll.duration_since(started),
-            first_event: answered.duration_since(taken),
-            exec_to_answer: answered.duration_since(started),
-            warm: timings[1..]
-                .iter()
-                .map(|(t, a)| a.duration_since(*t))
-                .collect(),
-            peak_rss_kib,
-            stage_build_ms: ready
-                .as_ref()
-                .and_then(|r| r["stage_build_us"].as_f64())
-                .map(|us| us / 1000.0),
-            main_to_ready_ms: ready.as_ref().and_then(|r| r["init_ms"].as_f64()),
-        });
-        messages.clear();
-        for (n, delivery) in deliveries.iter().enumerate() {
-            let row =
-                sample_events::read_row(&messaging, delivery, &format!("event {}", n + 1)).await?;
-            if row.status == "PENDING" {
-                return Err(format!(
-                    "run {}: the message of event {} is still PENDING after its answer",
-                    run + 1,
-                    n + 1
-                ));
-            }
-            messages.push(row);
-        }
+        runs.push(one_process(options, &function_arn, endpoint, &deliveries, run).await?);
+        messages = settled_rows(&messaging, &deliveries, run).await?;
     }
     Ok(Report {
         bootstrap: options.bootstrap.display().to_string(),
@@ -369,6 +271,142 @@ async fn run_all(options: &RunOptions, events: &[Value], endpoint: &str) -> Resu
         runs,
         messages,
     })
+}
+
+/// One cold process through its own Runtime API: it takes `deliveries` in turn; its timings, peak
+/// RSS and what its ready line says.
+async fn one_process(
+    options: &RunOptions,
+    function_arn: &str,
+    endpoint: &str,
+    deliveries: &[Value],
+    run: usize,
+) -> Result<ProcessRun, String> {
+    let api = RuntimeApi::start(function_arn, Duration::from_secs(45))
+        .await
+        .map_err(|e| format!("cannot start the Runtime API: {e}"))?;
+    let log = std::env::temp_dir().join(format!(
+        "chime-local-bootstrap-{}-{run}.log",
+        std::process::id()
+    ));
+    let started = Instant::now();
+    let mut process = spawn(options, &api, endpoint, &log)?;
+    let timings = answer_all(options, &api, &mut process, deliveries, run, &log).await;
+    let peak_rss_kib = peak_rss_kib(process.0.id());
+    drop(process);
+    let ready = ready_line(&log);
+    let _ = std::fs::remove_file(&log);
+    let first_poll = api.first_poll().unwrap_or(started);
+    api.stop().await;
+    let timings = timings?;
+    let (taken, answered) = timings[0];
+    Ok(ProcessRun {
+        init: first_poll.duration_since(started),
+        first_event: answered.duration_since(taken),
+        exec_to_answer: answered.duration_since(started),
+        warm: timings[1..]
+            .iter()
+            .map(|(t, a)| a.duration_since(*t))
+            .collect(),
+        peak_rss_kib,
+        stage_build_ms: ready
+            .as_ref()
+            .and_then(|r| r["stage_build_us"].as_f64())
+            .map(|us| us / 1000.0),
+        main_to_ready_ms: ready.as_ref().and_then(|r| r["init_ms"].as_f64()),
+    })
+}
+
+/// Starts the bootstrap (through `--runner` when given) with Lambda's environment, both output
+/// streams into `log` (tracing writes to stdout, panics and runtimes to stderr).
+fn spawn(
+    options: &RunOptions,
+    api: &RuntimeApi,
+    endpoint: &str,
+    log: &Path,
+) -> Result<Process, String> {
+    let (program, args) = match options.runner.split_first() {
+        Some((runner, args)) => (
+            runner.clone(),
+            args.iter()
+                .cloned()
+                .chain([options.bootstrap.display().to_string()])
+                .collect::<Vec<_>>(),
+        ),
+        None => (options.bootstrap.display().to_string(), Vec::new()),
+    };
+    let mut child = Command::new(&program);
+    child
+        .args(&args)
+        .env_clear()
+        .envs(environment(api, endpoint, options))
+        .stdin(Stdio::null());
+    match std::fs::File::create(log).and_then(|f| Ok((f.try_clone()?, f))) {
+        Ok((out, err)) => child.stdout(out).stderr(err),
+        Err(_) => child.stdout(Stdio::null()).stderr(Stdio::null()),
+    };
+    child
+        .spawn()
+        .map(Process)
+        .map_err(|e| format!("cannot start {program}: {e}"))
+}
+
+/// Hands the process each delivery and waits for its answer: when each was taken and answered.
+/// A process that dies, fails to start, stays silent or answers an error ends the run, with its
+/// last output.
+async fn answer_all(
+    options: &RunOptions,
+    api: &RuntimeApi,
+    process: &mut Process,
+    deliveries: &[Value],
+    run: usize,
+    log: &Path,
+) -> Result<Vec<(Instant, Instant)>, String> {
+    let mut timings = Vec::new();
+    for (n, delivery) in deliveries.iter().enumerate() {
+        let where_ = format!("run {} event {}", run + 1, n + 1);
+        let id = format!("req-{run}-{n}");
+        api.push(&id, delivery.clone());
+        let done = wait_while_alive(api, process, &id, options.limit).await;
+        let Some(invocation) = done else {
+            let why = match (api.init_error(), process.0.try_wait()) {
+                (Some(error), _) => format!("the function failed to start: {error}"),
+                (None, Ok(Some(status))) => format!("the process exited ({status})"),
+                _ => format!("no answer within {:?}", options.limit),
+            };
+            let tail = last_lines(log, 8);
+            return Err(format!("{where_}: {why}; its last output:\n{tail}"));
+        };
+        let Some((answered, outcome)) = invocation.answered else {
+            return Err(format!("{where_}: not answered"));
+        };
+        if let Outcome::Error(error) = outcome {
+            return Err(format!("{where_}: the function answered an error: {error}"));
+        }
+        timings.push((invocation.taken, answered));
+    }
+    Ok(timings)
+}
+
+/// What became of each delivery's message, read through the SDK: none may still be PENDING.
+async fn settled_rows(
+    messaging: &aws_sdk_chimesdkmessaging::Client,
+    deliveries: &[Value],
+    run: usize,
+) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for (n, delivery) in deliveries.iter().enumerate() {
+        let row = sample_events::read_row(messaging, delivery, &format!("event {}", n + 1)).await?;
+        if row.status == "PENDING" {
+            return Err(format!(
+                "run {}: the message of event {} is still PENDING after its answer",
+                run + 1,
+                n + 1
+            ));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// The function name Lambda would report: the bootstrap's directory (`target/lambda/NAME/bootstrap`,

@@ -3,6 +3,10 @@
 //! channels — idempotent on create and update, clean on delete, and always answering CloudFormation:
 //! bad properties, a Chime error, a panic or the approaching Lambda timeout all become FAILED with the
 //! reason, so a stack never hangs waiting for this resource.
+//!
+//! - [`properties`]: the resource's properties, checked; [`plan`]: what a request means in Chime
+//!   calls, decided without calling anything.
+//! - [`chime`]: the port to Chime and its SDK adapter; [`response`]: the answer to CloudFormation.
 
 pub mod chime;
 pub mod plan;

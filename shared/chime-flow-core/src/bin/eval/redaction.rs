@@ -22,6 +22,7 @@ struct Counts {
     findings_right: usize,
 }
 
+/// Scores every row, prints the table (and up to `show_misses` misses per group); the targets missed.
 pub fn run(path: &Path, show_misses: usize) -> Result<Vec<String>, String> {
     let rows = read_rows(path, 4)?;
     let kinds: Vec<Kind> = Kind::ALL
@@ -36,26 +37,45 @@ pub fn run(path: &Path, show_misses: usize) -> Result<Vec<String>, String> {
         None,
     )
     .map_err(|e| format!("detectors: {e}"))?;
-    let mut per_kind: BTreeMap<Kind, Counts> = BTreeMap::new();
-    let mut misses: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut score = Score::default();
     for (index, row) in rows.iter().enumerate() {
+        score
+            .add(&redaction, row)
+            .map_err(|problem| format!("row {}: {problem}", index + 1))?;
+    }
+    println!(
+        "## Redaction ({} rows: values to redact and near misses per kind)\n",
+        rows.len()
+    );
+    score.print(show_misses);
+    Ok(score.missed_targets())
+}
+
+/// The counts per kind, and the rows that went wrong (by what went wrong) for diagnosis.
+#[derive(Default)]
+struct Score {
+    per_kind: BTreeMap<Kind, Counts>,
+    misses: BTreeMap<String, Vec<String>>,
+}
+
+impl Score {
+    /// One row: kind, `redact|keep`, value, text.
+    fn add(&mut self, redaction: &Redaction, row: &[String]) -> Result<(), String> {
         let (kind_name, expect, value, text) = (&row[0], row[1].as_str(), &row[2], &row[3]);
-        let kind = Kind::from_name(kind_name)
-            .ok_or_else(|| format!("row {}: unknown kind {kind_name:?}", index + 1))?;
-        let start = text
-            .find(value.as_str())
-            .ok_or_else(|| format!("row {}: value not in text", index + 1))?;
+        let kind =
+            Kind::from_name(kind_name).ok_or_else(|| format!("unknown kind {kind_name:?}"))?;
+        let start = text.find(value.as_str()).ok_or("value not in text")?;
         let end = start + value.len();
         let findings = redaction.findings(text);
         for &(found_kind, s, e) in &findings {
-            let counts = per_kind.entry(found_kind).or_default();
+            let counts = self.per_kind.entry(found_kind).or_default();
             counts.findings += 1;
             if expect == "redact" && found_kind == kind && s < end && e > start {
                 counts.findings_right += 1;
             }
         }
-        let counts = per_kind.entry(kind).or_default();
-        match expect {
+        let counts = self.per_kind.entry(kind).or_default();
+        let wrong = match expect {
             "redact" => {
                 counts.positives += 1;
                 let covered = (start..end).all(|at| {
@@ -63,93 +83,89 @@ pub fn run(path: &Path, show_misses: usize) -> Result<Vec<String>, String> {
                         .iter()
                         .any(|&(k, s, e)| k == kind && s <= at && at < e)
                 });
-                if covered {
-                    counts.found += 1;
-                } else {
-                    misses
-                        .entry(format!("{kind_name} missed"))
-                        .or_default()
-                        .push(format!(
-                            "{value}  in  {text}  -> {}",
-                            shown(text, &findings)
-                        ));
-                }
+                counts.found += usize::from(covered);
+                (!covered).then(|| format!("{kind_name} missed"))
             }
             "keep" => {
                 counts.near_misses += 1;
-                if findings.iter().any(|&(_, s, e)| s < end && e > start) {
-                    counts.near_misses_redacted += 1;
-                    misses
-                        .entry(format!("{kind_name} near miss redacted"))
-                        .or_default()
-                        .push(format!(
-                            "{value}  in  {text}  -> {}",
-                            shown(text, &findings)
-                        ));
+                let touched = findings.iter().any(|&(_, s, e)| s < end && e > start);
+                counts.near_misses_redacted += usize::from(touched);
+                touched.then(|| format!("{kind_name} near miss redacted"))
+            }
+            other => return Err(format!("unknown expectation {other:?}")),
+        };
+        if let Some(what) = wrong {
+            self.misses.entry(what).or_default().push(format!(
+                "{value}  in  {text}  -> {}",
+                shown(text, &findings)
+            ));
+        }
+        Ok(())
+    }
+
+    fn print(&self, show_misses: usize) {
+        let table: Vec<Vec<String>> = self
+            .per_kind
+            .iter()
+            .filter(|(_, c)| c.positives + c.near_misses > 0)
+            .map(|(kind, c)| {
+                vec![
+                    kind.name().to_owned(),
+                    c.positives.to_string(),
+                    percent(c.found, c.positives),
+                    c.near_misses.to_string(),
+                    percent(c.near_misses_redacted, c.near_misses),
+                    percent(c.findings_right, c.findings),
+                ]
+            })
+            .collect();
+        print(
+            &[
+                "kind",
+                "values",
+                "recall",
+                "near misses",
+                "near misses redacted",
+                "precision",
+            ],
+            &table,
+        );
+        if show_misses > 0 {
+            for (what, list) in &self.misses {
+                println!("\n{what}:");
+                for line in list.iter().take(show_misses) {
+                    println!("  {line}");
                 }
             }
-            other => return Err(format!("row {}: unknown expectation {other:?}", index + 1)),
         }
     }
-    println!(
-        "## Redaction ({} rows: values to redact and near misses per kind)\n",
-        rows.len()
-    );
-    let table: Vec<Vec<String>> = per_kind
-        .iter()
-        .filter(|(_, c)| c.positives + c.near_misses > 0)
-        .map(|(kind, c)| {
-            vec![
-                kind.name().to_owned(),
-                c.positives.to_string(),
-                percent(c.found, c.positives),
-                c.near_misses.to_string(),
-                percent(c.near_misses_redacted, c.near_misses),
-                percent(c.findings_right, c.findings),
-            ]
-        })
-        .collect();
-    print(
-        &[
-            "kind",
-            "values",
-            "recall",
-            "near misses",
-            "near misses redacted",
-            "precision",
-        ],
-        &table,
-    );
-    if show_misses > 0 {
-        for (what, list) in &misses {
-            println!("\n{what}:");
-            for line in list.iter().take(show_misses) {
-                println!("  {line}");
+
+    /// Each kind's recall below [`RECALL_TARGET`] and near misses redacted above
+    /// [`NEAR_MISS_TARGET`].
+    fn missed_targets(&self) -> Vec<String> {
+        let mut missed = Vec::new();
+        for (kind, c) in &self.per_kind {
+            if c.positives > 0 && (c.found as f64) < RECALL_TARGET * c.positives as f64 {
+                missed.push(format!(
+                    "{} recall {} < {:.0}%",
+                    kind.name(),
+                    percent(c.found, c.positives),
+                    RECALL_TARGET * 100.0
+                ));
+            }
+            if c.near_misses > 0
+                && c.near_misses_redacted as f64 > NEAR_MISS_TARGET * c.near_misses as f64
+            {
+                missed.push(format!(
+                    "{} near misses redacted {} > {:.0}%",
+                    kind.name(),
+                    percent(c.near_misses_redacted, c.near_misses),
+                    NEAR_MISS_TARGET * 100.0
+                ));
             }
         }
+        missed
     }
-    let mut missed = Vec::new();
-    for (kind, c) in &per_kind {
-        if c.positives > 0 && (c.found as f64) < RECALL_TARGET * c.positives as f64 {
-            missed.push(format!(
-                "{} recall {} < {:.0}%",
-                kind.name(),
-                percent(c.found, c.positives),
-                RECALL_TARGET * 100.0
-            ));
-        }
-        if c.near_misses > 0
-            && c.near_misses_redacted as f64 > NEAR_MISS_TARGET * c.near_misses as f64
-        {
-            missed.push(format!(
-                "{} near misses redacted {} > {:.0}%",
-                kind.name(),
-                percent(c.near_misses_redacted, c.near_misses),
-                NEAR_MISS_TARGET * 100.0
-            ));
-        }
-    }
-    Ok(missed)
 }
 
 /// The text with findings bracketed as `⟦kind:…⟧` (the set's own text, for diagnosis).
