@@ -86,6 +86,17 @@ impl World {
             .expect("channel")
     }
 
+    /// A private, restricted channel created by the admin with the given members.
+    pub async fn private_channel(&self, name: &str, members: &[String]) -> String {
+        self.channel(
+            name,
+            ChannelPrivacy::Private,
+            ChannelMode::Restricted,
+            members,
+        )
+        .await
+    }
+
     /// An elastic channel created by the admin (who moderates it), with no members yet.
     pub async fn elastic_channel(&self, max: i32, target: i32, percent: i32) -> String {
         let spec = ChannelSpec::elastic("elastic", &self.admin, &[], (max, target, percent));

@@ -279,18 +279,15 @@ pub async fn conversation(
         if first_clean.is_none() {
             first_clean = Some((id.clone(), sender.clone()));
         }
-        let row = settle(
-            &chime,
+        let sent = Sent {
             channel,
             channel_name,
             sender,
-            &id,
+            id: &id,
             sub,
-            line.label,
-            started,
-            patience,
-        )
-        .await?;
+            label: line.label,
+        };
+        let row = settle(&chime, sent, started, patience).await?;
         rows.push(row);
     }
     // An edit goes through the flow too: the clean message gains PII, which gets redacted.
@@ -305,10 +302,15 @@ pub async fn conversation(
             .send()
             .await
             .step("UpdateChannelMessage")?;
-        let row = settle(
-            &chime, &general, "general", &sender, &id, None, "edit", started, patience,
-        )
-        .await?;
+        let sent = Sent {
+            channel: &general,
+            channel_name: "general",
+            sender: &sender,
+            id: &id,
+            sub: None,
+            label: "edit",
+        };
+        let row = settle(&chime, sent, started, patience).await?;
         rows.push(row);
     }
     Ok(Report {
@@ -317,28 +319,34 @@ pub async fn conversation(
     })
 }
 
-/// Waits (bounded) until the flow has decided, then reads what the channel shows.
-#[allow(clippy::too_many_arguments)]
+/// One message to read back: where it is, who sent it, and the row's label.
+pub struct Sent<'a> {
+    pub channel: &'a str,
+    /// The channel's name as the row shows it.
+    pub channel_name: &'a str,
+    pub sender: &'a str,
+    pub id: &'a str,
+    pub sub: Option<String>,
+    pub label: &'a str,
+}
+
+/// Waits (bounded by `patience` from `started`) until the flow has decided, then reads what the
+/// channel shows.
 async fn settle(
     chime: &messaging::Client,
-    channel: &str,
-    channel_name: &str,
-    sender: &str,
-    id: &str,
-    sub: Option<String>,
-    label: &str,
+    sent: Sent<'_>,
     started: Instant,
     patience: Duration,
 ) -> Result<Row, DemoError> {
     while started.elapsed() < patience {
-        let status = message_status(chime, channel, sender, id, sub.clone()).await?;
+        let status = message_status(chime, &sent).await?;
         if status != ChannelMessageStatus::Pending {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let millis = started.elapsed().as_millis();
-    let row = read_message(chime, channel, channel_name, sender, id, sub, label).await?;
+    let row = read_message(chime, sent).await?;
     Ok(Row {
         millis: Some(millis),
         ..row
@@ -347,17 +355,14 @@ async fn settle(
 
 async fn message_status(
     chime: &messaging::Client,
-    channel: &str,
-    sender: &str,
-    id: &str,
-    sub: Option<String>,
+    sent: &Sent<'_>,
 ) -> Result<ChannelMessageStatus, DemoError> {
     let answer = chime
         .get_channel_message_status()
-        .channel_arn(channel)
-        .message_id(id)
-        .chime_bearer(sender)
-        .set_sub_channel_id(sub)
+        .channel_arn(sent.channel)
+        .message_id(sent.id)
+        .chime_bearer(sent.sender)
+        .set_sub_channel_id(sent.sub.clone())
         .send()
         .await
         .step("GetChannelMessageStatus")?;
@@ -369,16 +374,16 @@ async fn message_status(
 }
 
 /// A message's status now and, when SENT, its content and attributes, read as its sender.
-pub async fn read_message(
-    chime: &messaging::Client,
-    channel: &str,
-    channel_name: &str,
-    sender: &str,
-    id: &str,
-    sub: Option<String>,
-    label: &str,
-) -> Result<Row, DemoError> {
-    let status = message_status(chime, channel, sender, id, sub.clone()).await?;
+pub async fn read_message(chime: &messaging::Client, sent: Sent<'_>) -> Result<Row, DemoError> {
+    let status = message_status(chime, &sent).await?;
+    let Sent {
+        channel,
+        channel_name,
+        sender,
+        id,
+        sub,
+        label,
+    } = sent;
     let (content, attributes) = if status == ChannelMessageStatus::Sent {
         let message = chime
             .get_channel_message()

@@ -132,17 +132,17 @@ pub async fn read_row(
     let event = ProcessorEvent::from_value(event).map_err(|e| e.to_string())?;
     let message = &event.channel_message;
     let channel = message.channel_arn.as_str();
-    demo::read_message(
-        chime,
+    let sent = demo::Sent {
         channel,
-        channel.rsplit('/').next().unwrap_or(channel),
-        message.sender_arn().unwrap_or_default(),
-        &message.message_id,
-        message.sub_channel_id.clone(),
+        channel_name: channel.rsplit('/').next().unwrap_or(channel),
+        sender: message.sender_arn().unwrap_or_default(),
+        id: &message.message_id,
+        sub: message.sub_channel_id.clone(),
         label,
-    )
-    .await
-    .map_err(|e| e.to_string())
+    };
+    demo::read_message(chime, sent)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Stages every usable event; returns the report. Fails when a named file cannot be staged

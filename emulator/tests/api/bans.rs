@@ -26,12 +26,7 @@ async fn a_ban_removes_the_member_and_keeps_them_out_until_lifted() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_member).0, "ForbiddenException");
     let ban = chime
         .create_channel_ban()
         .channel_arn(&channel)
@@ -49,7 +44,7 @@ async fn a_ban_removes_the_member_and_keeps_them_out_until_lifted() {
         .send()
         .await
         .unwrap_err();
-    assert!(again.as_service_error().unwrap().is_conflict_exception());
+    assert_eq!(code(&again).0, "ConflictException");
     // Kicked at once, and kept out: by a moderator, by a batch, by joining a PUBLIC UNRESTRICTED channel.
     let gone = chime
         .describe_channel_membership()
@@ -59,7 +54,7 @@ async fn a_ban_removes_the_member_and_keeps_them_out_until_lifted() {
         .send()
         .await
         .unwrap_err();
-    assert!(gone.as_service_error().unwrap().is_not_found_exception());
+    assert_eq!(code(&gone).0, "NotFoundException");
     let add = |bearer: &str| {
         chime
             .create_channel_membership()
@@ -127,12 +122,7 @@ async fn a_ban_removes_the_member_and_keeps_them_out_until_lifted() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        list_by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&list_by_member).0, "ForbiddenException");
 
     chime
         .delete_channel_ban()
@@ -151,12 +141,7 @@ async fn a_ban_removes_the_member_and_keeps_them_out_until_lifted() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        not_banned
-            .as_service_error()
-            .unwrap()
-            .is_not_found_exception()
-    );
+    assert_eq!(code(&not_banned).0, "NotFoundException");
     world.stop().await;
 }
 
@@ -166,16 +151,7 @@ async fn a_user_lists_the_channels_they_moderate() {
     let chime = &world.chime;
     let mut channels = Vec::new();
     for name in ["one", "two", "three"] {
-        channels.push(
-            world
-                .channel(
-                    name,
-                    ChannelPrivacy::Private,
-                    ChannelMode::Restricted,
-                    &world.users,
-                )
-                .await,
-        );
+        channels.push(world.private_channel(name, &world.users).await);
     }
     for channel in &channels[..2] {
         chime
@@ -214,12 +190,7 @@ async fn a_user_lists_the_channels_they_moderate() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_other
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_other).0, "ForbiddenException");
     let one = chime
         .describe_channel_moderated_by_app_instance_user()
         .channel_arn(&channels[0])

@@ -4,7 +4,7 @@
 use aws_sdk_chimesdkidentity::types::{
     AppInstanceUserEndpointType, Configuration, EndpointAttributes, LexConfiguration,
 };
-use aws_sdk_chimesdkmessaging::types::{ChannelMembershipType, ChannelMode, ChannelPrivacy};
+use aws_sdk_chimesdkmessaging::types::ChannelMembershipType;
 
 use crate::common::{World, code};
 
@@ -84,14 +84,7 @@ async fn bots_are_identities_that_join_channels_and_leave_cleanly() {
     assert_eq!(names, ["renamed"]);
 
     // A member of a channel, and a bearer that sends in it.
-    let channel = world
-        .channel(
-            "with-bot",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &[],
-        )
-        .await;
+    let channel = world.private_channel("with-bot", &[]).await;
     world
         .chime
         .create_channel_membership()

@@ -9,14 +9,7 @@ async fn channels_are_created_described_updated_listed_and_deleted() {
     let world = World::new(3).await;
     let chime = &world.chime;
     let members = world.users[..2].to_vec();
-    let private = world
-        .channel(
-            "private",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &members,
-        )
-        .await;
+    let private = world.private_channel("private", &members).await;
     for i in 0..6 {
         world
             .channel(
@@ -66,12 +59,7 @@ async fn channels_are_created_described_updated_listed_and_deleted() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        member_update
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&member_update).0, "ForbiddenException");
     chime
         .update_channel()
         .channel_arn(&private)
@@ -121,12 +109,7 @@ async fn channels_are_created_described_updated_listed_and_deleted() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        private_list
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&private_list).0, "ForbiddenException");
     let (error, message) = code(
         &chime
             .list_channels()
@@ -189,12 +172,7 @@ async fn create_channel_checks_its_input() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        unknown_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&unknown_member).0, "ForbiddenException");
     let (error, message) = code(
         &world
             .chime
@@ -217,14 +195,7 @@ async fn create_channel_checks_its_input() {
 async fn moderators_are_added_described_listed_and_removed() {
     let world = World::new(3).await;
     let chime = &world.chime;
-    let channel = world
-        .channel(
-            "mods",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("mods", &world.users).await;
     chime
         .create_channel_moderator()
         .channel_arn(&channel)
@@ -250,12 +221,7 @@ async fn moderators_are_added_described_listed_and_removed() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_member).0, "ForbiddenException");
     let again = chime
         .create_channel_moderator()
         .channel_arn(&channel)
@@ -264,7 +230,7 @@ async fn moderators_are_added_described_listed_and_removed() {
         .send()
         .await
         .unwrap_err();
-    assert!(again.as_service_error().unwrap().is_conflict_exception());
+    assert_eq!(code(&again).0, "ConflictException");
     let described = chime
         .describe_channel_moderator()
         .channel_arn(&channel)
@@ -306,6 +272,6 @@ async fn moderators_are_added_described_listed_and_removed() {
         .send()
         .await
         .unwrap_err();
-    assert!(gone.as_service_error().unwrap().is_not_found_exception());
+    assert_eq!(code(&gone).0, "NotFoundException");
     world.stop().await;
 }

@@ -147,7 +147,7 @@ async fn members_fill_sub_channels_to_the_target_then_balance_and_small_ones_mer
         .send()
         .await
         .unwrap_err();
-    assert!(creator.as_service_error().unwrap().is_not_found_exception());
+    assert_eq!(code(&creator).0, "NotFoundException");
 
     // Sub-channel 3 holds users 8, 9 and 11 … minimum is ceil(40% of 4) = 2.
     let in_three: Vec<String> = {
@@ -199,12 +199,7 @@ async fn members_fill_sub_channels_to_the_target_then_balance_and_small_ones_mer
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_member).0, "ForbiddenException");
     let hidden = chime
         .create_channel_membership()
         .channel_arn(&channel)
@@ -253,7 +248,7 @@ async fn messages_live_in_their_sub_channel() {
     let sent = send(&world.users[0], None).send().await.unwrap();
     assert_eq!(sent.sub_channel_id(), Some("1"));
     let wrong = send(&world.users[0], Some("2")).send().await.unwrap_err();
-    assert!(wrong.as_service_error().unwrap().is_forbidden_exception());
+    assert_eq!(code(&wrong).0, "ForbiddenException");
     let moderator_without = send(&world.admin, None).send().await.unwrap_err();
     assert_eq!(
         code(&moderator_without).1,
@@ -284,7 +279,7 @@ async fn messages_live_in_their_sub_channel() {
         Some(world.admin.as_str())
     );
     let unknown = list(&world.admin, Some("9")).await.unwrap_err();
-    assert!(unknown.as_service_error().unwrap().is_forbidden_exception());
+    assert_eq!(code(&unknown).0, "ForbiddenException");
     // Reading a message of another sub-channel finds nothing.
     let elsewhere = chime
         .get_channel_message()
@@ -294,12 +289,7 @@ async fn messages_live_in_their_sub_channel() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        elsewhere
-            .as_service_error()
-            .unwrap()
-            .is_not_found_exception()
-    );
+    assert_eq!(code(&elsewhere).0, "NotFoundException");
     let redacted = chime
         .redact_channel_message()
         .channel_arn(&channel)

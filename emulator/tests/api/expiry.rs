@@ -4,9 +4,7 @@ use aws_sdk_chimesdkidentity::types::{
     AppInstanceRetentionSettings, ChannelRetentionSettings, ExpirationCriterion as UserCriterion,
     ExpirationSettings as UserExpiration,
 };
-use aws_sdk_chimesdkmessaging::types::{
-    ChannelMode, ChannelPrivacy, ExpirationCriterion, ExpirationSettings,
-};
+use aws_sdk_chimesdkmessaging::types::{ExpirationCriterion, ExpirationSettings};
 
 use crate::common::{World, code, raw};
 
@@ -27,22 +25,8 @@ async fn advance(world: &World, seconds: i64) -> serde_json::Value {
 #[tokio::test]
 async fn retention_and_expiration_really_delete_on_the_clock() {
     let world = World::new(2).await;
-    let channel = world
-        .channel(
-            "expiring",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
-    let kept = world
-        .channel(
-            "kept",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("expiring", &world.users).await;
+    let kept = world.private_channel("kept", &world.users).await;
     let (old, _) = world.send(&kept, &world.users[0], "old news").await;
     world
         .chime

@@ -3,8 +3,8 @@
 //! wrong ids), and FallbackAction when a processor cannot be invoked.
 
 use aws_sdk_chimesdkmessaging::types::{
-    ChannelMessageCallback as CallbackMessage, ChannelMessageStatus, ChannelMode, ChannelPrivacy,
-    FallbackAction, InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
+    ChannelMessageCallback as CallbackMessage, ChannelMessageStatus, FallbackAction,
+    InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
 };
 use chime_local::Config;
 
@@ -99,14 +99,7 @@ async fn flows_are_managed_and_associated() {
     assert_eq!(listed.channel_flows().len(), 1);
     assert_eq!(listed.channel_flows()[0].name(), Some("renamed"));
 
-    let channel = world
-        .channel(
-            "c",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("c", &world.users).await;
     let by_member = chime
         .associate_channel_flow()
         .channel_arn(&channel)
@@ -115,12 +108,7 @@ async fn flows_are_managed_and_associated() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_member).0, "ForbiddenException");
     let associate = || {
         chime
             .associate_channel_flow()
@@ -166,7 +154,7 @@ async fn flows_are_managed_and_associated() {
         .send()
         .await
         .unwrap_err();
-    assert!(in_use.as_service_error().unwrap().is_conflict_exception());
+    assert_eq!(code(&in_use).0, "ConflictException");
     chime
         .disassociate_channel_flow()
         .channel_arn(&channel)
@@ -187,7 +175,7 @@ async fn flows_are_managed_and_associated() {
         .send()
         .await
         .unwrap_err();
-    assert!(gone.as_service_error().unwrap().is_forbidden_exception());
+    assert_eq!(code(&gone).0, "ForbiddenException");
     world.stop().await;
 }
 
@@ -545,14 +533,7 @@ async fn fallback_action_applies_when_a_processor_cannot_be_invoked() {
     let cont = world
         .flow(vec![processor("p", "missing", 1, FallbackAction::Continue)])
         .await;
-    let other = world
-        .channel(
-            "other",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let other = world.private_channel("other", &world.users).await;
     world
         .chime
         .associate_channel_flow()

@@ -8,7 +8,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
 use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
 use crate::common::World;
@@ -40,12 +39,7 @@ async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
     let world = World::with_config(config, 2).await;
     let (listener, sender) = (world.users[0].clone(), world.users[1].clone());
     let channel = world
-        .channel(
-            "js",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &[listener.clone(), sender.clone()],
-        )
+        .private_channel("js", &[listener.clone(), sender.clone()])
         .await;
     let endpoint = world.running.endpoint.clone();
     let args = [

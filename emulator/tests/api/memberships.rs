@@ -18,14 +18,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
             .r#type(ChannelMembershipType::Default)
             .send()
     };
-    let restricted = world
-        .channel(
-            "r",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users[..1],
-        )
-        .await;
+    let restricted = world.private_channel("r", &world.users[..1]).await;
     let added = add(&restricted, &world.admin, &world.users[1])
         .await
         .unwrap();
@@ -50,12 +43,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
     let self_join_private = add(&open, &world.users[3], &world.users[3])
         .await
         .unwrap_err();
-    assert!(
-        self_join_private
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&self_join_private).0, "ForbiddenException");
     let public = world
         .channel("p", ChannelPrivacy::Public, ChannelMode::Unrestricted, &[])
         .await;
@@ -65,7 +53,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
     let twice = add(&public, &world.users[3], &world.users[3])
         .await
         .unwrap_err();
-    assert!(twice.as_service_error().unwrap().is_conflict_exception());
+    assert_eq!(code(&twice).0, "ConflictException");
     let nobody = add(
         &public,
         &world.admin,
@@ -73,7 +61,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
     )
     .await
     .unwrap_err();
-    assert!(nobody.as_service_error().unwrap().is_not_found_exception());
+    assert_eq!(code(&nobody).0, "NotFoundException");
 
     // Leaving is always allowed; removing someone else takes a moderator.
     let remove_other = chime
@@ -84,12 +72,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        remove_other
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&remove_other).0, "ForbiddenException");
     chime
         .delete_channel_membership()
         .channel_arn(&open)
@@ -106,7 +89,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
         .send()
         .await
         .unwrap_err();
-    assert!(left.as_service_error().unwrap().is_not_found_exception());
+    assert_eq!(code(&left).0, "NotFoundException");
     world.stop().await;
 }
 
@@ -114,14 +97,7 @@ async fn who_may_add_members_depends_on_mode_and_privacy() {
 async fn hidden_members_are_listed_only_when_asked_by_a_moderator() {
     let world = World::new(3).await;
     let chime = &world.chime;
-    let channel = world
-        .channel(
-            "h",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users[..2],
-        )
-        .await;
+    let channel = world.private_channel("h", &world.users[..2]).await;
     chime
         .create_channel_membership()
         .channel_arn(&channel)
@@ -174,12 +150,7 @@ async fn hidden_members_are_listed_only_when_asked_by_a_moderator() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_member).0, "ForbiddenException");
     world.stop().await;
 }
 
@@ -191,14 +162,7 @@ async fn batches_report_errors_per_member_and_pages_list_them() {
         users.push(world.user(&format!("m{i:02}")).await);
     }
     let chime = &world.chime;
-    let channel = world
-        .channel(
-            "big",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &users[..1],
-        )
-        .await;
+    let channel = world.private_channel("big", &users[..1]).await;
     let mut batch = users.clone();
     batch.push(format!("{}/user/nobody", world.instance));
     let result = chime
@@ -268,16 +232,7 @@ async fn a_user_reads_their_own_memberships_and_read_markers() {
     let chime = &world.chime;
     let mut channels = Vec::new();
     for name in ["a", "b", "c"] {
-        channels.push(
-            world
-                .channel(
-                    name,
-                    ChannelPrivacy::Private,
-                    ChannelMode::Restricted,
-                    &world.users[..1],
-                )
-                .await,
-        );
+        channels.push(world.private_channel(name, &world.users[..1]).await);
     }
     chime
         .update_channel_read_marker()
@@ -319,12 +274,7 @@ async fn a_user_reads_their_own_memberships_and_read_markers() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        someone_else
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&someone_else).0, "ForbiddenException");
     let by_admin = chime
         .list_channel_memberships_for_app_instance_user()
         .app_instance_user_arn(&world.users[0])
@@ -340,11 +290,6 @@ async fn a_user_reads_their_own_memberships_and_read_markers() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        not_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&not_member).0, "ForbiddenException");
     world.stop().await;
 }

@@ -15,14 +15,7 @@ use crate::common::{World, all_pages, code};
 async fn messages_round_trip_with_metadata_and_attributes() {
     let world = World::new(3).await;
     let chime = &world.chime;
-    let channel = world
-        .channel(
-            "m",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users[..2],
-        )
-        .await;
+    let channel = world.private_channel("m", &world.users[..2]).await;
     let attribute = MessageAttributeValue::builder()
         .string_values("blue")
         .build();
@@ -72,12 +65,7 @@ async fn messages_round_trip_with_metadata_and_attributes() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        outsider
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&outsider).0, "ForbiddenException");
     let status_by_other = chime
         .get_channel_message_status()
         .channel_arn(&channel)
@@ -86,12 +74,7 @@ async fn messages_round_trip_with_metadata_and_attributes() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        status_by_other
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&status_by_other).0, "ForbiddenException");
     world.stop().await;
 }
 
@@ -99,14 +82,7 @@ async fn messages_round_trip_with_metadata_and_attributes() {
 async fn limits_are_enforced_with_the_field_named() {
     let world = World::new(1).await;
     let chime = &world.chime;
-    let channel = world
-        .channel(
-            "l",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("l", &world.users).await;
     let send = |content: String, kind: ChannelMessageType| {
         chime
             .send_channel_message()
@@ -280,14 +256,7 @@ async fn lists_are_ordered_windowed_and_paged_and_skip_non_persistent_messages()
 async fn edit_redact_and_delete_follow_their_rules() {
     let world = World::new(2).await;
     let chime = &world.chime;
-    let channel = world
-        .channel(
-            "e",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("e", &world.users).await;
     let (id, _) = world.send(&channel, &world.users[0], "first draft").await;
     let by_other = chime
         .update_channel_message()
@@ -298,12 +267,7 @@ async fn edit_redact_and_delete_follow_their_rules() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        by_other
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&by_other).0, "ForbiddenException");
     let edited = chime
         .update_channel_message()
         .channel_arn(&channel)
@@ -352,12 +316,7 @@ async fn edit_redact_and_delete_follow_their_rules() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        edit_redacted
-            .as_service_error()
-            .unwrap()
-            .is_bad_request_exception()
-    );
+    assert_eq!(code(&edit_redacted).0, "BadRequestException");
 
     let delete_by_member = chime
         .delete_channel_message()
@@ -367,12 +326,7 @@ async fn edit_redact_and_delete_follow_their_rules() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        delete_by_member
-            .as_service_error()
-            .unwrap()
-            .is_forbidden_exception()
-    );
+    assert_eq!(code(&delete_by_member).0, "ForbiddenException");
     chime
         .delete_channel_message()
         .channel_arn(&channel)
@@ -382,7 +336,7 @@ async fn edit_redact_and_delete_follow_their_rules() {
         .await
         .unwrap();
     let gone = get().await.unwrap_err();
-    assert!(gone.as_service_error().unwrap().is_not_found_exception());
+    assert_eq!(code(&gone).0, "NotFoundException");
     world.stop().await;
 }
 
@@ -392,14 +346,7 @@ async fn edit_redact_and_delete_follow_their_rules() {
 #[tokio::test]
 async fn a_message_is_found_by_its_own_created_timestamp() {
     let world = World::new(1).await;
-    let channel = world
-        .channel(
-            "t",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("t", &world.users).await;
     for i in 0..150 {
         world
             .send(&channel, &world.users[0], &format!("m{i}"))
@@ -473,14 +420,7 @@ async fn a_message_is_found_by_its_own_created_timestamp() {
 async fn targeted_messages_reach_the_sender_and_target_only() {
     let world = World::new(3).await;
     let (sender, target, other) = (&world.users[0], &world.users[1], &world.users[2]);
-    let channel = world
-        .channel(
-            "t",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("t", &world.users).await;
     let sent = world
         .chime
         .send_channel_message()

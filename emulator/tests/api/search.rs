@@ -1,8 +1,6 @@
 //! SearchChannels by members and GetMessagingSessionEndpoint.
 
-use aws_sdk_chimesdkmessaging::types::{
-    ChannelMode, ChannelPrivacy, SearchField, SearchFieldKey, SearchFieldOperator,
-};
+use aws_sdk_chimesdkmessaging::types::{SearchField, SearchFieldKey, SearchFieldOperator};
 
 use crate::common::World;
 
@@ -10,21 +8,9 @@ use crate::common::World;
 async fn search_channels_by_members_and_the_session_endpoint() {
     let world = World::new(3).await;
     let (a, b, c) = (&world.users[0], &world.users[1], &world.users[2]);
-    let ab = world
-        .channel(
-            "ab",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &[a.clone(), b.clone()],
-        )
-        .await;
+    let ab = world.private_channel("ab", &[a.clone(), b.clone()]).await;
     let abc = world
-        .channel(
-            "abc",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &[a.clone(), b.clone(), c.clone()],
-        )
+        .private_channel("abc", &[a.clone(), b.clone(), c.clone()])
         .await;
     let field = |operator: SearchFieldOperator, values: &[&String]| {
         SearchField::builder()

@@ -1,8 +1,8 @@
 //! Streaming configurations and channel membership preferences, through the real SDKs.
 
 use aws_sdk_chimesdkmessaging::types::{
-    AllowNotifications, ChannelMembershipPreferences, ChannelMode, ChannelPrivacy,
-    MessagingDataType, PushNotificationPreferences, StreamingConfiguration,
+    AllowNotifications, ChannelMembershipPreferences, MessagingDataType,
+    PushNotificationPreferences, StreamingConfiguration,
 };
 
 use crate::common::{World, code};
@@ -60,14 +60,7 @@ async fn streaming_configurations_and_membership_preferences() {
         .await
         .expect("DeleteMessagingStreamingConfigurations");
 
-    let channel = world
-        .channel(
-            "prefs",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("prefs", &world.users).await;
     let member = &world.users[0];
     let filtered = PushNotificationPreferences::builder()
         .allow_notifications(AllowNotifications::Filtered)

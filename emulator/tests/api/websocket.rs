@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::{
-    ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageType, ChannelMode,
-    ChannelPrivacy, Target,
+    ChannelMembershipType, ChannelMessagePersistenceType, ChannelMessageType, Target,
 };
 use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use futures_util::{SinkExt, StreamExt};
@@ -79,14 +78,7 @@ fn target(user: &str) -> Target {
 async fn events_reach_exactly_who_may_see_them() {
     let world = World::with_config(crate::common::verifying(), 3).await;
     let (a, b, outsider) = (&world.users[0], &world.users[1], &world.users[2]);
-    let channel = world
-        .channel(
-            "live",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &[a.clone(), b.clone()],
-        )
-        .await;
+    let channel = world.private_channel("live", &[a.clone(), b.clone()]).await;
     world.send(&channel, a, "before anyone connected").await;
 
     let mut at_a = session(&world, a, "&prefetch-on=connect").await;
@@ -223,12 +215,7 @@ async fn a_message_in_its_flow_is_pending_for_its_sender_then_reaches_the_member
     let world = World::new(2).await;
     let (a, b) = (&world.users[0], &world.users[1]);
     let channel = world
-        .channel(
-            "moderated",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &[a.clone(), b.clone()],
-        )
+        .private_channel("moderated", &[a.clone(), b.clone()])
         .await;
     let flow = world
         .chime

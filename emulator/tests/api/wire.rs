@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_chimesdkmessaging::types::{ChannelMode, ChannelPrivacy};
 use chime_local::Config;
 use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
@@ -82,14 +81,7 @@ async fn errors_statuses_and_routes_on_the_wire() {
             .contains("no Chime SDK Messaging or Identity operation matches GET /no/such/route")
     );
 
-    let channel = world
-        .channel(
-            "c",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("c", &world.users).await;
     let no_bearer = raw(
         &endpoint,
         "GET",
@@ -129,14 +121,7 @@ async fn signatures_are_verified_when_asked() {
     let config = crate::common::verifying();
     // World signs with the right credentials: every set-up call verifies.
     let world = World::with_config(config, 1).await;
-    let channel = world
-        .channel(
-            "signed",
-            ChannelPrivacy::Private,
-            ChannelMode::Restricted,
-            &world.users,
-        )
-        .await;
+    let channel = world.private_channel("signed", &world.users).await;
     world
         .send(
             &channel,
@@ -166,12 +151,7 @@ async fn signatures_are_verified_when_asked() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        error
-            .as_service_error()
-            .unwrap()
-            .is_unauthorized_client_exception()
-    );
+    assert_eq!(code(&error).0, "UnauthorizedClientException");
     assert_eq!(code(&error).1, "unknown access key id AKIDOTHER");
     world.stop().await;
 }

@@ -12,21 +12,10 @@ use chime_flow::mixed::{MixedPipeline, Step};
 use chime_flow::runtime::{Fallback, Processor};
 use chime_flow::stage::{AsyncStage, Awaits, StageFuture};
 use chime_flow::stages::enrichment::Enrichment;
-use chime_flow::{
-    ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError,
-};
-use serde_json::{Value, json};
+use chime_flow::{ChannelMessage, Decision, Edits, FailurePolicy, Stage, StageError};
 
-fn event(content: &str) -> Value {
-    json!({"EventType": "CHANNEL_MESSAGE_EVENT", "CallbackId": "0123456789abcdef0123456789abcdef",
-        "ChannelMessage": {"MessageId": "msg-1",
-            "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/app/channel/chan",
-            "Content": content}})
-}
-
-fn config(policy: FailurePolicy, pairs: &[(&str, &str)]) -> ProcessorConfig {
-    ProcessorConfig::from_env(&Env::from_pairs(pairs.iter().copied()), policy).unwrap()
-}
+mod common;
+use common::{config, event};
 
 /// What a stage under test does after its first await.
 enum Behaviour {

@@ -7,49 +7,16 @@ use std::sync::{Arc, Mutex};
 
 use chime_flow::callback::RecordingSender;
 use chime_flow::runtime::Processor;
-use chime_flow::{
-    ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError,
-};
-use serde_json::{Value, json};
+use chime_flow::{Decision, Edits, FailurePolicy, Stage};
+use serde_json::Value;
+
+mod common;
+use common::{Fixed, Panics, config, event};
 
 const SECRET: &str = "my card is 4242 4242 4242 4242 and I am Zorblax";
 
-fn event(content: &str) -> Value {
-    json!({
-        "CallbackId": "0123456789abcdef0123456789abcdef",
-        "ChannelMessage": {
-            "MessageId": "msg-1",
-            "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/app/channel/chan",
-            "Content": content,
-            "Metadata": "{\"secretMeta\":\"Zorblax\"}",
-            "MessageAttributes": {"secretAttr": {"StringValues": ["Zorblax-attr"]}}
-        }
-    })
-}
-
-struct Fixed(Result<Decision, StageError>);
-impl Stage for Fixed {
-    fn name(&self) -> &str {
-        "fixed"
-    }
-    fn decide(&self, _: &ChannelMessage) -> Result<Decision, StageError> {
-        self.0.clone()
-    }
-}
-
-struct Panics;
-impl Stage for Panics {
-    fn name(&self) -> &str {
-        "panics"
-    }
-    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
-        panic!("stage bug while reading {}", message.text());
-    }
-}
-
 async fn run_one<S: Stage>(stage: S, policy: FailurePolicy, payload: Value) {
-    let config = ProcessorConfig::from_env(&Env::default(), policy).unwrap();
-    let processor = Processor::new(stage, RecordingSender::default(), config);
+    let processor = Processor::new(stage, RecordingSender::default(), config(policy, &[]));
     processor.handle(&payload).await.unwrap();
 }
 

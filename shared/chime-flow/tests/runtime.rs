@@ -4,49 +4,12 @@
 use chime_flow::callback::{CallbackError, CallbackSender, Delivered, Failure, RecordingSender};
 use chime_flow::runtime::{Fallback, Processor, ProcessorError};
 use chime_flow::{
-    CallbackRequest, ChannelMessage, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage,
-    StageError,
+    CallbackRequest, Decision, Edits, Env, FailurePolicy, ProcessorConfig, Stage, StageError,
 };
 use serde_json::{Value, json};
 
-fn event(content: &str) -> Value {
-    json!({
-        "EventType": "CHANNEL_MESSAGE_EVENT",
-        "CallbackId": "0123456789abcdef0123456789abcdef",
-        "ChannelMessage": {
-            "MessageId": "msg-1",
-            "ChannelArn": "arn:aws:chime:us-east-1:123456789012:app-instance/app/channel/chan",
-            "SubChannelId": "sub-7",
-            "Content": content,
-            "Metadata": "{\"secretMeta\":\"Zorblax\"}",
-            "MessageAttributes": {"secretAttr": {"StringValues": ["Zorblax-attr"]}}
-        }
-    })
-}
-
-fn config(policy: FailurePolicy) -> ProcessorConfig {
-    ProcessorConfig::from_env(&Env::default(), policy).unwrap()
-}
-
-struct Fixed(Result<Decision, StageError>);
-impl Stage for Fixed {
-    fn name(&self) -> &str {
-        "fixed"
-    }
-    fn decide(&self, _: &ChannelMessage) -> Result<Decision, StageError> {
-        self.0.clone()
-    }
-}
-
-struct Panics;
-impl Stage for Panics {
-    fn name(&self) -> &str {
-        "panics"
-    }
-    fn decide(&self, message: &ChannelMessage) -> Result<Decision, StageError> {
-        panic!("stage bug while reading {}", message.text());
-    }
-}
+mod common;
+use common::{Fixed, Panics, config, event};
 
 async fn run_one<S: Stage>(
     stage: S,
@@ -56,7 +19,7 @@ async fn run_one<S: Stage>(
     Result<chime_flow::runtime::Handled, ProcessorError>,
     Vec<CallbackRequest>,
 ) {
-    let processor = Processor::new(stage, RecordingSender::default(), config(policy));
+    let processor = Processor::new(stage, RecordingSender::default(), config(policy, &[]));
     let handled = processor.handle(&payload).await;
     (handled, processor.sender().requests())
 }
@@ -133,7 +96,7 @@ async fn a_repeat_delivery_to_the_same_container_is_skipped() {
     let processor = Processor::new(
         Fixed(Ok(Decision::Pass)),
         RecordingSender::default(),
-        config(FailurePolicy::Pass),
+        config(FailurePolicy::Pass, &[]),
     );
     let first = processor.handle(&event("hi")).await.unwrap();
     let second = processor.handle(&event("hi")).await.unwrap();
@@ -158,7 +121,7 @@ async fn a_failed_callback_is_a_lambda_error_and_not_remembered() {
     let processor = Processor::new(
         Fixed(Ok(Decision::Pass)),
         Broken,
-        config(FailurePolicy::Pass),
+        config(FailurePolicy::Pass, &[]),
     );
     let error = processor.handle(&event("hi")).await.unwrap_err();
     assert_eq!(
@@ -272,7 +235,7 @@ async fn redaction_counts_reach_the_metrics_whatever_the_record() {
     let processor = Processor::new(
         pipeline,
         RecordingSender::default(),
-        config(FailurePolicy::Deny),
+        config(FailurePolicy::Deny, &[]),
     )
     .with_metrics_sink(sink);
     processor
