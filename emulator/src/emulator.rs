@@ -15,6 +15,7 @@ use crate::processors::lambda_api::LambdaApi;
 use crate::state::Store;
 use crate::state::idempotency::Tokens;
 
+/// One running chime-local's service object, shared by every connection and processor.
 pub struct Emulator {
     pub(crate) model: Model,
     pub(crate) store: Store,
@@ -105,9 +106,7 @@ impl Emulator {
         };
         let _ = self.invoker.set(Arc::new(invokers));
     }
-}
 
-impl Emulator {
     /// The failure queue (the on-failure destination of every processor).
     pub fn failed_events(&self) -> Arc<FailedEventQueue> {
         Arc::clone(&self.failed)

@@ -16,43 +16,18 @@ use crate::server::error::{ApiError, Code};
 use faults::Faults;
 
 impl Emulator {
-    /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, `POST /_chime-local/events`
-    /// (stage a processor event, see `ops::stage_event`) and `POST /_chime-local/clock`
-    /// (`{"AdvanceSeconds": n}`: move the expiry clock forward and sweep what expired) and
-    /// `POST /_chime-local/seed-messages` and `/_chime-local/seed-users` (history and populations for
-    /// load tests, see `ops::seed_messages`, `ops::seed_users`): for tests and tools, unsigned.
+    /// `/_chime-local/faults` (GET, PUT), `/_chime-local/health`, `GET /_chime-local/failed-events`
+    /// and `/_chime-local/pending`, `POST /_chime-local/events` (stage a processor event, see
+    /// [`staged::stage_event`]), `POST /_chime-local/clock` (`{"AdvanceSeconds": n}`: move the
+    /// expiry clock forward and sweep what expired) and `POST /_chime-local/seed-messages` and
+    /// `/_chime-local/seed-users` (history and populations for load tests, see [`seed`]).
     pub(crate) fn control(&self, method: &Method, uri: &Uri, body: &[u8]) -> Response {
         let path = uri.path();
         match (method.as_str(), path) {
             ("GET", "/_chime-local/failed-events") => {
                 axum::Json(self.failed.list()).into_response()
             }
-            ("GET", "/_chime-local/pending") => {
-                let query = query_pairs(uri.query().unwrap_or_default()).unwrap_or_default();
-                let number = |name: &str, default: i64| {
-                    query
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map_or(Ok(default), |(_, v)| {
-                            v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                                ApiError::bad_request(format!(
-                                    "{name}: {v:?} is not a whole number of 0 or more"
-                                ))
-                            })
-                        })
-                };
-                match (number("older-than-seconds", 0), number("limit", 100)) {
-                    (Ok(older), Ok(limit)) => {
-                        axum::Json(crate::processors::failed_events::pending_longer_than(
-                            &self.store,
-                            older,
-                            limit as usize,
-                        ))
-                        .into_response()
-                    }
-                    (Err(e), _) | (_, Err(e)) => e.into_response(),
-                }
-            }
+            ("GET", "/_chime-local/pending") => self.pending(uri),
             ("GET", "/_chime-local/health") => (StatusCode::OK, "ok").into_response(),
             ("GET", "/_chime-local/faults") => axum::Json(self.faults.snapshot()).into_response(),
             ("PUT", "/_chime-local/faults") => {
@@ -64,19 +39,7 @@ impl Emulator {
                     Err(e) => ApiError::bad_request(format!("fault rules: {e}")).into_response(),
                 }
             }
-            ("POST", "/_chime-local/clock") => {
-                let advanced = serde_json::from_slice::<ClockAdvance>(body)
-                    .map_err(|e| ApiError::bad_request(format!("clock: {e}")));
-                match advanced {
-                    Ok(advance) => {
-                        self.store
-                            .advance_clock(advance.advance_seconds.saturating_mul(1000));
-                        let swept = crate::state::expiry::sweep(&self.store);
-                        axum::Json(serde_json::json!({"Swept": swept})).into_response()
-                    }
-                    Err(e) => e.into_response(),
-                }
-            }
+            ("POST", "/_chime-local/clock") => self.advance_clock(body),
             ("POST", "/_chime-local/seed-users") => match seed::seed_users(&self.store, body) {
                 Ok(summary) => axum::Json(summary).into_response(),
                 Err(e) => e.into_response(),
@@ -98,6 +61,48 @@ impl Emulator {
             }
             _ => ApiError::not_found(format!("no chime-local control endpoint {method} {path}"))
                 .into_response(),
+        }
+    }
+
+    /// `GET /_chime-local/pending?older-than-seconds=N&limit=M`: messages still waiting for their
+    /// flow.
+    fn pending(&self, uri: &Uri) -> Response {
+        let query = query_pairs(uri.query().unwrap_or_default()).unwrap_or_default();
+        let number = |name: &str, default: i64| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map_or(Ok(default), |(_, v)| {
+                    v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "{name}: {v:?} is not a whole number of 0 or more"
+                        ))
+                    })
+                })
+        };
+        match (number("older-than-seconds", 0), number("limit", 100)) {
+            (Ok(older), Ok(limit)) => {
+                axum::Json(crate::processors::failed_events::pending_longer_than(
+                    &self.store,
+                    older,
+                    limit as usize,
+                ))
+                .into_response()
+            }
+            (Err(e), _) | (_, Err(e)) => e.into_response(),
+        }
+    }
+
+    /// `POST /_chime-local/clock`: the expiry clock moved forward, then what expired swept.
+    fn advance_clock(&self, body: &[u8]) -> Response {
+        match serde_json::from_slice::<ClockAdvance>(body) {
+            Ok(advance) => {
+                self.store
+                    .advance_clock(advance.advance_seconds.saturating_mul(1000));
+                let swept = crate::state::expiry::sweep(&self.store);
+                axum::Json(serde_json::json!({"Swept": swept})).into_response()
+            }
+            Err(e) => ApiError::bad_request(format!("clock: {e}")).into_response(),
         }
     }
 
