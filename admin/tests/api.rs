@@ -421,7 +421,7 @@ async fn max_items_tokens_resume_where_the_answer_stopped() {
 
 /// The variants of an HTTP API event a deployed API sees: a base64 body (binary media types), cookies,
 /// repeated query parameters (API Gateway joins them with commas in `queryStringParameters`; the
-/// function reads `rawQueryString`), the README's `jq @uri` path decoded, and a named stage.
+/// function reads `rawQueryString`), admin/README.md's `jq @uri` path decoded, and a named stage.
 #[tokio::test]
 async fn http_api_event_variants_reach_their_operations() {
     use base64::Engine as _;
@@ -455,7 +455,7 @@ async fn http_api_event_variants_reach_their_operations() {
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["Channels"].as_array().map(Vec::len), Some(1));
 
-    // The README's example: `/channels/$(jq -rn --arg a "$ARN" '$a|@uri')/memberships`, as an HTTP
+    // admin/README.md's example: `/channels/$(jq -rn --arg a "$ARN" '$a|@uri')/memberships`, as an HTTP
     // API hands it over (decoded), and on a named stage.
     let member = setup.users[0].clone();
     let path = format!("/channels/{channel}/memberships");

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::control::faults::Injected;
 use crate::emulator::Emulator;
 use crate::ops::{self, Input};
-use crate::server::error::{ApiError, Code};
+use crate::server::error::ApiError;
 use crate::state::idempotency::{Seen, Ticket};
 use crate::validate::validate;
 
@@ -36,48 +35,10 @@ impl Emulator {
         if let Some(delay) = drawn.latency {
             tokio::time::sleep(delay).await;
         }
-        match drawn.injected {
-            Injected::Reject => {
-                return Err(ApiError::bad_request("Rejected (injected fault)"));
-            }
-            Injected::Throttle => {
-                return Err(ApiError::new(
-                    Code::ThrottledClient,
-                    "Rate exceeded (injected fault)",
-                ));
-            }
-            Injected::Error => {
-                return Err(ApiError::new(
-                    Code::ServiceFailure,
-                    "Service failure (injected fault)",
-                ));
-            }
-            Injected::None => {}
+        if let Some(refusal) = drawn.injected.refusal() {
+            return Err(refusal);
         }
-        let result = (|| {
-            let handler = ops::handler(name).ok_or_else(|| ApiError::not_implemented(name))?;
-            let input = Value::Object(input()?);
-            if let Some(shape) = &op.input {
-                validate(&self.model, op.service, shape, &input, "")?;
-            }
-            let Value::Object(input) = input else {
-                return Err(ApiError::bad_request("the input is not an object"));
-            };
-            let caller = format!(
-                "{caller}|{}",
-                input
-                    .get("ChimeBearer")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-            );
-            let ticket = match self.tokens.check(name, &caller, &input)? {
-                Some(Seen::Replay(status, body)) => return Ok(Answer::Replayed(status, body)),
-                Some(Seen::New(ticket)) => Some(ticket),
-                None => None,
-            };
-            let reply = handler(&self.store, &Input(input));
-            Ok(Answer::Handled(reply, ticket))
-        })();
+        let result = self.admit(op, caller, input);
         let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
         match result {
             Ok(Answer::Replayed(status, body)) => Ok((status, body)),
@@ -99,6 +60,38 @@ impl Emulator {
             }
             Err(e) => Err(e.as_modeled(&op.errors)),
         }
+    }
+
+    /// Validates the input, checks its ClientRequestToken and runs the handler: the handler's reply
+    /// with the token it claimed, or the remembered answer of a retried request.
+    fn admit(
+        &self,
+        op: &crate::model::Operation,
+        caller: &str,
+        input: impl FnOnce() -> Result<serde_json::Map<String, Value>, ApiError>,
+    ) -> Result<Answer, ApiError> {
+        let name = op.name.as_str();
+        let handler = ops::handler(name).ok_or_else(|| ApiError::not_implemented(name))?;
+        let input = Value::Object(input()?);
+        if let Some(shape) = &op.input {
+            validate(&self.model, op.service, shape, &input, "")?;
+        }
+        let Value::Object(input) = input else {
+            return Err(ApiError::bad_request("the input is not an object"));
+        };
+        let caller = format!(
+            "{caller}|{}",
+            input
+                .get("ChimeBearer")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        );
+        let ticket = match self.tokens.check(name, &caller, &input)? {
+            Some(Seen::Replay(status, body)) => return Ok(Answer::Replayed(status, body)),
+            Some(Seen::New(ticket)) => Some(ticket),
+            None => None,
+        };
+        Ok(Answer::Handled(handler(&self.store, &Input(input)), ticket))
     }
 
     /// Calls an operation in-process (what an in-process processor's callback does): the same

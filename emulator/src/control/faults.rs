@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::server::error::{ApiError, Code};
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FaultRule {
@@ -36,6 +38,24 @@ pub enum Injected {
     Throttle,
     Error,
     Reject,
+}
+
+impl Injected {
+    /// The answer an injected fault gives instead of the operation's, as the service words it.
+    pub fn refusal(self) -> Option<ApiError> {
+        match self {
+            Injected::None => None,
+            Injected::Reject => Some(ApiError::bad_request("Rejected (injected fault)")),
+            Injected::Throttle => Some(ApiError::new(
+                Code::ThrottledClient,
+                "Rate exceeded (injected fault)",
+            )),
+            Injected::Error => Some(ApiError::new(
+                Code::ServiceFailure,
+                "Service failure (injected fault)",
+            )),
+        }
+    }
 }
 
 impl Faults {

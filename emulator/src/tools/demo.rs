@@ -237,29 +237,10 @@ pub async fn conversation(
         general,
         town_hall,
     } = set_up(&clients, region, account).await?;
-    let subs = chime
-        .list_sub_channels()
-        .channel_arn(&town_hall)
-        .chime_bearer(&ops)
-        .send()
-        .await
-        .step("ListSubChannels")?;
-    let sub_summary = subs
-        .sub_channels()
-        .iter()
-        .map(|s| {
-            format!(
-                "sub-channel {} has {} member(s)",
-                s.sub_channel_id().unwrap_or("?"),
-                s.membership_count().unwrap_or(0)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-
+    let sub_channels = sub_channel_summary(&chime, &town_hall, &ops).await?;
     let channels = [(&general, "general"), (&town_hall, "town-hall")];
     let mut rows = Vec::new();
-    let mut first_clean = None;
+    let mut first = None;
     for line in CONVERSATION {
         let (channel, channel_name) = channels[line.channel];
         let sender = &users[line.sender];
@@ -274,49 +255,80 @@ pub async fn conversation(
             .send()
             .await
             .step("SendChannelMessage")?;
-        let id = sent.message_id().unwrap_or_default().to_owned();
-        let sub = sent.sub_channel_id().map(str::to_owned);
-        if first_clean.is_none() {
-            first_clean = Some((id.clone(), sender.clone()));
-        }
+        let id = sent.message_id().unwrap_or_default();
+        first.get_or_insert_with(|| (id.to_owned(), sender.clone()));
         let sent = Sent {
             channel,
             channel_name,
             sender,
-            id: &id,
-            sub,
+            id,
+            sub: sent.sub_channel_id().map(str::to_owned),
             label: line.label,
         };
-        let row = settle(&chime, sent, started, patience).await?;
-        rows.push(row);
+        rows.push(settle(&chime, sent, started, patience).await?);
     }
-    // An edit goes through the flow too: the clean message gains PII, which gets redacted.
-    if let Some((id, sender)) = first_clean {
-        let started = Instant::now();
-        chime
-            .update_channel_message()
-            .channel_arn(&general)
-            .message_id(&id)
-            .chime_bearer(&sender)
-            .content("Stand-up moved: dial 415-555-0132 or mail alice@example.org")
-            .send()
-            .await
-            .step("UpdateChannelMessage")?;
-        let sent = Sent {
-            channel: &general,
-            channel_name: "general",
-            sender: &sender,
-            id: &id,
-            sub: None,
-            label: "edit",
-        };
-        let row = settle(&chime, sent, started, patience).await?;
-        rows.push(row);
+    // An edit goes through the flow too: the first (clean) message gains PII, which gets redacted.
+    if let Some((id, sender)) = first {
+        rows.push(edit(&chime, &general, &sender, &id, patience).await?);
     }
-    Ok(Report {
-        rows,
-        sub_channels: sub_summary,
-    })
+    Ok(Report { rows, sub_channels })
+}
+
+/// "sub-channel 1 has 2 member(s), …" for the elastic channel.
+async fn sub_channel_summary(
+    chime: &messaging::Client,
+    channel: &str,
+    bearer: &str,
+) -> Result<String, DemoError> {
+    let subs = chime
+        .list_sub_channels()
+        .channel_arn(channel)
+        .chime_bearer(bearer)
+        .send()
+        .await
+        .step("ListSubChannels")?;
+    Ok(subs
+        .sub_channels()
+        .iter()
+        .map(|s| {
+            format!(
+                "sub-channel {} has {} member(s)",
+                s.sub_channel_id().unwrap_or("?"),
+                s.membership_count().unwrap_or(0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// Edits message `id` in `general` to carry a phone number and an e-mail address, then waits for
+/// the flow to decide again.
+async fn edit(
+    chime: &messaging::Client,
+    general: &str,
+    sender: &str,
+    id: &str,
+    patience: Duration,
+) -> Result<Row, DemoError> {
+    let started = Instant::now();
+    chime
+        .update_channel_message()
+        .channel_arn(general)
+        .message_id(id)
+        .chime_bearer(sender)
+        .content("Stand-up moved: dial 415-555-0132 or mail alice@example.org")
+        .send()
+        .await
+        .step("UpdateChannelMessage")?;
+    let sent = Sent {
+        channel: general,
+        channel_name: "general",
+        sender,
+        id,
+        sub: None,
+        label: "edit",
+    };
+    settle(chime, sent, started, patience).await
 }
 
 /// One message to read back: where it is, who sent it, and the row's label.
