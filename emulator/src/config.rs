@@ -43,6 +43,26 @@ impl Config {
     }
 }
 
+/// The SDK configuration of a client of the chime-local at `endpoint`, signing with `key` and
+/// `secret` (callers may add to it before `load()`, e.g. a retry configuration).
+pub fn sdk_loader(
+    endpoint: &str,
+    region: &str,
+    key: &str,
+    secret: &str,
+) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "chime-local",
+        ))
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {

@@ -44,7 +44,7 @@ impl Emulator {
             Ok(Answer::Replayed(status, body)) => Ok((status, body)),
             Ok(Answer::Handled(Ok(reply), ticket)) => {
                 for invocation in reply.invocations {
-                    self.spawn_invocation(invocation, drawn.duplicate);
+                    self.spawn_invocation(invocation, drawn.duplicate());
                 }
                 let body = reply.body.map(ops::without_nulls);
                 if let Some(ticket) = ticket {

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::config::Config;
+use crate::config::{Config, sdk_loader};
 use crate::control::faults::{FaultState, Faults};
 use crate::model::{Model, ModelError};
 use crate::processors::Invokers;
@@ -70,16 +70,7 @@ impl Emulator {
     pub(crate) async fn connect_invokers(self: &Arc<Self>, endpoint: &str) {
         let (key, secret) = self.config.client_credentials();
         let in_process = if self.config.in_process_functions {
-            let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(endpoint)
-                .region(aws_config::Region::new(self.config.region.clone()))
-                .credentials_provider(aws_credential_types::Credentials::new(
-                    key,
-                    secret,
-                    None,
-                    None,
-                    "chime-local",
-                ))
+            let sdk_config = sdk_loader(endpoint, &self.config.region, &key, &secret)
                 .load()
                 .await;
             Some(InProcess::new(

@@ -20,7 +20,7 @@ pub fn event_json(name: &str) -> serde_json::Value {
     serde_json::from_slice(&event_bytes(name)).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
 }
 
-pub use chime_local::testing::{Answer, Recorded, StubServer};
+pub use chime_local::testing::{Answer, StubServer};
 
 /// The loopback stub as ChannelFlowCallback's endpoint: `script` answers the first requests, then
 /// every request gets the 200 a callback gets (`{"ChannelArn", "CallbackId"}` echoed).
@@ -39,12 +39,7 @@ pub async fn callback_stub(script: Vec<Answer>) -> StubServer {
 /// An SDK config that reaches `endpoint` with fixed test credentials (signed as usual, never sent beyond
 /// loopback).
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_chimesdkmessaging::config::Credentials::new(
-            "AKIDTEST", "secret", None, None, "test",
-        ))
+    chime_local::config::sdk_loader(endpoint, "us-east-1", "AKIDTEST", "secret")
         .load()
         .await
 }

@@ -124,9 +124,9 @@ impl Faults {
         }
     }
 
-    pub fn duplicate(&self, operation: &str) -> bool {
-        self.rule(operation)
-            .is_some_and(|r| chance(r.duplicate_rate))
+    /// The rate at which the operation's processor invocations are delivered twice.
+    pub fn duplicate_rate(&self, operation: &str) -> f64 {
+        self.rule(operation).map_or(0.0, |r| r.duplicate_rate)
     }
 
     /// Checks every rate is a probability and every quota a rate.
@@ -161,12 +161,19 @@ pub struct FaultState {
 }
 
 /// What the rules do to one request: the fault drawn, the latency to add before answering, and
-/// whether its processor invocations are delivered twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// the rate at which each processor invocation it starts is delivered twice.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Drawn {
     pub injected: Injected,
     pub latency: Option<Duration>,
-    pub duplicate: bool,
+    pub duplicate_rate: f64,
+}
+
+impl Drawn {
+    /// Whether one invocation is delivered twice (drawn per invocation).
+    pub fn duplicate(&self) -> bool {
+        chance(self.duplicate_rate)
+    }
 }
 
 impl FaultState {
@@ -215,7 +222,7 @@ impl FaultState {
         Drawn {
             injected,
             latency: rules.latency(operation),
-            duplicate: rules.duplicate(operation),
+            duplicate_rate: rules.duplicate_rate(operation),
         }
     }
 }
@@ -254,7 +261,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(faults.draw("SendChannelMessage"), Injected::Throttle);
-        assert!(faults.duplicate("SendChannelMessage"));
+        assert!(
+            FaultState::new(faults.clone())
+                .draw("SendChannelMessage")
+                .duplicate()
+        );
         assert_eq!(faults.draw("ListChannels"), Injected::None);
         assert_eq!(
             faults.latency("ListChannels"),

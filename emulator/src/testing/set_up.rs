@@ -8,7 +8,7 @@ use messaging::types::{
     FallbackAction, InvocationType, LambdaConfiguration, Processor, ProcessorConfiguration,
 };
 
-use crate::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
+use crate::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, sdk_loader};
 
 /// A set-up step that failed, with the SDK's account of why.
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +37,21 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Clients for `endpoint`; with `retries` false the SDK's retries are off, so injected faults
-    /// surface as they are.
+    /// Clients for `endpoint`, signed with chime-local's credentials; with `retries` false the SDK's
+    /// retries are off, so injected faults surface as they are.
     pub async fn connect(endpoint: &str, region: &str, retries: bool) -> Self {
-        let mut loader = local_config(endpoint, region);
+        let credentials = (LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY);
+        Self::connect_as(endpoint, region, credentials, retries).await
+    }
+
+    /// The same, signed with other credentials (a test of signature checking).
+    pub async fn connect_as(
+        endpoint: &str,
+        region: &str,
+        (key, secret): (&str, &str),
+        retries: bool,
+    ) -> Self {
+        let mut loader = sdk_loader(endpoint, region, key, secret);
         if !retries {
             loader = loader.retry_config(aws_config::retry::RetryConfig::disabled());
         }
@@ -59,21 +70,6 @@ impl Clients {
             identity: &self.identity,
         }
     }
-}
-
-/// The SDK configuration for an endpoint of chime-local, signed with its credentials (callers may
-/// add to it before `load()`).
-pub fn local_config(endpoint: &str, region: &str) -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            LOCAL_ACCESS_KEY_ID,
-            LOCAL_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "chime-local",
-        ))
 }
 
 /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.

@@ -50,25 +50,16 @@ pub async fn start_with(config: Config) -> Running {
     start(config, addr).await.expect("chime-local starts")
 }
 
-/// SDK clients for `endpoint`, with the SDK's retries off so injected faults surface as they are.
+/// SDK clients for `endpoint` signed with `key` and `secret`, with the SDK's retries off so injected
+/// faults surface as they are.
 pub async fn clients_with(
     endpoint: &str,
     key: &str,
     secret: &str,
 ) -> (messaging::Client, identity::Client) {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(REGION))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            key, secret, None, None, "test",
-        ))
-        .load()
-        .await;
-    (
-        messaging::Client::new(&config),
-        identity::Client::new(&config),
-    )
+    let clients =
+        chime_local::testing::Clients::connect_as(endpoint, REGION, (key, secret), false).await;
+    (clients.chime, clients.identity)
 }
 
 /// The error code an SDK error carries (`ForbiddenException`…), and its message.
