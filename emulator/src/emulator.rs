@@ -9,6 +9,7 @@ use crate::config::{Config, sdk_loader};
 use crate::control::faults::{FaultState, Faults};
 use crate::model::{Model, ModelError};
 use crate::processors::Invokers;
+use crate::processors::async_retry::AsyncQueue;
 use crate::processors::failed_events::FailedEventQueue;
 use crate::processors::in_process::InProcess;
 use crate::processors::lambda_api::LambdaApi;
@@ -69,6 +70,11 @@ impl Emulator {
     /// Connects the invokers once the endpoint is known.
     pub(crate) async fn connect_invokers(self: &Arc<Self>, endpoint: &str) {
         let (key, secret) = self.config.client_credentials();
+        let queue = AsyncQueue {
+            delays: self.config.async_retry_delays.clone(),
+            failed: Arc::clone(&self.failed),
+            journal: Arc::clone(&self.store.journal),
+        };
         let in_process = if self.config.in_process_functions {
             let sdk_config = sdk_loader(endpoint, &self.config.region, &key, &secret)
                 .load()
@@ -77,23 +83,18 @@ impl Emulator {
                 sdk_config,
                 (self.config.in_process_callbacks, Arc::downgrade(self)),
                 chime_flow::Env::from_process(),
-                (
-                    self.config.async_retry_delays.clone(),
-                    Arc::clone(&self.failed),
-                ),
+                queue.clone(),
             ))
         } else {
             None
         };
         let invokers = Invokers {
             in_process,
-            lambda: self.config.lambda_endpoint.as_deref().map(|endpoint| {
-                LambdaApi::new(
-                    endpoint,
-                    self.config.async_retry_delays.clone(),
-                    Arc::clone(&self.failed),
-                )
-            }),
+            lambda: self
+                .config
+                .lambda_endpoint
+                .as_deref()
+                .map(|endpoint| LambdaApi::new(endpoint, queue.clone())),
         };
         let _ = self.invoker.set(Arc::new(invokers));
     }

@@ -13,6 +13,7 @@
 //! - [`processors`]: reaching a flow's processors (in-process or the Lambda Invoke API), Lambda's
 //!   asynchronous retry and the failure queue.
 //! - [`control`]: chime-local's own endpoints under `/_chime-local/` (faults, clock, staged events).
+//! - [`console`]: the web console at `/_chime-local/console/`: every message's journey, live.
 //! - [`tools`]: the command line, the demo, run-bootstrap with its Lambda Runtime API, sample events.
 //! - [`testing`]: one test world (set-up through the SDK, a loopback stub server) for every
 //!   crate's tests, the demo and the load generator.
@@ -20,6 +21,7 @@
 //! [`Emulator`] is the service object they share; [`Config`] what it starts with.
 
 pub mod config;
+pub mod console;
 pub mod control;
 pub mod dispatch;
 pub mod emulator;

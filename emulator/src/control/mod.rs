@@ -1,5 +1,6 @@
-//! chime-local's own endpoints under `/_chime-local/` (unsigned, for tests and tools): faults, the
-//! expiry clock, staged processor events, seeded populations, the failure queue and its redrive.
+//! chime-local's own endpoints under `/_chime-local/` (unsigned, for tests, tools and the console):
+//! faults, the expiry clock, staged processor events, seeded populations, the failure queue and its
+//! redrive, the demo conversation.
 
 pub mod faults;
 pub mod seed;
@@ -104,6 +105,31 @@ impl Emulator {
             }
             Err(e) => ApiError::bad_request(format!("clock: {e}")).into_response(),
         }
+    }
+
+    /// `POST /_chime-local/demo`: the demo's scripted conversation (an app instance, a flow, a
+    /// channel and an elastic one, the messages and an edit) run against this chime-local, in the
+    /// background; answers 202 at once. The console's "Run the demo conversation" button.
+    pub(crate) fn start_demo(&self) -> Response {
+        let Some(addr) = self.store.session_endpoint.get() else {
+            return ApiError::bad_request("demo: chime-local is not listening yet").into_response();
+        };
+        let endpoint = format!("http://{addr}");
+        let (region, account) = (self.config.region.clone(), self.config.account.clone());
+        tokio::spawn(async move {
+            let patience = std::time::Duration::from_secs(30);
+            match crate::tools::demo::conversation(&endpoint, &region, &account, patience).await {
+                Ok(report) => {
+                    tracing::info!(messages = report.rows.len(), "demo conversation done")
+                }
+                Err(error) => tracing::warn!(error = %error, "demo conversation failed"),
+            }
+        });
+        (
+            StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({"Started": true})),
+        )
+            .into_response()
     }
 
     /// `POST /_chime-local/failed-events/redrive` (`{"Limit"?, "DryRun"?}`): the failure queue

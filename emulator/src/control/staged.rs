@@ -36,6 +36,10 @@ pub fn stage_event(store: &Store, event: &Value) -> Result<Value, ApiError> {
     let sub_channel = message.sub_channel_id.clone();
     place_sender(channel, sender, sub_channel.as_deref(), at)?;
     hold_message(channel, &parsed, raw, sender, at)?;
+    let text = message.content.as_deref().unwrap_or_default();
+    let ids = (channel_arn, message.message_id.as_str());
+    store.journal.entered(ids, text, Vec::new(), (false, true));
+    store.journal.awaiting(ids.1, &parsed.callback_id);
     Ok(json!({
         "ChannelArn": channel_arn,
         "MessageId": message.message_id,

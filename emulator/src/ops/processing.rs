@@ -14,6 +14,7 @@ use super::{Input, Reply, without_nulls};
 use crate::processors::Invocation;
 use crate::server::error::ApiError;
 use crate::server::events::{self, MessageChange};
+use crate::state::journey::{Journal, Step};
 use crate::state::{
     Body, Instance, Message, Pending, Status, Store, iso8601, lock, now, random_hex,
 };
@@ -56,6 +57,7 @@ fn processor_event(
 /// Puts a message (or, with `edit`, an edit of it) into the channel's flow when it has one and the
 /// message is STANDARD; returns the first processor's invocation.
 pub fn start_flow(
+    journal: &Journal,
     instance: &mut Instance,
     channel_arn: &str,
     message_id: &str,
@@ -78,6 +80,14 @@ pub fn start_flow(
         return Ok(Vec::new());
     }
     let edited_at = edit.is_some().then(now);
+    let names = processors.iter().map(processor_name).collect();
+    let text = edit.as_ref().map_or(&message.body.content, |e| &e.content);
+    journal.entered(
+        (channel_arn, message_id),
+        text,
+        names,
+        (edit.is_some(), false),
+    );
     message.pending = Some(Box::new(Pending {
         callback_id: random_hex(CALLBACK_ID_CHARS),
         processor: 0,
@@ -90,6 +100,15 @@ pub fn start_flow(
     Ok(invocation(instance, channel_arn, message_id)
         .into_iter()
         .collect())
+}
+
+/// A processor's name, as its flow lists it.
+pub fn processor_name(processor: &Value) -> String {
+    processor
+        .get("Name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The invocation of the message's current processor.
@@ -239,6 +258,7 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             push: sent.get("PushNotification").cloned().or(current.push),
         }))
     };
+    let decided = decided_step(message, &verdict, &sent);
     let was_edit = is_edit(&instance, channel_arn, &message_id);
     let invocations = advance(
         &mut instance,
@@ -247,6 +267,14 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         callback_id,
         verdict,
     )?;
+    let accepted = Step::Callback {
+        callback_id: callback_id.to_owned(),
+        status: 200,
+        code: None,
+        injected: false,
+    };
+    store.journal.step(&message_id, accepted);
+    store.journal.step(&message_id, decided);
     announce_settled(store, &instance, channel_arn, &message_id, was_edit);
     Ok(Reply {
         body: Some(json!({"ChannelArn": channel_arn, "CallbackId": callback_id})),
@@ -293,6 +321,55 @@ pub fn apply_invocation_failure(
     next
 }
 
+/// What an accepted callback decided, read from the callback itself: the journey's record of
+/// any processor, in-process or not.
+fn decided_step(message: &Message, verdict: &Verdict, sent: &Value) -> Step {
+    let pending = message.pending.as_deref();
+    let processor = pending
+        .and_then(|p| p.processors.get(p.processor))
+        .map(processor_name)
+        .unwrap_or_default();
+    let Verdict::Keep(Some(after)) = verdict else {
+        return Step::Decided {
+            processor,
+            decision: "deny",
+            changed: Vec::new(),
+            attributes_added: Vec::new(),
+        };
+    };
+    let before = pending.map_or(&message.body, |p| &p.body);
+    let mut changed = Vec::new();
+    for (field, differs) in [
+        ("Content", after.content != before.content),
+        ("Metadata", after.metadata != before.metadata),
+        ("ContentType", after.content_type != before.content_type),
+        ("MessageAttributes", after.attributes != before.attributes),
+    ] {
+        if differs && sent.get(field).is_some() {
+            changed.push(field);
+        }
+    }
+    let had = |name: &str| before.attributes.as_ref().and_then(|a| a.get(name));
+    let attributes_added = after
+        .attributes
+        .as_ref()
+        .and_then(Value::as_object)
+        .map(|attributes| {
+            attributes
+                .iter()
+                .filter(|(name, value)| had(name) != Some(*value))
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    Step::Decided {
+        processor,
+        decision: if changed.is_empty() { "pass" } else { "update" },
+        changed,
+        attributes_added,
+    }
+}
+
 /// Whether the message's flow is processing an edit (rather than the message itself).
 fn is_edit(instance: &Instance, channel_arn: &str, message_id: &str) -> bool {
     instance
@@ -322,6 +399,13 @@ fn announce_settled(
     if message.pending.is_some() {
         return;
     }
+    store.journal.step(
+        message_id,
+        Step::Settled {
+            status: message.status.name(),
+            detail: message.detail.clone(),
+        },
+    );
     let change = match (was_edit, message.status, &message.detail) {
         (true, Status::Sent, Some(_)) => MessageChange::EditFailed,
         (true, _, _) => MessageChange::Updated,

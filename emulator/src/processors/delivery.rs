@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::emulator::Emulator;
 use crate::ops;
 use crate::processors::{Invocation, ProcessorInvoker};
+use crate::state::journey::Step;
 
 impl Emulator {
     /// Delivers an event to its processor in the background (twice when `duplicate`); when the
@@ -17,7 +18,16 @@ impl Emulator {
         let emulator = Arc::clone(self);
         tokio::spawn(async move {
             let deliveries = if duplicate { 2 } else { 1 };
-            for _ in 0..deliveries {
+            let journal = &emulator.store.journal;
+            for delivery in 1..=deliveries {
+                journal.step(
+                    &invocation.message_id,
+                    Step::Invoked {
+                        processor: invocation.processor_name.clone(),
+                        callback_id: invocation.callback_id.clone(),
+                        delivery,
+                    },
+                );
                 let result = invoker
                     .invoke(&invocation.function_arn, invocation.payload.clone())
                     .await;
@@ -28,6 +38,14 @@ impl Emulator {
                         fallback = %invocation.fallback,
                         error = %error,
                         "processor could not be invoked"
+                    );
+                    journal.step(
+                        &invocation.message_id,
+                        Step::InvokeFailed {
+                            processor: invocation.processor_name.clone(),
+                            fallback: invocation.fallback.clone(),
+                            reason: error.to_string(),
+                        },
                     );
                     let next = ops::apply_invocation_failure(
                         &emulator.store,

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use chime_flow::callback::{
     CallbackError, CallbackRequest, CallbackSender, Delivered, Failure, SdkCallbackSender,
@@ -15,8 +14,7 @@ use chime_flow::stage::Stage;
 use chime_flow::stages::catalog;
 use serde_json::Value;
 
-use super::async_retry::AsyncRetry;
-use super::failed_events::FailedEventQueue;
+use super::async_retry::AsyncQueue;
 use super::{InvokeError, InvokeFuture, ProcessorInvoker, function_name};
 
 type SharedProcessor = Arc<Processor<Box<dyn Stage>, LocalSender>>;
@@ -87,10 +85,9 @@ pub struct InProcess {
     callbacks: CallbackPath,
     emulator: std::sync::Weak<crate::Emulator>,
     env: Env,
-    /// Waits before each redelivery of an event whose processor failed (Lambda's async retry).
-    retry_delays: Vec<Duration>,
-    /// Where an event goes when its last delivery failed too (the on-failure destination).
-    failed: Arc<FailedEventQueue>,
+    /// Lambda's asynchronous queue: redeliveries of an event whose processor failed, then the
+    /// on-failure destination.
+    queue: AsyncQueue,
     built: HashMap<&'static str, OnceLock<Result<SharedProcessor, ConfigError>>>,
 }
 
@@ -99,7 +96,7 @@ impl InProcess {
         sdk_config: aws_config::SdkConfig,
         (callbacks, emulator): (CallbackPath, std::sync::Weak<crate::Emulator>),
         env: Env,
-        (retry_delays, failed): (Vec<Duration>, Arc<FailedEventQueue>),
+        queue: AsyncQueue,
     ) -> Self {
         let built = catalog::functions()
             .map(|name| (name, OnceLock::new()))
@@ -109,8 +106,7 @@ impl InProcess {
             callbacks,
             emulator,
             env,
-            retry_delays,
-            failed,
+            queue,
             built,
         }
     }
@@ -169,20 +165,22 @@ impl ProcessorInvoker for InProcess {
         // Lambda delivers an asynchronous event that failed twice more, after a wait; when the last
         // delivery fails too the event goes to the failure queue, as Lambda sends it to the
         // on-failure destination (the message stays PENDING, as in AWS, but is never lost).
-        let retry = AsyncRetry {
-            function_arn: function_arn.to_owned(),
-            delays: self.retry_delays.clone(),
-            failed: Arc::clone(&self.failed),
-        };
+        let retry = self.queue.retry(function_arn);
+        let (journal, function) = (Arc::clone(&self.queue.journal), name.to_owned());
         tokio::spawn(async move {
             let deliver = || {
                 let processor = Arc::clone(&processor);
                 let payload = payload.clone();
+                let (journal, function) = (Arc::clone(&journal), function.clone());
                 async move {
                     processor
                         .handle(&payload)
                         .await
-                        .map(|_| ())
+                        .map(|handled| {
+                            if let Ok(answer) = serde_json::to_value(&handled) {
+                                journal.report(&function, &answer);
+                            }
+                        })
                         .map_err(|error| FunctionError {
                             error_type: error.error_type().to_owned(),
                             message: error.to_string(),

@@ -11,8 +11,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-use super::async_retry::AsyncRetry;
-use super::failed_events::FailedEventQueue;
+use super::async_retry::AsyncQueue;
 use super::{InvokeError, InvokeFuture, ProcessorInvoker, function_name};
 
 /// The Lambda Invoke API (`POST /2015-03-31/functions/NAME/invocations`) over plain HTTP, what
@@ -22,19 +21,17 @@ use super::{InvokeError, InvokeFuture, ProcessorInvoker, function_name};
 pub struct LambdaApi {
     endpoint: String,
     client: Client<HttpConnector, Full<Bytes>>,
-    retry_delays: Vec<Duration>,
-    failed: Arc<FailedEventQueue>,
+    queue: AsyncQueue,
 }
 
 impl LambdaApi {
-    pub fn new(endpoint: &str, retry_delays: Vec<Duration>, failed: Arc<FailedEventQueue>) -> Self {
+    pub fn new(endpoint: &str, queue: AsyncQueue) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(2)));
         Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build(connector),
-            retry_delays,
-            failed,
+            queue,
         }
     }
 
@@ -100,28 +97,33 @@ impl ProcessorInvoker for LambdaApi {
             return Box::pin(async move { Err(InvokeError::BadArn(arn)) });
         };
         let (client, endpoint) = (self.client.clone(), self.endpoint.clone());
-        let retry = AsyncRetry {
-            function_arn: function_arn.to_owned(),
-            delays: self.retry_delays.clone(),
-            failed: Arc::clone(&self.failed),
-        };
+        let retry = self.queue.retry(function_arn);
+        let journal = Arc::clone(&self.queue.journal);
         Box::pin(async move {
             // The first delivery tells whether the function can be reached at all (if not, the
             // flow's FallbackAction applies); a function error is retried in the background.
             let first = invoke_request_response(&client, &endpoint, &name, &payload).await?;
+            if let Ok(answer) = &first {
+                journal.report(&name, answer);
+            }
             if let Err(failed) = first {
                 tokio::spawn(async move {
                     let deliver = || {
-                        let (client, endpoint, name, payload) = (
+                        let (client, endpoint, name, payload, journal) = (
                             client.clone(),
                             endpoint.clone(),
                             name.clone(),
                             payload.clone(),
+                            Arc::clone(&journal),
                         );
                         async move {
                             match invoke_request_response(&client, &endpoint, &name, &payload).await
                             {
-                                Ok(answer) => answer.map(|_| ()),
+                                Ok(Ok(answer)) => {
+                                    journal.report(&name, &answer);
+                                    Ok(())
+                                }
+                                Ok(Err(error)) => Err(error),
                                 Err(unreachable) => Err(FunctionError {
                                     error_type: "ServiceUnreachable".into(),
                                     message: unreachable.to_string(),

@@ -9,7 +9,7 @@
 //! chime-local plays Lambda's asynchronous queue for both adapters: a failed delivery is made twice
 //! more after a wait, then kept on the failure queue (`failed_events`) as Lambda's invocation record.
 
-mod async_retry;
+pub mod async_retry;
 pub mod delivery;
 pub mod failed_events;
 pub mod in_process;

@@ -76,6 +76,7 @@ pub fn message(
     id: &str,
     change: MessageChange,
 ) {
+    store.journal.changed(channel_arn, id);
     if !store.sessions.any() {
         return;
     }

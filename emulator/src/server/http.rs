@@ -1,5 +1,6 @@
 //! HTTP in: the body limit, SigV4, routing and binding by the model, the request id and the log line.
-//! A bound request goes on to the operation pipeline (`dispatch`); `/_chime-local/` to `control`.
+//! A bound request goes on to the operation pipeline (`dispatch`); `/_chime-local/console/` to the
+//! console; the rest of `/_chime-local/` to `control`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -90,6 +91,12 @@ impl Emulator {
         let started = Instant::now();
         if uri.path() == "/_chime-local/failed-events/redrive" && method == Method::POST {
             return self.redrive(body).await;
+        }
+        if uri.path() == "/_chime-local/demo" && method == Method::POST {
+            return self.start_demo();
+        }
+        if uri.path().starts_with(crate::console::PATH) {
+            return crate::console::serve(self, method, uri);
         }
         if uri.path().starts_with("/_chime-local/") {
             return self.control(method, uri, body);

@@ -223,6 +223,11 @@ impl Channel {
         self.messages.push(Box::new(message));
     }
 
+    /// The position (send order) of the message with this id.
+    pub fn position_of(&self, id: &str) -> Option<usize> {
+        self.message_index.get(id).copied()
+    }
+
     /// The message with this id, deleted or not.
     pub fn message(&self, id: &str) -> Option<&Message> {
         self.message_index.get(id).map(|&i| &*self.messages[i])

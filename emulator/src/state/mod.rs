@@ -7,6 +7,7 @@ mod channel;
 pub mod expiry;
 pub mod idempotency;
 mod instance;
+pub mod journey;
 mod message;
 mod times_and_ids;
 
@@ -35,6 +36,8 @@ pub struct Store {
     pub session_endpoint: OnceLock<String>,
     /// Who is connected to the messaging WebSocket.
     pub sessions: crate::server::sessions::Sessions,
+    /// Each message's journey through its flow, and which messages changed (for the console).
+    pub journal: Arc<journey::Journal>,
 }
 
 impl Store {
@@ -46,6 +49,7 @@ impl Store {
             clock_ahead_ms: AtomicI64::new(0),
             session_endpoint: OnceLock::new(),
             sessions: crate::server::sessions::Sessions::default(),
+            journal: Arc::default(),
         }
     }
 
@@ -53,6 +57,11 @@ impl Store {
     /// advanced it. Timestamps the API reports stay wall-clock times.
     pub fn clock(&self) -> Millis {
         Millis(now().0 + self.clock_ahead_ms.load(Ordering::Relaxed))
+    }
+
+    /// How far the expiry clock runs ahead of the wall clock.
+    pub fn clock_ahead_ms(&self) -> i64 {
+        self.clock_ahead_ms.load(Ordering::Relaxed)
     }
 
     /// Moves the expiry clock forward (never back).

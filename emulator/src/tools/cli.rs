@@ -1,5 +1,5 @@
-//! The command line: `demo` (the scripted conversation through the flow pipeline), `serve` (the
-//! service for the AWS SDKs, the AWS CLI, boto3 and `cargo lambda`), `seed` / `show` (stage the
+//! The command line: `demo` (the scripted conversation through the flow pipeline; `--console`
+//! serves on with the web console), `serve` (the service for the AWS SDKs, the AWS CLI, boto3 and `cargo lambda`), `seed` / `show` (stage the
 //! sample events in a running chime-local and read them back), `run-bootstrap` (a built function
 //! binary as Lambda runs it) and `operations` (the list of served operations in emulator/README.md).
 
@@ -14,7 +14,7 @@ use crate::tools::bootstrap_run::{self, RunOptions};
 use crate::tools::{demo, sample_events};
 
 const USAGE: &str = "\
-usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
+usage: chime-local demo [--lambda-endpoint URL] [--port 8000] [--console]
        chime-local serve [--host 127.0.0.1] [--port 8000] [--lambda-endpoint URL]
                          [--no-in-process] [--verify-signatures] [--faults JSON]
                          [--async-retry-delays-ms 1000,2000] [--in-process-callbacks direct|http]
@@ -27,7 +27,12 @@ usage: chime-local demo [--lambda-endpoint URL] [--port 8000]
 demo: the scripted conversation through the flow-pipeline processor, in-process; with
       --lambda-endpoint (e.g. http://127.0.0.1:9000, `cargo lambda watch`) through the real
       function binary instead, chime-local listening on 127.0.0.1:PORT (default 8000, where the
-      workspace's cargo lambda configuration points the functions)
+      workspace's cargo lambda configuration points the functions); with --console, on
+      127.0.0.1:8000 (or --port) with the console's URL printed first, serving on after the
+      conversation until Ctrl-C
+
+serve and demo --console serve the web console at /_chime-local/console/: every app instance,
+channel and message, each message's journey through its flow, live.
 
 serve options:
   --lambda-endpoint URL  invoke processors that are not built in through the Lambda Invoke API
@@ -221,14 +226,17 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
     Ok(serve)
 }
 
-/// `demo [--lambda-endpoint URL] [--port N]`: in-process on a free port, or through a Lambda endpoint
-/// with chime-local on 127.0.0.1:PORT.
-fn parse_demo(args: &[String]) -> Result<(Config, SocketAddr), String> {
+/// `demo [--lambda-endpoint URL] [--port N] [--console]`: in-process on a free port, or through a
+/// Lambda endpoint with chime-local on 127.0.0.1:PORT; with `--console`, on port 8000 unless given,
+/// and serving on after the conversation, with the console's URL printed.
+fn parse_demo(args: &[String]) -> Result<(Config, SocketAddr, bool), String> {
     let mut config = Config::default();
     let mut port = None;
+    let mut console = false;
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
         match flag {
+            "--console" => console = true,
             "--lambda-endpoint" => {
                 config.lambda_endpoint = Some(flags.value(flag)?);
                 config.in_process_functions = false;
@@ -237,13 +245,13 @@ fn parse_demo(args: &[String]) -> Result<(Config, SocketAddr), String> {
             other => return Err(format!("unknown option {other:?}")),
         }
     }
-    let default_port = if config.lambda_endpoint.is_some() {
+    let default_port = if config.lambda_endpoint.is_some() || console {
         8000
     } else {
         0
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(default_port)));
-    Ok((config, addr))
+    Ok((config, addr, console))
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
@@ -254,6 +262,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let endpoint = &running.endpoint;
     println!("chime-local is serving Chime SDK Messaging and Identity on {endpoint}");
+    println!("console: {}", crate::console::url(endpoint));
     println!("# export these to point the AWS SDKs, the AWS CLI and boto3 at it:");
     println!("export AWS_ENDPOINT_URL_CHIME_SDK_MESSAGING={endpoint}");
     println!("export AWS_ENDPOINT_URL_CHIME_SDK_IDENTITY={endpoint}");
@@ -280,11 +289,17 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match args.first().map(String::as_str) {
-        Some("demo") => parse_demo(&args[1..]).and_then(|(config, addr)| {
-            runtime
-                .block_on(demo::run_on(config, addr))
-                .map(|report| print!("{report}"))
-                .map_err(|e| e.to_string())
+        Some("demo") => parse_demo(&args[1..]).and_then(|(config, addr, console)| {
+            if console {
+                runtime
+                    .block_on(demo::run_with_console(config, addr))
+                    .map_err(|e| e.to_string())
+            } else {
+                runtime
+                    .block_on(demo::run_on(config, addr))
+                    .map(|report| print!("{report}"))
+                    .map_err(|e| e.to_string())
+            }
         }),
         Some("serve") => {
             chime_flow::telemetry::init_from_env();

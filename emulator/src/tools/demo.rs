@@ -150,7 +150,36 @@ pub async fn run_on(config: Config, addr: SocketAddr) -> Result<String, DemoErro
     let running = start(config, addr).await.step("start chime-local")?;
     let result = conversation(&running.endpoint, &region, &account, patience).await;
     running.stop().await;
-    let report = result?;
+    Ok(printed(&result?, started))
+}
+
+/// `demo --console`: chime-local on `addr` with the console's URL printed first (open it to watch
+/// the rows arrive), the conversation, its report, then chime-local keeps serving until Ctrl-C.
+pub async fn run_with_console(config: Config, addr: SocketAddr) -> Result<(), DemoError> {
+    let started = Instant::now();
+    let (region, account) = (config.region.clone(), config.account.clone());
+    let running = start(config, addr).await.step("start chime-local")?;
+    let url = crate::console::url(&running.endpoint);
+    println!("chime-local console: {url}");
+    let result = conversation(&running.endpoint, &region, &account, Duration::from_secs(5)).await;
+    match result {
+        Ok(report) => print!("{}", printed(&report, started)),
+        Err(error) => {
+            running.stop().await;
+            return Err(error);
+        }
+    }
+    println!(
+        "chime-local keeps serving on {} — open {url}; Ctrl-C stops it.",
+        running.endpoint
+    );
+    let interrupted = tokio::signal::ctrl_c().await;
+    running.stop().await;
+    interrupted.step("wait for Ctrl-C")
+}
+
+/// The report as the demo prints it: the table, the elastic channel's spread, the time taken.
+fn printed(report: &Report, started: Instant) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", table(&report.rows));
     let _ = writeln!(out, "elastic channel town-hall: {}", report.sub_channels);
@@ -160,7 +189,7 @@ pub async fn run_on(config: Config, addr: SocketAddr) -> Result<String, DemoErro
         report.rows.len(),
         started.elapsed().as_millis()
     );
-    Ok(out)
+    out
 }
 
 /// What the scripted conversation produced: a row per message, and the elastic channel's spread.

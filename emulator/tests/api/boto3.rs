@@ -6,23 +6,13 @@ use std::process::Command;
 
 use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
-use crate::common::start_with;
-
-fn boto3_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use crate::common::{outside_client_runs, start_with};
 
 #[tokio::test]
 async fn boto3_sends_and_lists() {
-    if !boto3_available() {
-        assert!(
-            std::env::var_os("CHIME_LOCAL_REQUIRE_BOTO3").is_none(),
-            "CHIME_LOCAL_REQUIRE_BOTO3 is set but `python3 -c 'import boto3'` fails: pip install boto3"
-        );
-        eprintln!("boto3 is not installed: `pip install boto3` to run this test");
+    let import = ["python3", "-c", "import boto3"];
+    let missing = "`python3 -c 'import boto3'` fails (pip install boto3)";
+    if !outside_client_runs(true, &import, "CHIME_LOCAL_REQUIRE_BOTO3", missing) {
         return;
     }
     let config = crate::common::verifying();

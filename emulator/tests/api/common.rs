@@ -131,3 +131,41 @@ pub async fn lambda_stub() -> StubServer {
         .await
         .expect("the stub listens")
 }
+
+/// Whether a client from outside Rust can run here: its packages are `installed` and `command`
+/// succeeds. When it cannot, the test fails if `require` (an environment variable CI sets) is set,
+/// so it never goes unrun there; elsewhere it says `missing` and passes without running.
+pub fn outside_client_runs(
+    installed: bool,
+    command: &[&str],
+    require: &str,
+    missing: &str,
+) -> bool {
+    let runs = installed
+        && std::process::Command::new(command[0])
+            .args(&command[1..])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !runs {
+        assert!(
+            std::env::var_os(require).is_none(),
+            "{require} is set but {missing}"
+        );
+        eprintln!("{missing}: this test does not run here");
+    }
+    runs
+}
+
+/// Runs a node script with `args` to its end (off the async runtime): the one JSON line it printed,
+/// or its standard error when it failed.
+pub async fn node_report(args: Vec<String>) -> Result<serde_json::Value, String> {
+    let output =
+        tokio::task::spawn_blocking(move || std::process::Command::new("node").args(args).output())
+            .await
+            .map_err(|e| format!("the node task: {e}"))?
+            .map_err(|e| format!("node does not run: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("not one JSON line: {e}"))
+}

@@ -6,33 +6,25 @@
 //! without node or the packages, it says so and passes.
 
 use std::path::Path;
-use std::process::Command;
 
 use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 
-use crate::common::World;
+use crate::common::{World, node_report, outside_client_runs};
 
 const JS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js");
 
-fn js_available() -> bool {
+#[tokio::test]
+async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
     let installed = Path::new(JS_DIR)
         .join("node_modules/amazon-chime-sdk-js")
         .is_dir();
-    installed
-        && Command::new("node")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-}
-
-#[tokio::test]
-async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
-    if !js_available() {
-        assert!(
-            std::env::var_os("CHIME_LOCAL_REQUIRE_JS").is_none(),
-            "CHIME_LOCAL_REQUIRE_JS is set but node or {JS_DIR}/node_modules is missing: npm ci there"
-        );
-        eprintln!("node or amazon-chime-sdk-js is missing: `npm ci` in {JS_DIR} to run this test");
+    let missing = format!("node or {JS_DIR}/node_modules is missing (npm ci there)");
+    if !outside_client_runs(
+        installed,
+        &["node", "--version"],
+        "CHIME_LOCAL_REQUIRE_JS",
+        &missing,
+    ) {
         return;
     }
     let config = crate::common::verifying();
@@ -42,7 +34,7 @@ async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
         .private_channel("js", &[listener.clone(), sender.clone()])
         .await;
     let endpoint = world.running.endpoint.clone();
-    let args = [
+    let args = vec![
         format!("{JS_DIR}/messaging_session.cjs"),
         endpoint,
         LOCAL_ACCESS_KEY_ID.to_owned(),
@@ -51,17 +43,9 @@ async fn amazon_chime_sdk_js_receives_messages_over_the_websocket() {
         sender.clone(),
         channel.clone(),
     ];
-    let output = tokio::task::spawn_blocking(move || Command::new("node").args(args).output())
-        .await
-        .expect("the node task")
-        .expect("node runs");
+    let report = node_report(args).await;
     world.stop().await;
-    assert!(
-        output.status.success(),
-        "the JS client failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let report = report.unwrap_or_else(|stderr| panic!("the JS client failed: {stderr}"));
     assert_eq!(report["prefetchedChannel"], channel.as_str());
     assert_eq!(
         report["types"],

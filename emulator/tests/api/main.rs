@@ -7,6 +7,7 @@ mod bans;
 mod boto3;
 mod bots_and_endpoints;
 mod channels;
+mod console;
 mod elastic;
 mod expiry;
 mod failed_events;

@@ -6,6 +6,7 @@
 //! error is returned only when no callback could be made (unusable ids, or the callback itself failed),
 //! so that Lambda's asynchronous retry delivers the event again.
 
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,6 +113,9 @@ pub struct Handled {
     pub outcome: &'static str,
     /// Callback attempts made.
     pub attempts: u32,
+    /// What a redaction masked, by kind (`email` → 2); empty when nothing was.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub redacted: BTreeMap<&'static str, u64>,
 }
 
 /// A decided event: the one request to send and how it was reached.
@@ -197,6 +201,7 @@ impl<S: Decide, C: CallbackSender> Processor<S, C> {
                 fallback: None,
                 outcome: "duplicate-skipped",
                 attempts: 0,
+                redacted: BTreeMap::new(),
             });
         }
         let decided = self.decide(payload, &target, deadline).await;
@@ -227,6 +232,10 @@ impl<S: Decide, C: CallbackSender> Processor<S, C> {
         });
         let delivered = delivered?;
         self.recent.remember(&target.callback_id);
+        let redacted = match &decided.decision {
+            Decision::Update(edits) => edits.redacted.clone(),
+            _ => BTreeMap::new(),
+        };
         Ok(Handled {
             callback_id: target.callback_id,
             message_id: target.message_id,
@@ -235,6 +244,7 @@ impl<S: Decide, C: CallbackSender> Processor<S, C> {
             fallback: decided.fallback.map(|(kind, _)| kind),
             outcome: delivered.label(),
             attempts: delivered.attempts(),
+            redacted,
         })
     }
 
