@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use chime_local::tools::bootstrap_run::{Report, spread};
+use chime_local::tools::bootstrap_run::{Phases, Report, median_phases, spread};
 
 use crate::Settings;
 use crate::cpu::PerMessage;
@@ -176,6 +176,7 @@ fn cold_section(out: &mut String, settings: &Settings, results: &Results) {
             peak_rss_mib(report)
         );
     }
+    phases_table(out, results);
     if let (Some(p), Some(py)) = (
         cold_of(results, "flow-pipeline"),
         cold_of(results, "python-reference"),
@@ -185,6 +186,41 @@ fn cold_section(out: &mut String, settings: &Settings, results: &Results) {
             "\nPython reference ÷ flow-pipeline: init {:.0}×, exec → answered {:.0}× (target ≥ 30×).\n",
             init_median(py) / init_median(p),
             answered_median(py) / answered_median(p)
+        );
+    }
+}
+
+/// Where each processor's init goes (the `processor ready` line's phases between exec and the
+/// first poll), median ms per phase, so that the next regression shows which phase moved.
+fn phases_table(out: &mut String, results: &Results) {
+    let rows: Vec<_> = results
+        .cold
+        .iter()
+        .filter_map(|(name, report)| Some((name, median_phases(&report.runs)?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "
+Init phase by phase (median ms; each processor logs its own phases once, as `processor ready`):
+"
+    );
+    let _ = writeln!(
+        out,
+        "| processor | {} | sum |\n|{}",
+        Phases::NAMES.join(" | "),
+        " --- |".repeat(Phases::NAMES.len() + 2)
+    );
+    for (name, phases) in rows {
+        let values = phases.values();
+        let cells: Vec<String> = values.iter().map(|ms| format!("{ms:.1}")).collect();
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {:.1} |",
+            cells.join(" | "),
+            values.iter().sum::<f64>()
         );
     }
 }

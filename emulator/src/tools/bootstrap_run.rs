@@ -55,6 +55,67 @@ pub struct ProcessRun {
     /// (matchers, detectors) and everything from `main` to ready, in ms.
     pub stage_build_ms: Option<f64>,
     pub main_to_ready_ms: Option<f64>,
+    /// Where init went, phase by phase (chime-flow processors).
+    pub phases: Option<Phases>,
+}
+
+/// One cold start's init, phase by phase, in ms: exec → `main` (the process: loading, relocation,
+/// the runtime), then the processor's own phases from its `processor ready` line, then ready → the
+/// first poll for work. They add up to the init seen from outside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Phases {
+    pub process: f64,
+    pub config: f64,
+    pub sdk_config: f64,
+    pub stages: f64,
+    pub client: f64,
+    pub first_poll: f64,
+}
+
+impl Phases {
+    /// The phase names, in order, as tables head them.
+    pub const NAMES: [&str; 6] = [
+        "process (exec → main)",
+        "config",
+        "SDK config",
+        "stages",
+        "callback client",
+        "first poll",
+    ];
+
+    /// The phases in [`Phases::NAMES`]' order.
+    pub fn values(&self) -> [f64; 6] {
+        [
+            self.process,
+            self.config,
+            self.sdk_config,
+            self.stages,
+            self.client,
+            self.first_poll,
+        ]
+    }
+
+    /// From the `processor ready` line and the wall-clock moments of exec and of the first poll
+    /// (microseconds since the epoch); `None` when the line lacks a phase.
+    pub fn from_ready(ready: &Value, exec_unix_us: f64, first_poll_unix_us: f64) -> Option<Self> {
+        let field = |name: &str| ready[name].as_f64();
+        let ms = |name: &str| field(name).map(|us| us / 1000.0);
+        Some(Self {
+            process: (field("main_at_unix_us")? - exec_unix_us) / 1000.0,
+            config: ms("config_us")?,
+            sdk_config: ms("sdk_config_us")?,
+            stages: ms("stage_build_us")?,
+            client: ms("client_us")?,
+            first_poll: (first_poll_unix_us - field("ready_at_unix_us")?) / 1000.0,
+        })
+    }
+}
+
+/// Now, in microseconds since the epoch.
+fn unix_micros_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_micros() as f64)
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +141,26 @@ pub fn spread(values: &[Duration]) -> Option<(f64, f64, f64)> {
         n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     };
     Some((median, sorted[0], sorted[sorted.len() - 1]))
+}
+
+/// Each phase's median over the runs that logged their phases.
+pub fn median_phases(runs: &[ProcessRun]) -> Option<Phases> {
+    let logged: Vec<Phases> = runs.iter().filter_map(|r| r.phases).collect();
+    let median = |pick: fn(&Phases) -> f64| {
+        let values: Vec<Duration> = logged
+            .iter()
+            .map(|p| Duration::from_secs_f64(pick(p).max(0.0) / 1000.0))
+            .collect();
+        spread(&values).map(|(m, _, _)| m)
+    };
+    Some(Phases {
+        process: median(|p| p.process)?,
+        config: median(|p| p.config)?,
+        sdk_config: median(|p| p.sdk_config)?,
+        stages: median(|p| p.stages)?,
+        client: median(|p| p.client)?,
+        first_poll: median(|p| p.first_poll)?,
+    })
 }
 
 impl fmt::Display for Report {
@@ -114,6 +195,14 @@ impl fmt::Display for Report {
         writeln!(f, "median init: {}", column(|r| r.init))?;
         writeln!(f, "median first event: {}", column(|r| r.first_event))?;
         writeln!(f, "median exec→answered: {}", column(|r| r.exec_to_answer))?;
+        if let Some(phases) = median_phases(&self.runs) {
+            let parts: Vec<String> = Phases::NAMES
+                .iter()
+                .zip(phases.values())
+                .map(|(name, ms)| format!("{name} {ms:.1}"))
+                .collect();
+            writeln!(f, "init phases, median ms: {}", parts.join(" · "))?;
+        }
         let warm: Vec<Duration> = self.runs.iter().flat_map(|r| r.warm.clone()).collect();
         if let Some((m, lo, hi)) = spread(&warm) {
             writeln!(
@@ -289,6 +378,7 @@ async fn one_process(
         "chime-local-bootstrap-{}-{run}.log",
         std::process::id()
     ));
+    let exec_unix_us = unix_micros_now();
     let started = Instant::now();
     let mut process = spawn(options, &api, endpoint, &log)?;
     let timings = answer_all(options, &api, &mut process, deliveries, run, &log).await;
@@ -314,6 +404,11 @@ async fn one_process(
             .and_then(|r| r["stage_build_us"].as_f64())
             .map(|us| us / 1000.0),
         main_to_ready_ms: ready.as_ref().and_then(|r| r["init_ms"].as_f64()),
+        phases: ready.as_ref().and_then(|r| {
+            let first_poll_unix_us =
+                exec_unix_us + first_poll.duration_since(started).as_micros() as f64;
+            Phases::from_ready(r, exec_unix_us, first_poll_unix_us)
+        }),
     })
 }
 
@@ -417,4 +512,23 @@ pub fn default_function_name(bootstrap: &Path) -> String {
         .and_then(Path::file_name)
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "function".into())
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::*;
+
+    #[test]
+    fn phases_come_from_the_ready_line_and_the_times_seen_outside() {
+        let ready = serde_json::json!({"message": "processor ready", "config_us": 300,
+            "sdk_config_us": 2_500, "stage_build_us": 12_000, "client_us": 800, "init_ms": 15,
+            "main_at_unix_us": 1_000_004_000u64, "ready_at_unix_us": 1_000_020_000u64});
+        let phases = Phases::from_ready(&ready, 1_000_000_000.0, 1_000_021_500.0).expect("phases");
+        assert_eq!(phases.values(), [4.0, 0.3, 2.5, 12.0, 0.8, 1.5]);
+        let older = serde_json::json!({"message": "processor ready", "stage_build_us": 12_000});
+        assert!(
+            Phases::from_ready(&older, 0.0, 0.0).is_none(),
+            "a line without phases"
+        );
+    }
 }

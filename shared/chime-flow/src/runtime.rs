@@ -455,6 +455,68 @@ where
     run_with_sdk(default_policy, |env, _| build(env)).await
 }
 
+/// Where a processor's start-up goes, logged once as `processor ready`: configuration (tracing,
+/// environment), the SDK configuration (region, credentials), the stages (matchers, detectors) and
+/// the callback client, each in microseconds, with the wall-clock moments `main` began and the
+/// processor was ready — so that, beside the exec and first-poll times a harness sees from outside,
+/// the process start and the first poll are phases too (`chime-local run-bootstrap` tabulates them).
+#[derive(Debug)]
+struct StartupPhases {
+    main_at_unix_us: u64,
+    started: Instant,
+    last: Instant,
+    config: Duration,
+    sdk_config: Duration,
+    stages: Duration,
+    client: Duration,
+}
+
+impl StartupPhases {
+    fn begin() -> Self {
+        let now = Instant::now();
+        Self {
+            main_at_unix_us: unix_micros(),
+            started: now,
+            last: now,
+            config: Duration::ZERO,
+            sdk_config: Duration::ZERO,
+            stages: Duration::ZERO,
+            client: Duration::ZERO,
+        }
+    }
+
+    /// The time since the last lap.
+    fn lap(&mut self) -> Duration {
+        let now = Instant::now();
+        let lap = now - self.last;
+        self.last = now;
+        lap
+    }
+
+    fn log(&self, stage: &str, policy: &str) {
+        let us = |d: Duration| d.as_micros() as u64;
+        tracing::info!(
+            stage,
+            policy,
+            config_us = us(self.config),
+            sdk_config_us = us(self.sdk_config),
+            stage_build_us = us(self.stages),
+            client_us = us(self.client),
+            init_ms = self.started.elapsed().as_millis() as u64,
+            main_at_unix_us = self.main_at_unix_us,
+            ready_at_unix_us = unix_micros(),
+            "processor ready"
+        );
+    }
+}
+
+/// Now, in microseconds since the epoch (0 if the clock is before it).
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
 /// An awaiting stage with its failure policy, or `None` when the configuration leaves it off.
 pub type Awaiting = Option<(Box<dyn AsyncStage>, FailurePolicy)>;
 
@@ -496,27 +558,23 @@ where
     S: Decide + 'static,
     F: FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError>,
 {
+    let mut phases = StartupPhases::begin();
     telemetry::start();
     let env = Env::from_process();
-    let started = Instant::now();
     let config = ProcessorConfig::from_env(&env, default_policy)
         .inspect_err(telemetry::log_startup_error)?;
+    phases.config = phases.lap();
     // Boxed: the SDK's and the runtime's futures are deep, and a function's `main` future embeds them.
     let sdk_config = Box::pin(aws_config::load_defaults(
         aws_config::BehaviorVersion::latest(),
     ))
     .await;
-    let stage_started = Instant::now();
+    phases.sdk_config = phases.lap();
     let stage = build(&env, &sdk_config).inspect_err(telemetry::log_startup_error)?;
-    let stage_build = stage_started.elapsed();
+    phases.stages = phases.lap();
     let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
-    tracing::info!(
-        stage = stage.name(),
-        policy = config.failure_policy.label(),
-        stage_build_us = stage_build.as_micros() as u64,
-        init_ms = started.elapsed().as_millis() as u64,
-        "processor ready"
-    );
+    phases.client = phases.lap();
+    phases.log(stage.name(), config.failure_policy.label());
     let processor = Arc::new(Processor::new(stage, sender, config));
     Box::pin(lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Value>| {
