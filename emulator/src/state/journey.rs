@@ -238,6 +238,17 @@ struct Inner {
     dropped_through: u64,
 }
 
+impl Inner {
+    /// Drops the CallbackIds of a journey no longer kept.
+    fn forget_callbacks(&mut self, journey: Journey) {
+        for step in journey.steps {
+            if let Step::Invoked { callback_id, .. } = step.step {
+                self.by_callback.remove(&callback_id);
+            }
+        }
+    }
+}
+
 /// Every journey and the change feed.
 #[derive(Debug)]
 pub struct Journal {
@@ -317,26 +328,16 @@ impl Journal {
                 }],
             };
             // An edit starts the message's journey afresh; its earlier one is replaced.
-            if inner
-                .journeys
-                .insert(message_id.to_owned(), journey)
-                .is_none()
-            {
-                inner.order.push_back(message_id.to_owned());
+            match inner.journeys.insert(message_id.to_owned(), journey) {
+                Some(earlier) => inner.forget_callbacks(earlier),
+                None => inner.order.push_back(message_id.to_owned()),
             }
             while inner.order.len() > JOURNEYS_KEPT {
                 let Some(oldest) = inner.order.pop_front() else {
                     break;
                 };
-                for step in inner
-                    .journeys
-                    .remove(&oldest)
-                    .into_iter()
-                    .flat_map(|j| j.steps)
-                {
-                    if let Step::Invoked { callback_id, .. } = step.step {
-                        inner.by_callback.remove(&callback_id);
-                    }
+                if let Some(forgotten) = inner.journeys.remove(&oldest) {
+                    inner.forget_callbacks(forgotten);
                 }
             }
         }
@@ -558,6 +559,21 @@ mod tests {
             panic!("a recent reader is not behind");
         };
         assert_eq!(recent.len(), 5);
+    }
+
+    #[test]
+    fn an_edit_starts_the_journey_afresh_and_forgets_the_earlier_callbacks() {
+        let journal = Journal::default();
+        journal.entered(("c", "m"), "first", Vec::new(), (false, false));
+        journal.step("m", invoked("old"));
+        journal.entered(("c", "m"), "edited", Vec::new(), (true, false));
+        let journey = journal.journey("m").expect("the edit's journey");
+        assert_eq!(journey.text, "edited");
+        assert_eq!(journey.steps.len(), 1);
+        let refused = Step::FailureQueue { deliveries: 3 };
+        journal.step_by_callback("old", refused);
+        assert_eq!(journal.journey("m").expect("kept").steps.len(), 1);
+        assert!(journal.lock().by_callback.is_empty());
     }
 
     #[test]
