@@ -203,9 +203,7 @@ fn phases_table(out: &mut String, results: &Results) {
     }
     let _ = writeln!(
         out,
-        "
-Init phase by phase (median ms; each processor logs its own phases once, as `processor ready`):
-"
+        "\nInit phase by phase (median ms; each processor logs its own phases once, as `processor ready`):\n"
     );
     let _ = writeln!(
         out,

@@ -43,7 +43,8 @@ enum Answer {
 impl Emulator {
     /// Runs operation `op` on an input made by `input` (bound from a request, or given in-process):
     /// faults, validation against the model, ClientRequestToken, the handler, then the processor
-    /// invocations it started; a refused ChannelFlowCallback goes into its message's journey. `caller` keys idempotency tokens (the access key id).
+    /// invocations it started; a refused ChannelFlowCallback goes into its message's journey.
+    /// `caller` keys idempotency tokens (the access key id).
     pub(crate) async fn execute(
         self: &Arc<Self>,
         op: &crate::model::Operation,
