@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::state::journey::{Journal, Journey, Step};
+use crate::state::journey::{Journey, Step};
 use crate::state::{Channel, Instance, Message, Status, Store, lock};
 
 /// At most this many users, bots or channels of one instance are listed (seeded populations run to
@@ -137,12 +137,13 @@ pub fn messages(
             .rev()
             .filter_map(|position| {
                 let message = channel.message_at(position)?;
+                let journey = store.journal.journey(&message.id);
                 Some(summary(
                     instance,
                     channel_arn,
                     position,
                     message,
-                    &store.journal,
+                    journey.as_ref(),
                 ))
             })
             .collect();
@@ -160,11 +161,10 @@ pub fn summary(
     channel_arn: &str,
     position: usize,
     m: &Message,
-    journal: &Journal,
+    journey: Option<&Journey>,
 ) -> Value {
     let hidden = m.status == Status::Denied || m.redacted || m.deleted;
-    let journey = journal.journey(&m.id);
-    let verdict = journey.as_ref().map(verdict);
+    let verdict = journey.map(verdict);
     json!({
         "ChannelArn": channel_arn, "Position": position, "MessageId": m.id,
         "Sender": {"Arn": m.sender, "Name": instance.display_name(&m.sender)},
@@ -216,12 +216,13 @@ pub fn message(store: &Store, channel_arn: &str, id: &str) -> Result<Value, Stri
         let m = channel
             .message_at(position)
             .ok_or_else(|| format!("message {id} is no longer kept"))?;
-        let mut detail = summary(instance, channel_arn, position, m, &store.journal);
+        // One copy of the journey serves the summary, the timings and the steps.
+        let journey = store.journal.journey(id);
+        let mut detail = summary(instance, channel_arn, position, m, journey.as_ref());
         detail["Metadata"] = json!(m.body.metadata);
         detail["ContentType"] = json!(m.body.content_type);
         detail["MessageAttributes"] = m.body.attributes.clone().unwrap_or(Value::Null);
         detail["Target"] = m.target.clone().unwrap_or(Value::Null);
-        let journey = store.journal.journey(id);
         detail["Timings"] = json!(journey.as_ref().map(Journey::timings));
         detail["Journey"] = json!(journey);
         Ok(detail)
@@ -242,7 +243,14 @@ pub fn changed(store: &Store, changes: &[(std::sync::Arc<str>, String)]) -> Vec<
         if let Some(position) = channel.position_of(id)
             && let Some(m) = channel.message_at(position)
         {
-            out.push(summary(&instance, channel_arn, position, m, &store.journal));
+            let journey = store.journal.journey(id);
+            out.push(summary(
+                &instance,
+                channel_arn,
+                position,
+                m,
+                journey.as_ref(),
+            ));
         }
     }
     out

@@ -3,9 +3,9 @@
 //! answers. Bounded: the newest [`JOURNEYS_KEPT`] journeys and [`FEED_KEPT`] changes; a reader that
 //! falls further behind is told to read afresh.
 
+use super::times_and_ids::now_micros;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,13 +18,6 @@ pub const JOURNEYS_KEPT: usize = 20_000;
 pub const FEED_KEPT: usize = 8_192;
 /// Steps kept per journey: a message that loops through faults and retries stops growing here.
 const STEPS_KEPT: usize = 64;
-
-/// Microseconds since the epoch: a journey's steps are often under a millisecond apart.
-pub fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
 
 /// One thing that happened to a message in its flow.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -15,7 +15,7 @@ pub use channel::{Channel, Elastic, Grant, Membership};
 pub use instance::{Bot, Endpoint, Flow, Instance, User, instance_of};
 pub use message::{Body, Message, Pending, Status};
 pub use times_and_ids::{
-    MESSAGE_TYPES, Millis, PERSISTENCE, iso8601, now, one_of, random_hex, random_uuid,
+    MESSAGE_TYPES, Millis, PERSISTENCE, iso8601, now, now_micros, one_of, random_hex, random_uuid,
 };
 
 use std::collections::HashMap;

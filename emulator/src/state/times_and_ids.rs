@@ -35,6 +35,14 @@ pub fn now() -> Millis {
     Millis(since.as_millis() as i64)
 }
 
+/// Now, in microseconds since the epoch: what a message's journey is timed in (its steps are often
+/// under a millisecond apart) and what a harness compares a process's own wall-clock log times with.
+pub fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 /// ISO-8601 with milliseconds (`2026-11-25T19:08:10.123Z`), as processor events carry times.
 pub fn iso8601(at: Millis) -> String {
     let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(at.nanos()) else {

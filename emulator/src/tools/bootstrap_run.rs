@@ -15,7 +15,7 @@ use serde_json::Value;
 use chime_flow::event::ProcessorEvent;
 
 use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use crate::state::random_hex;
+use crate::state::{now_micros, random_hex};
 use crate::testing::Clients;
 use crate::tools::demo::{self, Row};
 use crate::tools::runtime_api::{Outcome, RuntimeApi};
@@ -109,13 +109,6 @@ impl Phases {
             first_poll: (first_poll_unix_us - field("ready_at_unix_us")?) / 1000.0,
         })
     }
-}
-
-/// Now, in microseconds since the epoch.
-fn unix_micros_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_micros() as f64)
 }
 
 #[derive(Debug, Clone)]
@@ -378,7 +371,7 @@ async fn one_process(
         "chime-local-bootstrap-{}-{run}.log",
         std::process::id()
     ));
-    let exec_unix_us = unix_micros_now();
+    let exec_unix_us = now_micros() as f64;
     let started = Instant::now();
     let mut process = spawn(options, &api, endpoint, &log)?;
     let timings = answer_all(options, &api, &mut process, deliveries, run, &log).await;
