@@ -61,50 +61,69 @@ pub struct ProcessRun {
 
 /// One cold start's init, phase by phase, in ms: exec → `main` (the process: loading, relocation,
 /// the runtime), then the processor's own phases from its `processor ready` line, then ready → the
-/// first poll for work. They add up to the init seen from outside.
+/// first poll for work. The stages are built on a thread of their own beside the SDK configuration:
+/// what `main` then still waited for them is their share of the critical path, which with the other
+/// phases adds up to the init seen from outside ([`Phases::critical_path`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Phases {
     pub process: f64,
     pub config: f64,
     pub sdk_config: f64,
     pub stages: f64,
+    pub stage_wait: f64,
     pub client: f64,
     pub first_poll: f64,
 }
 
 impl Phases {
     /// The phase names, in order, as tables head them.
-    pub const NAMES: [&str; 6] = [
+    pub const NAMES: [&str; 7] = [
         "process (exec → main)",
         "config",
         "SDK config",
-        "stages",
+        "stages (own thread)",
+        "waited for stages",
         "callback client",
         "first poll",
     ];
 
     /// The phases in [`Phases::NAMES`]' order.
-    pub fn values(&self) -> [f64; 6] {
+    pub fn values(&self) -> [f64; 7] {
         [
             self.process,
             self.config,
             self.sdk_config,
             self.stages,
+            self.stage_wait,
             self.client,
             self.first_poll,
         ]
     }
 
+    /// The phases one after the other from exec to the first poll (the stages' own time overlaps
+    /// the SDK configuration; only the wait for them counts).
+    pub fn critical_path(&self) -> f64 {
+        self.process
+            + self.config
+            + self.sdk_config
+            + self.stage_wait
+            + self.client
+            + self.first_poll
+    }
+
     /// From the `processor ready` line and the wall-clock moments of exec and of the first poll
-    /// (microseconds since the epoch); `None` when the line lacks a phase.
+    /// (microseconds since the epoch); `None` when the line lacks a phase. A processor that built
+    /// its stages after the SDK configuration (no `stage_wait_us`) waited for all of them.
     pub fn from_ready(ready: &Value, exec_unix_us: f64, first_poll_unix_us: f64) -> Option<Self> {
         let field = |name: &str| ready[name].as_f64();
         let ms = |name: &str| field(name).map(|us| us / 1000.0);
+        let stages = ms("stage_build_us")?;
         Some(Self {
             process: (field("main_at_unix_us")? - exec_unix_us) / 1000.0,
             config: ms("config_us")?,
             sdk_config: ms("sdk_config_us")?,
-            stages: ms("stage_build_us")?,
+            stages,
+            stage_wait: ms("stage_wait_us").unwrap_or(stages),
             client: ms("client_us")?,
             first_poll: (first_poll_unix_us - field("ready_at_unix_us")?) / 1000.0,
         })
@@ -151,6 +170,7 @@ pub fn median_phases(runs: &[ProcessRun]) -> Option<Phases> {
         config: median(|p| p.config)?,
         sdk_config: median(|p| p.sdk_config)?,
         stages: median(|p| p.stages)?,
+        stage_wait: median(|p| p.stage_wait)?,
         client: median(|p| p.client)?,
         first_poll: median(|p| p.first_poll)?,
     })
@@ -367,9 +387,12 @@ async fn one_process(
     let api = RuntimeApi::start(function_arn, Duration::from_secs(45))
         .await
         .map_err(|e| format!("cannot start the Runtime API: {e}"))?;
+    // Unique per run in this process: runs may go on at once (tests in parallel), each its own log.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let log = std::env::temp_dir().join(format!(
-        "chime-local-bootstrap-{}-{run}.log",
-        std::process::id()
+        "chime-local-bootstrap-{}-{}-{run}.log",
+        std::process::id(),
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let exec_unix_us = now_micros() as f64;
     let started = Instant::now();
@@ -514,10 +537,18 @@ mod phase_tests {
     #[test]
     fn phases_come_from_the_ready_line_and_the_times_seen_outside() {
         let ready = serde_json::json!({"message": "processor ready", "config_us": 300,
-            "sdk_config_us": 2_500, "stage_build_us": 12_000, "client_us": 800, "init_ms": 15,
+            "sdk_config_us": 2_500, "stage_build_us": 12_000, "stage_wait_us": 9_500,
+            "client_us": 800, "init_ms": 15,
             "main_at_unix_us": 1_000_004_000u64, "ready_at_unix_us": 1_000_020_000u64});
         let phases = Phases::from_ready(&ready, 1_000_000_000.0, 1_000_021_500.0).expect("phases");
-        assert_eq!(phases.values(), [4.0, 0.3, 2.5, 12.0, 0.8, 1.5]);
+        assert_eq!(phases.values(), [4.0, 0.3, 2.5, 12.0, 9.5, 0.8, 1.5]);
+        assert!((phases.critical_path() - 18.6).abs() < 1e-9);
+        // Before the stages had a thread of their own, main waited for the whole build.
+        let sequential = serde_json::json!({"config_us": 300, "sdk_config_us": 2_500,
+            "stage_build_us": 12_000, "client_us": 800, "main_at_unix_us": 1_000_004_000u64,
+            "ready_at_unix_us": 1_000_020_000u64});
+        let phases = Phases::from_ready(&sequential, 1_000_000_000.0, 1_000_021_500.0);
+        assert_eq!(phases.map(|p| p.stage_wait), Some(12.0));
         let older = serde_json::json!({"message": "processor ready", "stage_build_us": 12_000});
         assert!(
             Phases::from_ready(&older, 0.0, 0.0).is_none(),

@@ -59,6 +59,7 @@
 #![deny(missing_docs)]
 
 pub mod arn;
+pub mod background;
 pub mod bench_input;
 pub mod callback;
 pub mod config;

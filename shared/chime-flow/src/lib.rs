@@ -13,6 +13,8 @@
 //! - [`retry`]: bounded retries with full jitter; [`idempotency`]: repeat deliveries.
 //! - [`metrics`]: one Embedded Metric Format line per event; [`redrive`]: replaying failed events.
 //! - [`telemetry`]: the JSON log subscriber every function starts with.
+//! - [`sdk`]: the SDK configuration loaded once, its HTTPS client trusting the AWS roots compiled in.
+//! - [`background`]: work no event waits for, held back until a processor's first answer.
 //!
 //! # A processor of your own
 //!
@@ -50,7 +52,9 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use chime_flow_core::{arn, bench_input, config, decision, event, limits, stage, stages};
+pub use chime_flow_core::{
+    arn, background, bench_input, config, decision, event, limits, stage, stages,
+};
 
 pub mod callback;
 #[cfg(feature = "comprehend")]
@@ -61,6 +65,7 @@ pub mod mixed;
 pub mod redrive;
 pub mod retry;
 pub mod runtime;
+pub mod sdk;
 pub mod telemetry;
 
 pub use callback::{CallbackRequest, CallbackSender, Delivered};

@@ -26,7 +26,8 @@ use crate::event::{CallbackTarget, EventError, ProcessorEvent};
 use crate::idempotency::RecentCallbacks;
 use crate::metrics::EventMetrics;
 use crate::mixed::{MixedPipeline, Step};
-use crate::stage::{AsyncStage, Awaits, Decide};
+use crate::stage::{AsyncStage, Awaits, Decide, Stage};
+use crate::stages::pipeline::Pipeline;
 use crate::telemetry;
 
 /// Why the runtime could not finish an event. Becomes a Lambda error with a stable `error_type`.
@@ -446,13 +447,14 @@ pub async fn run_function(function: &str) -> Result<(), lambda_runtime::Error> {
 }
 
 /// Builds everything before the runtime loop and serves events until the Lambda environment stops.
-/// `build` turns the environment into the function's stage (matchers compiled once, here).
+/// `build` turns the environment into the function's stage (matchers compiled once, here); it runs on
+/// a thread of its own while the SDK configuration loads, so that the two phases overlap.
 pub async fn run<S, F>(default_policy: FailurePolicy, build: F) -> Result<(), lambda_runtime::Error>
 where
     S: Decide + 'static,
-    F: FnOnce(&Env) -> Result<S, ConfigError>,
+    F: FnOnce(&Env) -> Result<S, ConfigError> + Send + 'static,
 {
-    run_with_sdk(default_policy, |env, _| build(env)).await
+    start(default_policy, build, |_, _, stage| Ok(stage)).await
 }
 
 /// Where a processor's start-up goes, logged once as `processor ready`: configuration (tracing,
@@ -467,7 +469,11 @@ struct StartupPhases {
     last: Instant,
     config: Duration,
     sdk_config: Duration,
+    /// The stage build's own time, on its thread beside the SDK configuration.
     stages: Duration,
+    /// What `main` waited for the stages once the SDK configuration was there (and any step that
+    /// needs both): the stages' share of the critical path.
+    stage_wait: Duration,
     client: Duration,
 }
 
@@ -481,6 +487,7 @@ impl StartupPhases {
             config: Duration::ZERO,
             sdk_config: Duration::ZERO,
             stages: Duration::ZERO,
+            stage_wait: Duration::ZERO,
             client: Duration::ZERO,
         }
     }
@@ -501,6 +508,7 @@ impl StartupPhases {
             config_us = us(self.config),
             sdk_config_us = us(self.sdk_config),
             stage_build_us = us(self.stages),
+            stage_wait_us = us(self.stage_wait),
             client_us = us(self.client),
             init_ms = self.started.elapsed().as_millis() as u64,
             main_at_unix_us = self.main_at_unix_us,
@@ -528,16 +536,24 @@ pub type AwaitingStep = fn(&Env, &aws_config::SdkConfig) -> Result<Awaiting, Con
 /// [`run_entry`] when it does not (the synchronous path, unchanged). A pipeline's stages and the
 /// step form one flat [`MixedPipeline`], each under its own failure policy.
 pub async fn run_entry_then(
-    entry: &crate::stages::catalog::Entry,
+    entry: &'static crate::stages::catalog::Entry,
     then: AwaitingStep,
 ) -> Result<(), lambda_runtime::Error> {
-    run_with_sdk(entry.policy, |env, sdk| {
-        let Some((awaiting, policy)) = then(env, sdk)? else {
-            return (entry.build)(env).map(|stage| Box::new(stage) as Box<dyn Decide>);
-        };
-        let steps = match entry.steps {
-            Some(steps) => steps(env)?,
-            None => vec![((entry.build)(env)?, entry.policy)],
+    // The stages are built beside the SDK configuration (a pipeline step by step, so that an
+    // awaiting step can join them); the step, which needs that configuration, comes after.
+    let build = move |env: &Env| match entry.steps {
+        Some(steps) => steps(env).map(Built::Steps),
+        None => (entry.build)(env).map(Built::Single),
+    };
+    start(entry.policy, build, move |env, sdk, built| {
+        let awaiting = then(env, sdk)?;
+        let (steps, (awaiting, policy)) = match (built, awaiting) {
+            (Built::Single(stage), None) => return Ok(Box::new(stage) as Box<dyn Decide>),
+            (Built::Steps(steps), None) => {
+                return Ok(Box::new(Pipeline::new(steps)) as Box<dyn Decide>);
+            }
+            (Built::Single(stage), Some(awaiting)) => (vec![(stage, entry.policy)], awaiting),
+            (Built::Steps(steps), Some(awaiting)) => (steps, awaiting),
         };
         let steps = steps
             .into_iter()
@@ -548,8 +564,14 @@ pub async fn run_entry_then(
     .await
 }
 
+/// A catalog entry's stages as built at start: one stage, or a pipeline's steps.
+enum Built {
+    Single(Box<dyn Stage>),
+    Steps(Vec<(Box<dyn Stage>, FailurePolicy)>),
+}
+
 /// As [`run`], for a stage that needs the function's AWS configuration (an SDK client of its own):
-/// `build` gets the one `SdkConfig` the callback sender uses too.
+/// `build` gets the one `SdkConfig` the callback sender uses too, so it runs once that is loaded.
 pub async fn run_with_sdk<S, F>(
     default_policy: FailurePolicy,
     build: F,
@@ -558,20 +580,56 @@ where
     S: Decide + 'static,
     F: FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError>,
 {
+    start(default_policy, |_| Ok(()), |env, sdk, ()| build(env, sdk)).await
+}
+
+/// The one start-up path: configuration; then `build` on a blocking thread while the SDK
+/// configuration loads (on Lambda's vCPUs the matchers compile while the credentials and TLS roots
+/// are read); `finish` with both; the callback client; then the runtime loop.
+async fn start<B, S, T, D>(
+    default_policy: FailurePolicy,
+    build: B,
+    finish: T,
+) -> Result<(), lambda_runtime::Error>
+where
+    B: FnOnce(&Env) -> Result<S, ConfigError> + Send + 'static,
+    S: Send + 'static,
+    T: FnOnce(&Env, &aws_config::SdkConfig, S) -> Result<D, ConfigError>,
+    D: Decide + 'static,
+{
     let mut phases = StartupPhases::begin();
     telemetry::start();
     let env = Env::from_process();
     let config = ProcessorConfig::from_env(&env, default_policy)
         .inspect_err(telemetry::log_startup_error)?;
+    let roots = crate::sdk::TlsRoots::from_env(&env).inspect_err(telemetry::log_startup_error)?;
     phases.config = phases.lap();
-    // Boxed: the SDK's and the runtime's futures are deep, and a function's `main` future embeds them.
-    let sdk_config = Box::pin(aws_config::load_defaults(
-        aws_config::BehaviorVersion::latest(),
-    ))
-    .await;
+    // Work no event waits for (the lists' DFA) waits until the first event is answered.
+    crate::background::hold();
+    let building = {
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || {
+            let began = Instant::now();
+            build(&env).map(|built| (built, began.elapsed()))
+        })
+    };
+    let sdk_config = crate::sdk::load(roots)
+        .await
+        .inspect_err(telemetry::log_startup_error)?;
     phases.sdk_config = phases.lap();
-    let stage = build(&env, &sdk_config).inspect_err(telemetry::log_startup_error)?;
-    phases.stages = phases.lap();
+    let (built, stage_time) = building
+        .await
+        .map_err(|joined| {
+            ConfigError::new(
+                "stages",
+                format!("the stage build did not finish: {joined}"),
+            )
+        })
+        .and_then(|built| built)
+        .inspect_err(telemetry::log_startup_error)?;
+    let stage = finish(&env, &sdk_config, built).inspect_err(telemetry::log_startup_error)?;
+    phases.stages = stage_time;
+    phases.stage_wait = phases.lap();
     let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
     phases.client = phases.lap();
     phases.log(stage.name(), config.failure_policy.label());
@@ -580,7 +638,11 @@ where
         move |event: LambdaEvent<Value>| {
             let processor = Arc::clone(&processor);
             let deadline = deadline_instant(event.context.deadline);
-            async move { processor.handle_until(&event.payload, deadline).await }
+            async move {
+                let handled = processor.handle_until(&event.payload, deadline).await;
+                crate::background::release();
+                handled
+            }
         },
     )))
     .await

@@ -24,7 +24,7 @@ use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
 pub use lists::{Category, ListTerm, parse_level};
 use normalize::{Normalized, fold_mapped, normalize};
-pub use terms::{Shape, TermError, TermMatcher, TermSpec};
+pub use terms::{Shape, TermError, TermMatcher, TermRef, TermSpec};
 
 /// Default bound on the compiled size of all regexes together.
 pub const DEFAULT_REGEX_SIZE_LIMIT: usize = 4 << 20;
@@ -344,9 +344,29 @@ pub enum ModerationError {
 /// A compiled rule's identity and weight.
 #[derive(Debug, Clone)]
 struct Rule {
-    id: String,
+    id: RuleName,
     category: Category,
     severity: u32,
+}
+
+/// How a rule's id is spelled: a list's own, or a deployment's entry by number — written out only
+/// when the rule is hit, since a long `DENY_TERMS_FILE` would otherwise format thousands at start.
+#[derive(Debug, Clone)]
+enum RuleName {
+    Listed(String),
+    Term(usize),
+    Regex(usize),
+}
+
+impl Rule {
+    /// The rule id reported and logged (`profanity:en-2`, `custom:term-7`, `spam:regex-1`).
+    fn id(&self) -> String {
+        match &self.id {
+            RuleName::Listed(id) => id.clone(),
+            RuleName::Term(n) => format!("{}:term-{n}", self.category.name()),
+            RuleName::Regex(n) => format!("{}:regex-{n}", self.category.name()),
+        }
+    }
 }
 
 /// The compiled moderation stage.
@@ -382,30 +402,30 @@ impl Moderation {
     /// Compiles `config` (matchers built once, here).
     pub fn new(config: &ModerationConfig) -> Result<Self, ModerationError> {
         let on = |category: Category| config.thresholds.get(category).is_some();
-        let mut specs = Vec::new();
+        let mut terms = Vec::new();
         let mut term_rules = Vec::new();
         for term in config.lists.iter().filter(|t| on(t.category)) {
-            specs.push(term.spec.clone());
+            terms.push(term.spec.as_term());
             term_rules.push(Rule {
-                id: term.rule_id.clone(),
+                id: RuleName::Listed(term.rule_id.clone()),
                 category: term.category,
                 severity: term.severity,
             });
         }
         for (index, entry) in config.terms.iter().enumerate() {
             if on(entry.category) {
-                specs.push(TermSpec::custom(&entry.text));
+                terms.push(TermRef::custom(&entry.text));
                 term_rules.push(Rule {
-                    id: format!("{}:term-{}", entry.category.name(), index + 1),
+                    id: RuleName::Term(index + 1),
                     category: entry.category,
                     severity: entry.severity,
                 });
             }
         }
-        let matcher = TermMatcher::new(&specs, &config.allow).map_err(|e| match e {
+        let matcher = TermMatcher::from_terms(terms, &config.allow).map_err(|e| match e {
             // Name the deployment's entry, not the position among all compiled terms.
             TermError::Empty(n) => match term_rules.get(n - 1) {
-                Some(rule) => ModerationError::EmptyTerm(rule.id.clone()),
+                Some(rule) => ModerationError::EmptyTerm(rule.id()),
                 None => ModerationError::Terms(e),
             },
             other => ModerationError::Terms(other),
@@ -441,7 +461,7 @@ impl Moderation {
             regex_rules: chosen
                 .iter()
                 .map(|&(index, e)| Rule {
-                    id: format!("{}:regex-{}", e.category.name(), index + 1),
+                    id: RuleName::Regex(index + 1),
                     category: e.category,
                     severity: e.severity,
                 })
@@ -508,7 +528,7 @@ impl Moderation {
                 if let Some(range) = norm.original_range(hit.stream.0, hit.stream.1) {
                     let rule = &self.term_rules[hit.term];
                     hits.push(RuleHit {
-                        rule_id: rule.id.clone(),
+                        rule_id: rule.id(),
                         category: rule.category,
                         severity: rule.severity,
                         range,
@@ -521,7 +541,7 @@ impl Moderation {
                     let rule = &self.regex_rules[index];
                     for found in self.regexes[index].find_iter(folded) {
                         hits.push(RuleHit {
-                            rule_id: rule.id.clone(),
+                            rule_id: rule.id(),
                             category: rule.category,
                             severity: rule.severity,
                             range: (map[found.start()], map[found.end()]),

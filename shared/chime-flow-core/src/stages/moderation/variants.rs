@@ -51,7 +51,7 @@ impl Variants {
         if plain_word && self.mask {
             out.extend(masked(term).into_iter().map(|s| (s, shape)));
         }
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         out.retain(|s| seen.insert(s.clone()));
         out
     }
