@@ -478,7 +478,8 @@ impl Moderation {
     }
 
     /// Built for a processor: the term automaton built at start serves at once, and a faster one is
-    /// built on a background thread and takes over when ready (see [`TermMatcher`]).
+    /// built on a background thread — once [`crate::background`] work may go — and takes over when
+    /// ready (see [`TermMatcher`]).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let config = ModerationConfig::from_env(env)?;
         let moderation = Self::new(&config)

@@ -136,9 +136,9 @@ pub struct TermHit {
 type Patterns = Arc<Vec<Vec<u8>>>;
 type FastSlot = Arc<OnceLock<AhoCorasick>>;
 
-/// One automaton over some of the patterns: built at start (a contiguous NFA: quick to build) and
-/// again as a DFA, about twice as fast to search and four times as slow to build, off the start-up
-/// path (used once it is there).
+/// One automaton over some of the patterns: built at start (an NFA: quick to build) and again as a
+/// DFA, about twice as fast to search and four times as slow to build, off the start-up path (used
+/// once it is there).
 #[derive(Debug, Clone, Default)]
 struct Part {
     automaton: Option<AhoCorasick>,
