@@ -92,6 +92,10 @@ try {
       && rows.every((r) => r.dataset.status !== "PENDING");
   }, null, { timeout: 30000 });
   report.generalStatuses = await page.$$eval("#message-rows tr", (rows) => rows.map((r) => r.dataset.status));
+  // The demo's last act is an edit in general (it settles each message before the next): once the
+  // edited row is SENT, no demo callback is left to take the fault injected below.
+  await page.waitForFunction(() => [...document.querySelectorAll("#message-rows tr")]
+    .some((r) => r.textContent.includes("Stand-up moved") && r.dataset.status === "SENT"), null, { timeout: 30000 });
 
   stage = "open the denied message and see its rule id";
   await page.locator('#message-rows tr[data-status="DENIED"]').first().click();
