@@ -457,6 +457,9 @@ where
     start(default_policy, build, |_, _, stage| Ok(stage)).await
 }
 
+/// Set when the first event has been answered: held-back background work may go from then on.
+static FIRST_ANSWER: std::sync::Once = std::sync::Once::new();
+
 /// Where a processor's start-up goes, logged once as `processor ready`: configuration (tracing,
 /// environment), the SDK configuration (region, credentials), the stages (matchers, detectors) and
 /// the callback client, each in microseconds, with the wall-clock moments `main` began and the
@@ -640,7 +643,8 @@ where
             let deadline = deadline_instant(event.context.deadline);
             async move {
                 let handled = processor.handle_until(&event.payload, deadline).await;
-                crate::background::release();
+                // Once, after the first answer: later events pay one atomic load, not a mutex.
+                FIRST_ANSWER.call_once(crate::background::release);
                 handled
             }
         },
