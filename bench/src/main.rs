@@ -235,6 +235,13 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
         .iter()
         .map(|name| (name.to_string(), release.join(name), Vec::new()))
         .collect();
+    // The opt-in classifier (MODERATION_CLASSIFIER=on): its weights are read in place, so its
+    // cold-start cost should be the pages it touches, not a build.
+    candidates.push((
+        "flow-pipeline, classifier on".into(),
+        release.join("flow-pipeline"),
+        Vec::new(),
+    ));
     let reference = root.join("bench/reference-python/processor.py");
     candidates.push((
         "python-reference".into(),
@@ -251,6 +258,11 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
         // with only the 28 built-in terms, the fairest light for it.
         let env = if name.ends_with("built-in list only") {
             Vec::new()
+        } else if name.ends_with("classifier on") {
+            vec![
+                terms_env.clone(),
+                ("MODERATION_CLASSIFIER".to_owned(), "on".to_owned()),
+            ]
         } else {
             vec![terms_env.clone()]
         };

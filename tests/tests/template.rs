@@ -584,3 +584,79 @@ fn comprehend_is_granted_only_to_the_pipeline_and_only_when_the_escalation_is_on
         }
     }
 }
+
+/// The processors' environment as the template sets it: each variable's value, a `!Ref` resolved to
+/// its parameter's default, and for a parameter with allowed values every one of them in turn.
+fn processor_environments(template: &Value, function: &Value) -> Vec<Vec<(String, String)>> {
+    let mut variables: Vec<(String, &Value)> = Vec::new();
+    for source in [
+        &template["Globals"]["Function"]["Environment"]["Variables"],
+        &function["Properties"]["Environment"]["Variables"],
+    ] {
+        if let Some(map) = source.as_mapping() {
+            for (name, value) in map {
+                variables.push((name.as_str().unwrap_or_default().to_owned(), value));
+            }
+        }
+    }
+    let resolve = |value: &Value| -> Vec<String> {
+        match tagged(value) {
+            Some((tag, name)) if tag == "!Ref" => {
+                let parameter = &template["Parameters"][text(name).unwrap_or_default()];
+                let mut values: Vec<String> = as_list(&parameter["AllowedValues"])
+                    .into_iter()
+                    .filter_map(|v| text(v).map(str::to_owned))
+                    .collect();
+                values.extend(text(&parameter["Default"]).map(str::to_owned));
+                values
+            }
+            Some(_) => Vec::new(), // an ARN or queue URL: not the stage's business
+            None => text(value).map(str::to_owned).into_iter().collect(),
+        }
+    };
+    let defaults: Vec<(String, String)> = variables
+        .iter()
+        .filter_map(|(name, value)| resolve(value).pop().map(|v| (name.clone(), v)))
+        .collect();
+    let mut environments = vec![defaults.clone()];
+    for (name, value) in &variables {
+        for alternative in resolve(value) {
+            let mut env = defaults.clone();
+            env.retain(|(n, _)| n != name);
+            env.push((name.clone(), alternative));
+            environments.push(env);
+        }
+    }
+    environments
+}
+
+/// Each processor's stages build from every environment the template can give it (each parameter at
+/// its default and at each of its allowed values): a parameter the stage cannot read fails here, not
+/// at the first cold start in AWS.
+#[test]
+fn every_processor_builds_from_the_environment_the_template_gives_it() {
+    use chime_flow::config::Env;
+    let template = template();
+    let mut built = 0;
+    for (name, function) in of_type(&template, "AWS::Serverless::Function") {
+        let code = text(&function["Properties"]["CodeUri"]).unwrap_or_default();
+        let Some(entry) = code
+            .strip_prefix("functions/")
+            .and_then(chime_flow::stages::catalog::by_function)
+        else {
+            continue;
+        };
+        for env in processor_environments(&template, function) {
+            let pairs: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            if let Err(error) = (entry.build)(&Env::from_pairs(pairs.iter().copied())) {
+                panic!("{name} with {env:?}: {error}");
+            }
+            built += 1;
+        }
+    }
+    assert!(
+        built >= 4 * 2,
+        "every processor, with its alternatives: {built}"
+    );
+}

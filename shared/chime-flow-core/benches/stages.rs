@@ -1,10 +1,11 @@
-//! Stage and pipeline cost on a 100-byte and a 4 KB message with a 5,000-term deny list, and the
-//! start-up cost of building the matchers. Run: `cargo bench -p chime-flow-core --bench stages`.
+//! Stage and pipeline cost on a 100-byte and a 4 KB message with a 5,000-term deny list, the
+//! classifier's score alone and moderation with it on, and the start-up cost of building the matchers. Run: `cargo bench -p chime-flow-core --bench stages`.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use chime_flow_core::bench_input::{chat_text, synthetic_terms};
+use chime_flow_core::stages::classifier::{Classifier, ClassifierConfig};
 use chime_flow_core::stages::enrichment::Enrichment;
 use chime_flow_core::stages::moderation::{Entry, Moderation, ModerationConfig};
 use chime_flow_core::stages::pipeline::Pipeline;
@@ -79,6 +80,16 @@ fn benches(c: &mut Criterion) {
         (Box::new(redaction.clone()), FailurePolicy::Deny),
         (Box::new(Enrichment::default()), FailurePolicy::Pass),
     ]);
+    let classifier = Classifier::builtin(&ClassifierConfig::default()).expect("the built-in model");
+    let with_classifier = Moderation::new(&ModerationConfig {
+        classifier: Some(ClassifierConfig::default()),
+        ..five_thousand_terms()
+    })
+    .expect("builds");
+    with_classifier.build_fast_automaton_now();
+    c.bench_function("build/classifier", |b| {
+        b.iter(|| Classifier::builtin(black_box(&ClassifierConfig::default())).expect("parses"))
+    });
     for (label, size) in [("100B", 100), ("4KB", 4096)] {
         // Two messages that differ in their last character, taken in turn: moderation remembers its
         // last scan, and a processor never sees the same message twice, so neither may the benchmark.
@@ -100,6 +111,12 @@ fn benches(c: &mut Criterion) {
         });
         c.bench_function(&format!("pipeline/{label}"), |b| {
             b.iter(|| pipeline.decide(black_box(&pair[next()])))
+        });
+        c.bench_function(&format!("classifier/{label}"), |b| {
+            b.iter(|| classifier.score(black_box(pair[next()].text())))
+        });
+        c.bench_function(&format!("moderation-with-classifier/{label}"), |b| {
+            b.iter(|| with_classifier.decide(black_box(&pair[next()])))
         });
         c.bench_function(&format!("moderation-before-fast-automaton/{label}"), |b| {
             b.iter(|| start_up.decide(black_box(&pair[next()])))

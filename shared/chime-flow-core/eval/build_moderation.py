@@ -5,13 +5,20 @@ Rows: label (deny|pass) <TAB> group <TAB> text. Sources (see SOURCES.md):
   - davidson-*: tweets from Davidson et al. 2017, "Automated Hate Speech Detection and the Problem of
     Offensive Language" (github.com/t-davidson/hate-speech-and-offensive-language, MIT). Only tweets
     every annotator agreed on: hate or offensive with no "neither" vote (deny), "neither" by all (pass).
+  - chat-corpus: the English conversations of chatterbot-corpus 1.2.0 (PyPI, BSD-3-Clause), every
+    distinct line — clean conversation written by others — except psychology.yml (a catalogue of
+    accusations thrown at the bot: "you are a loser", "you are disgusting") and ai.yml's two lines
+    calling it stupid: insults, not clean chat.
   - the rest: written for this set (evasions, inflections, compounds, other languages, near misses,
-    code, URLs, names), generated from templates below with a fixed seed.
+    code, URLs, names, workplace chat, mentions, hashtags, quoted reports, false friends), generated
+    from templates below with a fixed seed.
 
-Usage: python3 shared/chime-flow-core/eval/build_moderation.py /path/to/labeled_data.csv
+Usage: python3 shared/chime-flow-core/eval/build_moderation.py /path/to/labeled_data.csv \
+           /path/to/chatterbot_corpus-1.2.0-py2.py3-none-any.whl   (pip download chatterbot-corpus==1.2.0)
 """
 import csv
 import html
+import zipfile
 import random
 import re
 import sys
@@ -333,10 +340,115 @@ def other_languages():
     return out
 
 
+# Workplace chat, written for this set: what a team channel says all day, including words that sound
+# violent or rude and are not ("kill the job", "this bug is murder").
+CHAT = [
+    "morning all, standup in 5", "can someone review PR 482 before lunch?", "the deploy is green, merging",
+    "I'm blocked on the IAM role, who can help?", "kill the stuck job and rerun it", "the staging db died again",
+    "grabbing coffee, back in 10", "does anyone have the link to the retro doc?", "great demo today, well done",
+    "that bug was murder to track down", "let's punt this to next sprint", "can we nuke the old branch?",
+    "I'll take the on-call shift this weekend", "ugh, the VPN dropped again", "who broke the build? (it was me, sorry)",
+    "the client loved the mockups", "please don't push to main directly", "lunch order closes at 11:30",
+    "the migration script is idempotent now", "thanks for covering for me yesterday", "see you all on Monday",
+    "my kid is sick, working from home today", "the flaky test strikes again", "shoot me a message when it's live",
+    "the new hire starts tomorrow, say hi", "which timezone is the workshop in?", "I love the new dashboard",
+    "the printer on floor 3 is jammed", "we crushed the numbers this quarter", "the meeting ran over, sorry",
+    "I can't find the design file", "did anyone order the pizza?", "the cat walked on my keyboard lol",
+    "happy birthday Priya! 🎂", "congrats on the promotion!", "the release notes are in the wiki",
+    "ping me if the alerts fire again", "I hate it when the tests time out", "this API is a pain to use",
+    "the load test hammered the cache", "drop the temp tables after the run", "let's attack the backlog tomorrow",
+    "the old service is dead, long live v2", "who owns the billing cron?", "the invoice went out this morning",
+    "I think the config is wrong, not the code", "ok, rolling back", "rollback done, all good",
+    "can you hang the new sign in the lobby?", "the espresso machine is broken again", "enjoy your holiday!",
+    "the bug only happens on Safari", "I'll be late, train delays", "thanks, that fixed it",
+    "let's cut the scope and ship", "the demo bombed but we learned a lot", "execute the runbook step 4",
+    "the queue is backed up, scaling out", "is the war room still open?", "I'm dying to see the results",
+    "what a nightmare of a merge", "the intern crushed it today", "ship it!", "lol same",
+    "the shooting schedule for the video is Thursday", "we need to fire off the newsletter", "terminate the old instances",
+    "the hotfix is out, please verify", "where do I file expense reports?", "can we move the 1:1 to Friday?",
+    "the weather is terrible, stay safe driving in", "I left my charger in the meeting room", "good night everyone",
+    "the dog ate my headphones", "my code is a mess, don't look", "honestly the docs are garbage, I'll rewrite them",
+    "that's a killer feature", "I'm beat, logging off", "the screenshots are in the ticket",
+    "please stop pinging me at 2am", "the vendor dropped the ball again", "let's bury that idea, it's dead",
+]
+
+# Context (see stages/moderation/context.rs): usernames and addresses are not the sender's words;
+# hashtags are; a quoted word in a report is not an insult; a quote with no report is.
+CONTEXT = [
+    ("pass", "ctx-mention", "@dickson can you check the build?"),
+    ("pass", "ctx-mention", "thanks @bigdick_energy for the review"),
+    ("pass", "ctx-mention", "ping @assman about the invoice"),
+    ("pass", "ctx-mention", "cc @hoedown42 and @cocktail_sam"),
+    ("pass", "ctx-mention", "mail the report to j.slut@example.se"),
+    ("pass", "ctx-mention", "@shitake_mushroom_fan the lunch order is in"),
+    ("deny", "ctx-mention", "@sam you are a fucking idiot"),
+    ("deny", "ctx-mention", "@dave shut up bitch"),
+    ("deny", "ctx-mention", "@lee fuck off"),
+    ("deny", "ctx-hashtag", "#fuckmondays"),
+    ("deny", "ctx-hashtag", "this release is #bullshit"),
+    ("deny", "ctx-hashtag", "#shitshow again today"),
+    ("pass", "ctx-hashtag", "#scunthorpe united won today"),
+    ("pass", "ctx-hashtag", "#cockpit upgrades are done"),
+    ("pass", "ctx-hashtag", "#dickens festival this weekend"),
+    ("pass", "ctx-quote", 'he called me a "faggot" in the lobby, can a mod help?'),
+    ("pass", "ctx-quote", 'someone wrote "cunt" in #general, please remove it'),
+    ("pass", "ctx-quote", 'is the word "bitch" on the blocked list?'),
+    ("pass", "ctx-quote", "I was called a “whore” in the game chat and reported it"),
+    ("pass", "ctx-quote", 'reporting user 42: they said "go fuck yourself" to a new member'),
+    ("pass", "ctx-quote", 'the slur "nigger" was posted twice yesterday, screenshots attached'),
+    ("deny", "ctx-quote", 'you are a "bitch"'),
+    ("deny", "ctx-quote", '"fuck you"'),
+    ("deny", "ctx-quote", 'what a "cunt" lol'),
+    ("deny", "ctx-quote", 'he is a "faggot"'),
+    ("pass", "lang-false-friend", "hoe gaat het met je vandaag?"),
+    ("pass", "lang-false-friend", "hoe laat begint de vergadering morgen?"),
+    ("pass", "lang-false-friend", "weet jij hoe dit werkt?"),
+    ("pass", "lang-false-friend", "Vi ses till slut i veckan, tack för allt"),
+    ("pass", "lang-false-friend", "Till slut kom han hem igen efter resan"),
+    ("pass", "lang-false-friend", "Hvilket fag liker du best på skolen?"),
+    ("pass", "lang-false-friend", "Der Kuchen ist viel zu dick geworden"),
+    ("pass", "lang-false-friend", "Das Buch ist sehr dick und schwer"),
+    ("deny", "lang-false-friend", "hoe"),
+    ("deny", "lang-false-friend", "you are such a hoe"),
+    ("deny", "lang-false-friend", "hoe gaat het, you dirty slut"),
+    ("deny", "lang-false-friend", "ik vind je een vieze fag"),
+    ("deny", "lang-false-friend", "jij bent een kut nigger"),
+    ("deny", "lang-false-friend", "du bist so ein dick"),
+]
+
+
+CHATTERBOT_LEFT_OUT = {"Robots are stupid", "Are you stupid"}
+
+
+def chatterbot(wheel):
+    """Every distinct English line of chatterbot-corpus (YAML lists of conversations)."""
+    lines, seen = [], set(t.lower() for t in CHATTERBOT_LEFT_OUT)
+    with zipfile.ZipFile(wheel) as z:
+        names = sorted(n for n in z.namelist() if "/data/english/" in n and n.endswith(".yml")
+                       and not n.endswith("/psychology.yml"))
+        for name in names:
+            item = None
+            for raw in z.read(name).decode("utf-8").splitlines() + ["- "]:
+                m = re.match(r"^(?:- - |  - )(.*)$", raw)
+                if m or raw.startswith("- "):
+                    if item:
+                        text = clean(item.strip().strip("'\"").replace("''", "'"))
+                        if text and text.lower() not in seen and len(text) > 1:
+                            seen.add(text.lower())
+                            lines.append(text)
+                    item = m.group(1) if m else None
+                elif item is not None and raw.startswith("    "):
+                    item += " " + raw.strip()
+    return lines
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: build_moderation.py labeled_data.csv (Davidson et al. 2017)")
+    if len(sys.argv) != 3:
+        sys.exit("usage: build_moderation.py labeled_data.csv chatterbot_corpus-1.2.0-py2.py3-none-any.whl")
     rows = davidson(sys.argv[1], 800) + english_positives() + english_negatives() + other_languages()
+    rows += [("pass", "chat-written", t) for t in CHAT]
+    rows += [("pass", "chat-corpus", t) for t in chatterbot(sys.argv[2])]
+    rows += CONTEXT
     with open(OUT, "w", encoding="utf-8", newline="") as f:
         f.write("# label\tgroup\ttext — built by build_moderation.py; sources and licences in SOURCES.md\n")
         for label, group, text in rows:

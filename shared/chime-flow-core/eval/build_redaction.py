@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds shared/chime-flow-core/eval/redaction.tsv: PII positives per kind and near misses, for the eval command.
 
-Rows: kind <TAB> expect (redact|keep) <TAB> value <TAB> text; `value` occurs once in `text`.
+Rows: kind <TAB> expect (redact|keep) <TAB> value <TAB> text <TAB> regions; `value` occurs once in `text`.
+  regions: the REDACTION_REGIONS the row is scored under (`all`, the default, or codes: `TR`, `US,GB`).
   redact: the value must be covered entirely by findings of that kind (nothing left readable).
   keep:   a near miss of that kind; no finding may touch it.
 Positives come from Faker 33.1.0 (MIT; pip install faker==33.1.0 phonenumbers==8.13.50) with a fixed
@@ -256,10 +257,86 @@ def ips():
     return out
 
 
+# Rows of the regional rules, with their own generator so that the rows above stay as they were.
+reg = random.Random(20261203)
+
+
+def digits(n, first=""):
+    return first + "".join(reg.choice(string.digits) for _ in range(n - len(first)))
+
+
+def nanp():
+    return f"{reg.randrange(2, 10)}{reg.randrange(0, 9)}{reg.randrange(10)}{reg.randrange(2, 10)}{digits(6)}"
+
+
+def regional():
+    """Bare and dotted national numbers under the regions that assign them and those that do not;
+    UATP cards; SSNs written 3-6 and dotted; IPv6 networks with no digit vs the bare `::`."""
+    out = []
+    ids = ["order {v} shipped", "invoice {v} is paid", "ticket {v} closed", "ref {v} please"]
+    calls = ["call me on {v}", "my number is {v}", "text {v} when you land", "{v}"]
+
+    def r(kind, expect, value, regions, carrier):
+        return row(kind, expect, value, carrier) + (regions,)
+
+    for _ in range(12):
+        # A Turkish mobile whose exchange starts 0/1, so no NANP plan reads it as a US number.
+        mobile = f"5{reg.randrange(0, 6)}{reg.randrange(10)}{reg.choice('01')}{digits(6)}"
+        dotted = f"{mobile[:3]}.{mobile[3:6]}.{mobile[6:8]}.{mobile[8:]}"
+        for value in [mobile, dotted, "0" + dotted, "0" + mobile]:
+            out.append(r("phone", "redact", value, "TR", reg.choice(calls)))
+        out.append(r("phone", "redact", mobile, "US,GB,TR,PH", reg.choice(calls)))
+        out.append(r("phone", "keep", mobile, "US", reg.choice(ids)))
+        out.append(r("phone", "keep", dotted, "US,GB", reg.choice(ids)))
+    for _ in range(12):
+        us = nanp()
+        out.append(r("phone", "redact", us, "US", reg.choice(calls)))
+        out.append(r("phone", "redact", "1" + us, "CA", reg.choice(calls)))
+        out.append(r("phone", "keep", us, "GB", reg.choice(ids)))
+        out.append(r("phone", "keep", us, "FR,DE", reg.choice(ids)))
+    for _ in range(8):
+        gb = "07" + digits(9)
+        ph = "09" + digits(9)
+        out.append(r("phone", "redact", gb, "GB", reg.choice(calls)))
+        out.append(r("phone", "keep", gb, "US", reg.choice(ids)))
+        out.append(r("phone", "redact", ph, "PH", reg.choice(calls)))
+        out.append(r("phone", "redact", ph[1:], "PH", reg.choice(calls)))
+        out.append(r("phone", "keep", ph[1:], "GB,TR", reg.choice(ids)))
+    for _ in range(10):
+        # Ten digits starting with 1: no plan of US, GB, TR, PH assigns them.
+        out.append(r("phone", "keep", digits(10, "1"), "US,GB,TR,PH", reg.choice(ids)))
+        out.append(r("phone", "keep", digits(10, "0"), "US,CN", reg.choice(ids)))
+    for _ in range(15):
+        uatp = luhn_complete("1" + digits(3), 15)
+        out.append(r("card", "redact", uatp, "all", reg.choice(calls).replace("call me on", "card")))
+        out.append(r("card", "redact", f"{uatp[:4]} {uatp[4:9]} {uatp[9:]}", "all", "card: {v}"))
+        bad = uatp[:-1] + str((int(uatp[-1]) + 1) % 10)
+        out.append(r("card", "keep", bad, "all", reg.choice(ids)))
+        out.append(r("card", "keep", luhn_complete("1" + digits(3), 16), "all", reg.choice(ids)))
+        out.append(r("card", "keep", luhn_complete("1" + digits(3), 14), "all", reg.choice(ids)))
+    for _ in range(12):
+        area, group, serial = reg.randrange(1, 666), reg.randrange(1, 100), reg.randrange(1, 10000)
+        out.append(r("ssn", "redact", f"{area:03}-{group:02}{serial:04}", "all", "ssn {v}"))
+        out.append(r("ssn", "redact", f"{area:03}.{group:02}.{serial:04}", "all", "my SSN is {v}"))
+        bad_area = reg.choice([0, 666, reg.randrange(900, 1000)])
+        out.append(r("ssn", "keep", f"{bad_area:03}-{group:02}{serial:04}", "all", "code {v}"))
+        out.append(r("ssn", "keep", f"{area:03}.00.{serial:04}", "all", "code {v}"))
+        out.append(r("ssn", "keep", f"{area:03}.{group:02}-{serial:04}", "all", "code {v}"))
+    for value, carrier in [("::/0", "default route {v} via the gateway"), ("::/0", "allow {v} in the rule"),
+                           ("ff00::/8", "multicast is {v}"), ("::/128", "unspecified {v}"),
+                           ("::1", "bind to {v} only"), ("::1", "{v}"), ("::ffff:0:0/96", "mapped {v}")]:
+        out.append(r("ipv6", "redact", value, "all", carrier))
+    for value, carrier in [("::", "f :: Int -> Int"), ("::", "use {v} between the parts"),
+                           ("::", "the type is a {v} b"), ("::", "{v}"), ("::", "x {v}= y"),
+                           ("::/", "path {v}root"), ("::/200", "bad {v} prefix")]:
+        out.append(r("ipv6", "keep", value, "all", carrier if "{v}" in carrier else carrier.replace("::", "{v}")))
+    return out
+
+
 def main():
-    rows = cards() + phones() + ibans() + ssns() + emails() + ips()
+    rows = [r + ("all",) for r in cards() + phones() + ibans() + ssns() + emails() + ips()] + regional()
     with open(OUT, "w", encoding="utf-8", newline="") as f:
-        f.write("# kind\texpect\tvalue\ttext — built by build_redaction.py; sources and licences in SOURCES.md\n")
+        f.write("# kind\texpect\tvalue\ttext\tregions — built by build_redaction.py; sources and licences in SOURCES.md\n")
         for r in rows:
             f.write("\t".join(r) + "\n")
     print(f"{len(rows)} rows -> {OUT}")

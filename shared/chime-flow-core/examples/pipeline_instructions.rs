@@ -7,11 +7,13 @@
 //!   target/release/examples/pipeline_instructions 4096 $runs; done
 //! # (instructions at 200 − instructions at 0) / 200 = instructions per message
 //! ```
-//! Stage by stage: `STAGE=moderation|redaction|enrichment` runs that stage alone.
+//! Stage by stage: `STAGE=moderation|redaction|enrichment` runs that stage alone;
+//! `STAGE=moderation-with-classifier` runs moderation with the opt-in classifier on.
 
 use std::sync::Arc;
 
 use chime_flow_core::bench_input::{chat_text, synthetic_terms};
+use chime_flow_core::stages::classifier::ClassifierConfig;
 use chime_flow_core::stages::enrichment::Enrichment;
 use chime_flow_core::stages::moderation::{Entry, Moderation, ModerationConfig};
 use chime_flow_core::stages::pipeline::Pipeline;
@@ -50,6 +52,12 @@ fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let stage: Box<dyn Stage> = match std::env::var("STAGE").as_deref() {
         Ok("moderation") => Box::new(Arc::clone(&moderation)),
+        Ok("moderation-with-classifier") => {
+            config.classifier = Some(ClassifierConfig::default());
+            let with = Moderation::new(&config).map_err(|e| e.to_string())?;
+            with.build_fast_automaton_now();
+            Box::new(with)
+        }
         Ok("redaction") => Box::new(redaction),
         Ok("enrichment") => Box::new(Enrichment::default()),
         _ => Box::new(Pipeline::new(vec![

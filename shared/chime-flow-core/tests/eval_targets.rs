@@ -18,7 +18,35 @@ fn the_stages_meet_their_quality_targets_on_the_labelled_sets() {
         "targets missed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("## Moderation (") && stdout.contains("## Redaction ("),
+        stdout.contains("## Moderation (")
+            && stdout.contains("## Classifier (")
+            && stdout.contains("## Redaction ("),
+        "{stdout}"
+    );
+    // Lists, model and combined on every set, and the verdict on the pipeline's default.
+    for set in [
+        "held-out: Davidson",
+        "different source: HateCheck",
+        "different source: Surge AI",
+        "clean chat",
+    ] {
+        for method in ["| lists ", "| model ", "| combined "] {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.contains(set) && l.contains(method)),
+                "{set} {method}\n{stdout}"
+            );
+        }
+    }
+    assert!(
+        stdout.contains("the classifier stays opt-in")
+            || stdout.contains("the classifier earns the pipeline's default"),
+        "{stdout}"
+    );
+    // Redaction per region setting.
+    assert!(
+        stdout.lines().any(|l| l.starts_with("| phone | TR ")),
         "{stdout}"
     );
     assert!(stdout.contains("targets: all met"), "{stdout}");

@@ -2,6 +2,7 @@
 //! chains them inside one function; [`catalog`] is the one table of them all.
 
 pub mod catalog;
+pub mod classifier;
 pub mod enrichment;
 pub mod language;
 pub mod metadata;

@@ -1,11 +1,12 @@
 //! Scores the moderation and redaction stages on the labelled sets in `shared/chime-flow-core/eval/` and prints
 //! precision, recall and false-positive rates per stage, group and kind.
 //!
-//! `cargo run -p chime-flow-core --bin eval [-- --check] [--misses N] [--dir shared/chime-flow-core/eval]`: `--check` exits
+//! `cargo run -p chime-flow-core --bin eval [-- --check] [--groups] [--misses N] [--dir shared/chime-flow-core/eval]`: `--check` exits
 //! non-zero when a target is missed (moderation recall ≥ 90% with FPR ≤ 2%; redaction recall ≥ 99%
 //! per kind with ≤ 1% of near misses redacted); `--misses N` prints up to N misclassified rows per
 //! group (the text of the set, never of a user's message).
 
+mod classifier;
 mod moderation;
 mod redaction;
 mod table;
@@ -17,6 +18,7 @@ struct Args {
     dir: PathBuf,
     check: bool,
     misses: usize,
+    groups: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -24,11 +26,13 @@ fn parse_args() -> Result<Args, String> {
         dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("eval"),
         check: false,
         misses: 0,
+        groups: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--check" => args.check = true,
+            "--groups" => args.groups = true,
             "--dir" => args.dir = it.next().ok_or("--dir needs a directory")?.into(),
             "--misses" => {
                 let n = it.next().ok_or("--misses needs a number")?;
@@ -38,7 +42,7 @@ fn parse_args() -> Result<Args, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (--check, --misses N, --dir D)"
+                    "unknown argument {other:?} (--check, --groups, --misses N, --dir D)"
                 ));
             }
         }
@@ -57,6 +61,31 @@ fn main() -> ExitCode {
     let mut missed = Vec::new();
     match moderation::run(&args.dir.join("moderation.tsv"), args.misses) {
         Ok(targets) => missed.extend(targets),
+        Err(error) => {
+            eprintln!("eval: {error}");
+            return ExitCode::from(2);
+        }
+    }
+    println!();
+    match classifier::run(&args.dir, args.groups, args.misses) {
+        Ok(summary) => {
+            let verdict = if classifier::earns_default(&summary) {
+                "earns the pipeline's default"
+            } else {
+                "stays opt-in"
+            };
+            let gains: Vec<String> = summary
+                .different_source
+                .iter()
+                .map(|(set, lists, combined)| format!("{set}: {:+.1} points", combined - lists))
+                .collect();
+            println!(
+                "\nbalanced accuracy, combined − lists: {}; clean chat false positives {:.1}% → {:.1}%: the classifier {verdict} (needs ≥ +5 points on each different-source set and no more clean-chat false positives)",
+                gains.join("; "),
+                summary.clean_chat_fpr.0,
+                summary.clean_chat_fpr.1
+            );
+        }
         Err(error) => {
             eprintln!("eval: {error}");
             return ExitCode::from(2);

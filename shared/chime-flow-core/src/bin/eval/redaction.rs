@@ -1,11 +1,13 @@
-//! Redaction on `redaction.tsv`: rows kind, `redact|keep`, value, text. A value to redact counts as
-//! found when findings of its kind cover every byte of it; a near miss counts as redacted when any
-//! finding touches it. Precision per kind counts findings of that kind that cover a value of it.
+//! Redaction on `redaction.tsv`: rows kind, `redact|keep`, value, text, regions. A value to redact
+//! counts as found when findings of its kind cover every byte of it; a near miss counts as redacted
+//! when any finding touches it. Precision per kind counts findings of that kind that cover a value of
+//! it. Each row is scored under its `REDACTION_REGIONS` setting; the table has a line per kind and
+//! setting.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chime_flow_core::stages::redaction::{Kind, Redaction, RedactionConfig};
+use chime_flow_core::stages::redaction::{Kind, Redaction, RedactionConfig, Regions};
 
 use crate::table::{percent, print, read_rows};
 
@@ -24,23 +26,30 @@ struct Counts {
 
 /// Scores every row, prints the table (and up to `show_misses` misses per group); the targets missed.
 pub fn run(path: &Path, show_misses: usize) -> Result<Vec<String>, String> {
-    let rows = read_rows(path, 4)?;
+    let rows = read_rows(path, 5)?;
     let kinds: Vec<Kind> = Kind::ALL
         .into_iter()
         .filter(|k| *k != Kind::Profanity)
         .collect();
-    let redaction = Redaction::new(
-        RedactionConfig {
-            kinds,
-            ..RedactionConfig::default()
-        },
-        None,
-    )
-    .map_err(|e| format!("detectors: {e}"))?;
+    let mut stages: BTreeMap<String, Redaction> = BTreeMap::new();
     let mut score = Score::default();
     for (index, row) in rows.iter().enumerate() {
+        let setting = &row[4];
+        if !stages.contains_key(setting) {
+            let regions = Regions::parse(setting).map_err(|e| format!("row {}: {e}", index + 1))?;
+            let redaction = Redaction::new(
+                RedactionConfig {
+                    kinds: kinds.clone(),
+                    regions,
+                    ..RedactionConfig::default()
+                },
+                None,
+            )
+            .map_err(|e| format!("detectors: {e}"))?;
+            stages.insert(setting.clone(), redaction);
+        }
         score
-            .add(&redaction, row)
+            .add(&stages[setting], row)
             .map_err(|problem| format!("row {}: {problem}", index + 1))?;
     }
     println!(
@@ -54,27 +63,32 @@ pub fn run(path: &Path, show_misses: usize) -> Result<Vec<String>, String> {
 /// The counts per kind, and the rows that went wrong (by what went wrong) for diagnosis.
 #[derive(Default)]
 struct Score {
-    per_kind: BTreeMap<Kind, Counts>,
+    /// Per kind and `REDACTION_REGIONS` setting.
+    per_kind: BTreeMap<(Kind, String), Counts>,
     misses: BTreeMap<String, Vec<String>>,
 }
 
 impl Score {
-    /// One row: kind, `redact|keep`, value, text.
+    /// One row: kind, `redact|keep`, value, text, regions.
     fn add(&mut self, redaction: &Redaction, row: &[String]) -> Result<(), String> {
         let (kind_name, expect, value, text) = (&row[0], row[1].as_str(), &row[2], &row[3]);
+        let setting = row[4].clone();
         let kind =
             Kind::from_name(kind_name).ok_or_else(|| format!("unknown kind {kind_name:?}"))?;
         let start = text.find(value.as_str()).ok_or("value not in text")?;
         let end = start + value.len();
         let findings = redaction.findings(text);
         for &(found_kind, s, e) in &findings {
-            let counts = self.per_kind.entry(found_kind).or_default();
+            let counts = self
+                .per_kind
+                .entry((found_kind, setting.clone()))
+                .or_default();
             counts.findings += 1;
             if expect == "redact" && found_kind == kind && s < end && e > start {
                 counts.findings_right += 1;
             }
         }
-        let counts = self.per_kind.entry(kind).or_default();
+        let counts = self.per_kind.entry((kind, setting.clone())).or_default();
         let wrong = match expect {
             "redact" => {
                 counts.positives += 1;
@@ -84,13 +98,13 @@ impl Score {
                         .any(|&(k, s, e)| k == kind && s <= at && at < e)
                 });
                 counts.found += usize::from(covered);
-                (!covered).then(|| format!("{kind_name} missed"))
+                (!covered).then(|| format!("{kind_name} missed (regions {setting})"))
             }
             "keep" => {
                 counts.near_misses += 1;
                 let touched = findings.iter().any(|&(_, s, e)| s < end && e > start);
                 counts.near_misses_redacted += usize::from(touched);
-                touched.then(|| format!("{kind_name} near miss redacted"))
+                touched.then(|| format!("{kind_name} near miss redacted (regions {setting})"))
             }
             other => return Err(format!("unknown expectation {other:?}")),
         };
@@ -108,9 +122,10 @@ impl Score {
             .per_kind
             .iter()
             .filter(|(_, c)| c.positives + c.near_misses > 0)
-            .map(|(kind, c)| {
+            .map(|((kind, setting), c)| {
                 vec![
                     kind.name().to_owned(),
+                    setting.clone(),
                     c.positives.to_string(),
                     percent(c.found, c.positives),
                     c.near_misses.to_string(),
@@ -122,6 +137,7 @@ impl Score {
         print(
             &[
                 "kind",
+                "regions",
                 "values",
                 "recall",
                 "near misses",
@@ -144,10 +160,10 @@ impl Score {
     /// [`NEAR_MISS_TARGET`].
     fn missed_targets(&self) -> Vec<String> {
         let mut missed = Vec::new();
-        for (kind, c) in &self.per_kind {
+        for ((kind, setting), c) in &self.per_kind {
             if c.positives > 0 && (c.found as f64) < RECALL_TARGET * c.positives as f64 {
                 missed.push(format!(
-                    "{} recall {} < {:.0}%",
+                    "{} (regions {setting}) recall {} < {:.0}%",
                     kind.name(),
                     percent(c.found, c.positives),
                     RECALL_TARGET * 100.0
@@ -157,7 +173,7 @@ impl Score {
                 && c.near_misses_redacted as f64 > NEAR_MISS_TARGET * c.near_misses as f64
             {
                 missed.push(format!(
-                    "{} near misses redacted {} > {:.0}%",
+                    "{} (regions {setting}) near misses redacted {} > {:.0}%",
                     kind.name(),
                     percent(c.near_misses_redacted, c.near_misses),
                     NEAR_MISS_TARGET * 100.0

@@ -6,7 +6,10 @@
 //! size-bounded) run on the folded text. Every entry has a category and a severity; a message is
 //! denied when, in some category, the severities of the distinct rules it hits reach that category's
 //! threshold. Exempt senders always pass. A deny names the rule and its category, never the text.
+//! Hits in mentions, quoted reports and false friends are set aside first (see [`context`]); with
+//! `MODERATION_CLASSIFIER=on` the model joins the verdict (see [`crate::stages::classifier`]).
 
+pub mod context;
 pub mod lists;
 pub mod normalize;
 mod terms;
@@ -22,6 +25,7 @@ use crate::config::{ConfigError, Env, split_list};
 use crate::decision::Decision;
 use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
+use crate::stages::classifier::{Classifier, ClassifierConfig, Verdict};
 pub use lists::{Category, ListTerm, parse_level};
 use normalize::{Normalized, fold_mapped, normalize};
 pub use terms::{Shape, TermError, TermMatcher, TermRef, TermSpec};
@@ -184,6 +188,8 @@ pub struct ModerationConfig {
     pub exempt_senders: Vec<String>,
     /// `REGEX_SIZE_LIMIT`: the compiled patterns' size limit, in bytes.
     pub regex_size_limit: usize,
+    /// `MODERATION_CLASSIFIER=on`: the model and its thresholds (see [`crate::stages::classifier`]).
+    pub classifier: Option<ClassifierConfig>,
 }
 
 impl Default for ModerationConfig {
@@ -196,6 +202,7 @@ impl Default for ModerationConfig {
             thresholds: Thresholds::default(),
             exempt_senders: Vec::new(),
             regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
+            classifier: None,
         }
     }
 }
@@ -218,7 +225,8 @@ impl ModerationConfig {
     /// Reads `MODERATION_DEFAULT_TERMS` (true), `MODERATION_LANGUAGES` (built-in lists, default all),
     /// `MODERATION_CATEGORIES` (thresholds), `DENY_TERMS`, `DENY_TERMS_FILE`, `DENY_REGEXES` (one per
     /// line), `DENY_REGEXES_FILE`, `ALLOW_TERMS`, `ALLOW_TERMS_FILE`, `MODERATION_THRESHOLD` (the
-    /// `custom` category's, 1–1000, default 10), `EXEMPT_SENDER_ARNS`, `REGEX_SIZE_LIMIT` (bytes).
+    /// `custom` category's, 1–1000, default 10), `EXEMPT_SENDER_ARNS`, `REGEX_SIZE_LIMIT` (bytes),
+    /// `MODERATION_CLASSIFIER` with `CLASSIFIER_DENY_THRESHOLD` and `CLASSIFIER_ASSIST_THRESHOLD`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut config = if env.flag("MODERATION_DEFAULT_TERMS", true)? {
             let languages = env.list("MODERATION_LANGUAGES");
@@ -267,6 +275,7 @@ impl ModerationConfig {
             DEFAULT_REGEX_SIZE_LIMIT as u64,
             (1024, 256 << 20),
         )? as usize;
+        config.classifier = ClassifierConfig::from_env(env)?;
         Ok(config)
     }
 }
@@ -339,6 +348,9 @@ pub enum ModerationError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The classifier's model file is unusable.
+    #[error("classifier: {0}")]
+    Model(#[from] crate::stages::classifier::ModelError),
 }
 
 /// A compiled rule's identity and weight.
@@ -380,6 +392,7 @@ pub struct Moderation {
     regex_rules: Vec<Rule>,
     thresholds: Thresholds,
     exempt: HashSet<String>,
+    classifier: Option<Classifier>,
     /// Identifies this compiled configuration (clones share it: same lists, same answers).
     id: u64,
 }
@@ -468,6 +481,11 @@ impl Moderation {
                 .collect(),
             thresholds: config.thresholds,
             exempt: config.exempt_senders.iter().cloned().collect(),
+            classifier: config
+                .classifier
+                .as_ref()
+                .map(Classifier::builtin)
+                .transpose()?,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -554,15 +572,45 @@ impl Moderation {
         })
     }
 
-    /// The verdict: the most severe rule of the categories whose distinct rules' severities reach
-    /// their thresholds.
+    /// The verdict: the lists' (the most severe rule of the categories whose distinct rules'
+    /// severities reach their thresholds) and, with the classifier on, the model's by the rule in
+    /// [`crate::stages::classifier`]: alone above its deny threshold (`classifier:model`), or with a
+    /// listed word under its threshold above the assist threshold (`classifier+<rule>`).
     pub fn judge(&self, text: &str) -> Option<RuleHit> {
+        let (listed, below) = self.judge_lists(text);
+        if listed.is_some() {
+            return listed;
+        }
+        let classifier = self.classifier.as_ref()?;
+        let whole = (0, text.len());
+        match (classifier.verdict(text), below) {
+            (Verdict::Deny(_), _) => Some(RuleHit {
+                rule_id: "classifier:model".into(),
+                category: Category::Harassment,
+                severity: DEFAULT_SEVERITY,
+                range: whole,
+            }),
+            (Verdict::Assist(_), Some(hit)) => Some(RuleHit {
+                rule_id: format!("classifier+{}", hit.rule_id),
+                range: whole,
+                ..hit
+            }),
+            _ => None,
+        }
+    }
+
+    /// The lists' verdict, and otherwise the most severe hit that did not reach its threshold.
+    fn judge_lists(&self, text: &str) -> (Option<RuleHit>, Option<RuleHit>) {
         let mut hits = self.scan(text);
         hits.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
+        if !hits.is_empty() {
+            let mut judged = context::Judged::new(text);
+            hits.retain(|hit| judged.set_aside(hit).is_none());
+        }
         hits.dedup_by(|a, b| a.rule_id == b.rule_id);
         let mut scores = [0u32; 6];
         for hit in &hits {
@@ -573,7 +621,15 @@ impl Moderation {
                 .get(category)
                 .is_some_and(|t| scores[category.index()] >= t)
         };
-        hits.into_iter().find(|hit| denies(hit.category))
+        match hits.iter().position(|hit| denies(hit.category)) {
+            Some(at) => (Some(hits.swap_remove(at)), None),
+            None => (None, hits.into_iter().next()),
+        }
+    }
+
+    /// The classifier's probability for `text`, when it is on.
+    pub fn classifier_score(&self, text: &str) -> Option<f32> {
+        self.classifier.as_ref().map(|c| c.score(text))
     }
 
     /// Whether messages from `sender_arn` skip moderation.
@@ -787,6 +843,129 @@ mod tests {
         let text = "Ünïcode CAFÉ!";
         let hit = moderation.scan(text).pop().unwrap();
         assert_eq!(&text[hit.range.0..hit.range.1], "CAFÉ");
+    }
+
+    fn with_classifier(deny: f32, assist: f32) -> Moderation {
+        Moderation::new(&ModerationConfig {
+            classifier: Some(ClassifierConfig {
+                deny_threshold: Some(deny),
+                assist_threshold: Some(assist),
+            }),
+            ..ModerationConfig::builtin()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_classifier_denies_alone_above_its_threshold_or_with_a_listed_word() {
+        let rule = |m: &Moderation, t: &str| m.judge(t).map(|h| h.rule_id);
+        // Thresholds out of reach: the lists alone decide, as with the classifier off.
+        let never = with_classifier(1.1, 1.1);
+        assert_eq!(rule(&never, "damn"), None);
+        assert!(rule(&never, "fuck you").is_some_and(|r| r.starts_with("profanity:en-")));
+        // Assist at 0: one mild listed word under its threshold now denies, naming both.
+        let assist = with_classifier(1.1, 0.0);
+        assert!(
+            rule(&assist, "damn").is_some_and(|r| r.starts_with("classifier+profanity:en-")),
+            "{:?}",
+            rule(&assist, "damn")
+        );
+        assert_eq!(
+            rule(&assist, "hello there"),
+            None,
+            "no listed word to assist"
+        );
+        let always = with_classifier(0.0, 0.0);
+        assert_eq!(
+            rule(&always, "hello there").as_deref(),
+            Some("classifier:model")
+        );
+        assert!(
+            rule(&always, "fuck you").is_some_and(|r| r.starts_with("profanity:en-")),
+            "a list's own deny keeps its rule"
+        );
+        // The built-in model with its own thresholds reads the sentence, not only its words.
+        let default = Moderation::new(&ModerationConfig {
+            classifier: Some(ClassifierConfig::default()),
+            ..ModerationConfig::builtin()
+        })
+        .unwrap();
+        let hostile = default
+            .classifier_score("refugees are vermin and should all die")
+            .unwrap();
+        let friendly = default
+            .classifier_score("refugees are welcome here")
+            .unwrap();
+        assert!(hostile > 0.9 && friendly < 0.5, "{hostile} {friendly}");
+        assert_eq!(
+            rule(&default, "refugees are vermin and should all die").as_deref(),
+            Some("classifier:model")
+        );
+        assert_eq!(rule(&default, "refugees are welcome here"), None);
+        assert_eq!(
+            Moderation::new(&ModerationConfig::builtin())
+                .unwrap()
+                .classifier_score("x"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_classifier_is_configured_from_the_environment() {
+        let config = |pairs: &[(&str, &str)]| {
+            ModerationConfig::from_env(&Env::from_pairs(pairs.iter().copied()))
+        };
+        assert_eq!(config(&[]).unwrap().classifier, None, "off by default");
+        assert_eq!(
+            config(&[
+                ("MODERATION_CLASSIFIER", "on"),
+                ("CLASSIFIER_DENY_THRESHOLD", "0.95")
+            ])
+            .unwrap()
+            .classifier,
+            Some(ClassifierConfig {
+                deny_threshold: Some(0.95),
+                assist_threshold: None
+            })
+        );
+        let error = config(&[
+            ("MODERATION_CLASSIFIER", "on"),
+            ("CLASSIFIER_ASSIST_THRESHOLD", "1.5"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            error,
+            "CLASSIFIER_ASSIST_THRESHOLD: \"1.5\" is not a probability (0–1)"
+        );
+        assert!(
+            config(&[("MODERATION_CLASSIFIER", "maybe")])
+                .unwrap_err()
+                .to_string()
+                .starts_with("MODERATION_CLASSIFIER")
+        );
+    }
+
+    #[test]
+    fn context_sets_hits_aside_before_the_thresholds() {
+        let moderation = Moderation::new(&ModerationConfig::builtin()).unwrap();
+        let deny = |t: &str| moderation.judge(t).map(|h| h.rule_id);
+        assert_eq!(deny("thanks @bigdick_energy for the review"), None);
+        assert!(deny("@sam you dick").is_some());
+        assert_eq!(deny("he called me a \"faggot\" in the lobby"), None);
+        assert!(deny("you are a \"faggot\"").is_some());
+        assert_eq!(deny("hoe gaat het met je vandaag?"), None);
+        assert!(deny("you are such a hoe").is_some());
+        assert!(
+            deny("#fuckmondays").is_some(),
+            "a hashtag is the sender's own word"
+        );
+        // Redaction still masks what the scan finds (a report keeps its meaning with the word masked).
+        assert!(
+            !moderation
+                .scan("he called me a \"faggot\" in the lobby")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use regex::{Regex, RegexSet};
 
 use super::numbering;
+use super::regions::Regions;
 
 /// What was found, in the order counts are reported; see [`Kind::priority`] for overlaps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,9 +105,11 @@ const PATTERNS: [(Kind, &str); 9] = [
         Kind::Iban,
         r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}(?-u:\b)",
     ),
+    // `078-05-1120`, `078 05 1120`, `078.05.1120` and `078-051120` (area, then group and serial run
+    // together); the separators must agree except in that last form.
     (
         Kind::Ssn,
-        r"(?-u:\b)[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}(?-u:\b)",
+        r"(?-u:\b)[0-9]{3}(?:-[0-9]{2}-?|\.[0-9]{2}\.| [0-9]{2} )[0-9]{4}(?-u:\b)",
     ),
     // Domains may be internationalised (`xn--` labels, also as the top-level domain).
     (
@@ -140,6 +143,7 @@ const PATTERNS: [(Kind, &str); 9] = [
 pub struct Detectors {
     set: RegexSet,
     searchers: Arc<[Searcher]>,
+    regions: Regions,
 }
 
 /// One kind's pattern and, once a text needed it, its compiled regex.
@@ -162,8 +166,14 @@ impl Searcher {
 }
 
 impl Detectors {
-    /// Compiles the detectors for `kinds` (each kind's own regex on first need).
+    /// Compiles the detectors for `kinds` (each kind's own regex on first need), every region's
+    /// national phone formats.
     pub fn new(kinds: &[Kind]) -> Result<Self, regex::Error> {
+        Self::with_regions(kinds, Regions::all())
+    }
+
+    /// Compiles the detectors for `kinds`, national phone formats of `regions` only.
+    pub fn with_regions(kinds: &[Kind], regions: Regions) -> Result<Self, regex::Error> {
         let chosen: Vec<(Kind, &'static str)> = PATTERNS
             .iter()
             .copied()
@@ -178,7 +188,11 @@ impl Detectors {
                 regex: OnceLock::new(),
             })
             .collect();
-        Ok(Self { set, searchers })
+        Ok(Self {
+            set,
+            searchers,
+            regions,
+        })
     }
 
     /// Compiles every kind's regex now (benchmarks measure the steady state).
@@ -197,7 +211,7 @@ impl Detectors {
             let (kind, regex) = (&searcher.kind, searcher.regex());
             let mut at = 0;
             while let Some(found) = regex.find_at(text, at) {
-                match accepted_len(*kind, text, found.start(), found.end()) {
+                match accepted_len(*kind, &self.regions, text, found.start(), found.end()) {
                     Some(len) => {
                         let start = found.start();
                         let end = with_suffix(*kind, text, start + len);
@@ -277,10 +291,19 @@ fn next_group(text: &str, start: usize, end: usize) -> usize {
 /// The length of the valid finding that starts at `start` within `text[start..end]`: the whole range,
 /// or for grouped numbers (cards, IBANs, phones) the longest prefix ending at a group separator that
 /// validates. Numbers must stand alone: not glued to letters, digits or `-`/`/`/`_` on either side (so
-/// the groups of a UUID or an account id inside an ARN are not a phone number).
-pub fn accepted_len(kind: Kind, text: &str, start: usize, end: usize) -> Option<usize> {
-    let fits =
-        |stop: usize| is_valid(kind, &text[start..stop]) && stands_alone(kind, text, start, stop);
+/// the groups of a UUID or an account id inside an ARN are not a phone number). Bare and dotted
+/// national phone numbers count only when a plan of `regions` assigns them.
+pub fn accepted_len(
+    kind: Kind,
+    regions: &Regions,
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Option<usize> {
+    let fits = |stop: usize| {
+        (is_valid(kind, regions, &text[start..stop]) || ipv6_network(kind, text, start, stop))
+            && stands_alone(kind, text, start, stop)
+    };
     if fits(end) {
         return Some(end - start);
     }
@@ -289,7 +312,7 @@ pub fn accepted_len(kind: Kind, text: &str, start: usize, end: usize) -> Option<
     }
     // A run of groups shaped like another number (a card that failed Luhn, an account, a dotted
     // version) has no phone at its start either.
-    if kind == Kind::Phone && numbering::grouped_like_other_number(&text[start..end]) {
+    if kind == Kind::Phone && numbering::grouped_like_other_number(&text[start..end], regions) {
         return None;
     }
     text[start..end]
@@ -379,13 +402,13 @@ fn digits(text: &str) -> impl Iterator<Item = u32> + '_ {
     text.chars().filter_map(|c| c.to_digit(10))
 }
 
-fn is_valid(kind: Kind, found: &str) -> bool {
+fn is_valid(kind: Kind, regions: &Regions, found: &str) -> bool {
     match kind {
         Kind::Card => card_ok(found),
         Kind::Iban => iban_ok(found),
         Kind::Ssn => ssn_ok(found),
         Kind::Ipv6 => ipv6_ok(found),
-        Kind::Phone => phone_ok(found),
+        Kind::Phone => phone_ok(found, regions),
         Kind::Secret => secret_ok(found),
         Kind::AwsKey | Kind::Email | Kind::Ipv4 => true,
         // Profanity comes whole from the moderation lists; a part of it is not a finding.
@@ -458,8 +481,8 @@ pub fn ssn_ok(text: &str) -> bool {
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
-fn phone_ok(text: &str) -> bool {
-    !text.ends_with(['.', '-', '/', ' ']) && numbering::phone_shape_ok(text)
+fn phone_ok(text: &str, regions: &Regions) -> bool {
+    !text.ends_with(['.', '-', '/', ' ']) && numbering::phone_shape_ok(text, regions)
 }
 
 /// An IPv6 address as people write it: parses, has at least one decimal digit (so `a::b`, `fe::ed`
@@ -468,6 +491,19 @@ fn ipv6_ok(text: &str) -> bool {
     text.matches(':').count() >= 2
         && text.bytes().any(|b| b.is_ascii_digit())
         && text.parse::<Ipv6Addr>().is_ok()
+}
+
+/// An IPv6 network with no decimal digit, such as the default route `::/0` or `ff00::/8`: an
+/// address that parses, followed by a prefix length. The bare `::` of code (`f :: Int`) has none.
+fn ipv6_network(kind: Kind, text: &str, start: usize, stop: usize) -> bool {
+    if kind != Kind::Ipv6 || text[start..stop].parse::<Ipv6Addr>().is_err() {
+        return false;
+    }
+    let rest = &text[stop..];
+    let digits = rest
+        .strip_prefix('/')
+        .map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
+    (1..=3).contains(&digits) && rest[1..1 + digits].parse::<u32>().is_ok_and(|n| n <= 128)
 }
 
 /// Known token prefixes always; otherwise 32+ characters mixing upper, lower and digits with high

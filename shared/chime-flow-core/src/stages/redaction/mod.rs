@@ -8,6 +8,7 @@
 
 mod detectors;
 mod numbering;
+mod regions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::event::ChannelMessage;
 use crate::limits::CONTENT_MAX_BYTES;
 use crate::stage::{Stage, StageError};
 pub use detectors::{Detectors, Kind, accepted_len, iban_ok, luhn, ssn_ok};
+pub use regions::{Region, Regions};
 
 /// How a finding is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub struct RedactionConfig {
     pub record: Record,
     /// The attribute the counts go to.
     pub attribute: String,
+    /// `REDACTION_REGIONS`: whose bare national phone numbers count (see [`Regions`]).
+    pub regions: Regions,
 }
 
 impl Default for RedactionConfig {
@@ -65,13 +69,15 @@ impl Default for RedactionConfig {
             style: Style::Tag,
             record: Record::Attribute,
             attribute: "redactions".into(),
+            regions: Regions::all(),
         }
     }
 }
 
 impl RedactionConfig {
     /// `REDACT_KINDS` (names, default all), `REDACTION_STYLE` (`tag`|`mask`|`mask-last4`),
-    /// `REDACTION_RECORD` (`attribute`|`metadata`|`both`), `REDACTION_ATTRIBUTE` (default `redactions`).
+    /// `REDACTION_RECORD` (`attribute`|`metadata`|`both`), `REDACTION_ATTRIBUTE` (default `redactions`),
+    /// `REDACTION_REGIONS` (`all`, default, or ISO codes: `US,GB,TR,PH`).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut config = Self::default();
         let names = env.list("REDACT_KINDS");
@@ -112,6 +118,10 @@ impl RedactionConfig {
             }
             config.attribute = name.to_owned();
         }
+        if let Some(spec) = env.get("REDACTION_REGIONS") {
+            config.regions =
+                Regions::parse(spec).map_err(|e| ConfigError::new("REDACTION_REGIONS", e))?;
+        }
         Ok(config)
     }
 }
@@ -136,7 +146,7 @@ impl Redaction {
             None
         };
         Ok(Self {
-            detectors: Detectors::new(&config.kinds)?,
+            detectors: Detectors::with_regions(&config.kinds, config.regions.clone())?,
             profanity,
             config,
         })
@@ -380,6 +390,44 @@ mod tests {
         let config =
             RedactionConfig::from_env(&Env::from_pairs([("REDACTION_RECORD", "BOTH")])).unwrap();
         assert_eq!(config.record, Record::Both);
+    }
+
+    #[test]
+    fn regions_decide_whose_bare_numbers_are_phones() {
+        let with = |regions: &str| {
+            let config =
+                RedactionConfig::from_env(&Env::from_pairs([("REDACTION_REGIONS", regions)]))
+                    .unwrap();
+            Redaction::new(config, None).unwrap()
+        };
+        let text = "call me on 5321234567 or 532.123.45.67";
+        let (tr, counts) = with("TR").redact(text).unwrap();
+        assert_eq!(tr, "call me on [PHONE] or [PHONE]");
+        assert_eq!(counts[&Kind::Phone], 2);
+        assert_eq!(
+            with("US,GB").redact(text),
+            None,
+            "no plan of theirs assigns them"
+        );
+        assert_eq!(
+            with("US")
+                .redact("order 4155550100 shipped")
+                .map(|r| r.0)
+                .as_deref(),
+            Some("order [PHONE] shipped")
+        );
+        assert_eq!(with("GB").redact("order 4155550100 shipped"), None);
+        assert!(
+            with("GB").redact("call +1 415 555 0100").is_some(),
+            "an international number is a phone whatever the regions"
+        );
+        let error = RedactionConfig::from_env(&Env::from_pairs([("REDACTION_REGIONS", "US,EU")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("REDACTION_REGIONS: unknown region \"EU\""),
+            "{error}"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! some numbering plan: an assigned country code with a plausible length, a national number with a
 //! trunk `0` or an area code, or a bare mobile number of a plan that writes them so (CN `1[3-9]…`,
 //! trunk-`0` mobiles of TR, PH, GB, …, NANP, IN). Dates, SSN and card shapes, ISBNs, versions and
-//! dotted quads are not phones.
+//! dotted quads are not phones. Which bare national numbers count is [`Regions`]' to say.
+
+use super::regions::Regions;
 
 /// The issuer whose prefix and length `digits` has (Luhn is checked apart).
 pub fn card_issuer(digits: &str) -> Option<&'static str> {
@@ -40,6 +42,10 @@ pub fn card_issuer(digits: &str) -> Option<&'static str> {
     }
     if (within(3, 300, 305) || within(2, 36, 36) || within(2, 38, 39)) && (14..=19).contains(&len) {
         return Some("diners");
+    }
+    // UATP (airline cards): 1 and 14 more digits.
+    if digits.starts_with('1') && len == 15 {
+        return Some("uatp");
     }
     if within(2, 62, 62) && (16..=19).contains(&len) {
         return Some("unionpay");
@@ -203,8 +209,8 @@ pub fn country_code_len(digits: &str) -> Option<usize> {
 }
 
 /// Whether `text` (digits with `+`, spaces, dots, dashes, slashes, parentheses) has the shape of a
-/// phone number of some numbering plan.
-pub fn phone_shape_ok(text: &str) -> bool {
+/// phone number of some numbering plan; bare and dotted national forms only of `regions`.
+pub fn phone_shape_ok(text: &str, regions: &Regions) -> bool {
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let trunk_in_parens = text.contains("(0)");
     if let Some(international) = text.strip_prefix('+').or_else(|| text.strip_prefix("00")) {
@@ -218,20 +224,22 @@ pub fn phone_shape_ok(text: &str) -> bool {
         .filter(|g| !g.is_empty())
         .collect();
     if groups.len() == 1 && !text.contains('(') {
-        return bare_national(&digits);
+        return regions.assign_bare(&digits);
     }
     if !(8..=12).contains(&digits.len()) || starts_with_date(&groups, text) {
         return false;
     }
     let sizes: Vec<usize> = groups.iter().map(|g| g.len()).collect();
     // A one-digit group is a trunk or region prefix at the start, never later (`0-306-40615-2`);
-    // SSN groups (3-2-4) are an SSN.
-    !sizes[1..].contains(&1) && sizes != [3, 2, 4] && !grouped_like_other_number(text)
+    // SSN groups (3-2-4, or 3-6 without a trunk 0: `078-051120`) are an SSN.
+    let ssn_like = sizes == [3, 2, 4] || (sizes == [3, 6] && !text.starts_with('0'));
+    !sizes[1..].contains(&1) && !ssn_like && !grouped_like_other_number(text, regions)
 }
 
 /// Card or account groupings (fours, perhaps a short rest: `1209 9442 33`), dotted quads and versions
-/// (French numbers, `06.12.34.56.78`, are the dotted exception): not phones, nor their prefixes.
-pub fn grouped_like_other_number(text: &str) -> bool {
+/// (a dotted national form of `regions`, `06.12.34.56.78` in France, `532.123.45.67` in Türkiye, is
+/// the exception): not phones, nor their prefixes.
+pub fn grouped_like_other_number(text: &str, regions: &Regions) -> bool {
     if text.starts_with('+') {
         return false;
     }
@@ -245,25 +253,7 @@ pub fn grouped_like_other_number(text: &str) -> bool {
     };
     let fours = sizes.len() >= 3 && init.iter().all(|&s| s == 4) && last <= 4;
     let only_dots = text.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let french = text.starts_with('0') && sizes.iter().all(|&s| s == 2);
-    fours || (only_dots && sizes.len() >= 4 && !french)
-}
-
-/// A number written without separators: only forms some plan writes that way.
-fn bare_national(digits: &str) -> bool {
-    let b = digits.as_bytes();
-    let len = b.len();
-    let at = |i: usize| b.get(i).copied().unwrap_or(b'0');
-    // Chinese mobiles: 1[3-9] and 9 more digits.
-    (len == 11 && at(0) == b'1' && (b'3'..=b'9').contains(&at(1)))
-        // A trunk 0 and a non-zero area or mobile prefix: 9–11 digits (TR 05…, PH 09…, GB 07…, FR 06…).
-        || ((9..=11).contains(&len) && at(0) == b'0' && at(1) != b'0')
-        // NANP: area code [2-9][0-8]x, exchange [2-9]xx.
-        || (len == 10 && (b'2'..=b'9').contains(&at(0)) && at(1) != b'9' && (b'2'..=b'9').contains(&at(3)))
-        // Indian mobiles: [6-9] and 9 more digits.
-        || (len == 10 && (b'6'..=b'9').contains(&at(0)))
-        // Russia and Kazakhstan with the trunk 8: 8 xxx xxx xx xx; mobiles with the code 7: 7 9xx….
-        || (len == 11 && (at(0) == b'8' || (at(0) == b'7' && at(1) == b'9')))
+    fours || (only_dots && sizes.len() >= 4 && !regions.write_dotted(text, &sizes))
 }
 
 /// `2024-03-15`, `15/03/2024`, `3.7.24`: a date, or a date followed by a time.
@@ -303,6 +293,8 @@ mod tests {
             "Visa has no 14-digit numbers"
         );
         assert_eq!(card_issuer("9000000000000000"), None);
+        assert_eq!(card_issuer("122000000000003"), Some("uatp"));
+        assert_eq!(card_issuer("1220000000000030"), None, "UATP has 15 digits");
     }
 
     #[test]
@@ -333,7 +325,7 @@ mod tests {
             "+90 5 32 123 45 67",
             "001-415-555-0100",
         ] {
-            assert!(phone_shape_ok(phone), "{phone}");
+            assert!(phone_shape_ok(phone, &Regions::all()), "{phone}");
         }
         for not_phone in [
             "2024-03-15",
@@ -347,9 +339,10 @@ mod tests {
             "+210 1234 5678",
             "1234567",
             "123-45-6789",
+            "903-030736",
             "1209 9442 33",
         ] {
-            assert!(!phone_shape_ok(not_phone), "{not_phone}");
+            assert!(!phone_shape_ok(not_phone, &Regions::all()), "{not_phone}");
         }
     }
 }
