@@ -4,24 +4,30 @@
 //! - **Mentions and addresses**: a hit inside a token that has an `@` before it (`@dickson`,
 //!   `bob@hoe.example`) is a username or an address someone else chose — set aside.
 //! - **Hashtags** are the sender's own words: judged like any other (`#fuckmondays` denies).
-//! - **Quoted reports**: a hit inside double quotation marks (`"…"`, `“…”`, `„…“`, `«…»`) when the
-//!   text outside the quotes has a reporting word (`called`, `said`, `wrote`, `reported`, `word`,
-//!   `slur`, …) — someone telling a moderator what was said — is set aside. A quote with no
-//!   reporting word (`you are a "bitch"`) is judged: quoting is no disguise.
+//! - **Quoted reports**: a hit inside double quotation marks (`"…"`, `“…”`, `„…“`, `«…»`) of at most
+//!   four words, when the text outside the quotes has a reporting word (`called`, `said`, `wrote`,
+//!   `reported`, `word`, `slur`, …) and no `you` — someone telling a moderator what was said — is set
+//!   aside. A quote with no reporting word (`you are a "bitch"`), a long one (`as I said, "you are
+//!   a worthless fucking whore"`) or one thrown back at someone (`you said "fuck off"`) is judged:
+//!   quoting is no disguise.
 //! - **False friends** ([`FALSE_FRIENDS`]): a plainly written form that is an ordinary word of the
 //!   text's language (Dutch `hoe` = how, Swedish `slut` = end, German `dick` = thick) is set aside
-//!   when whatlang's best guess for the message is that language (confidence ≥ [`MIN_CONFIDENCE`]:
-//!   its "reliable" flag refuses most chat-length texts), the message has at least three words, and
-//!   English is not plausible (fewer than two English function words). So "hoe gaat het met je?"
-//!   passes, and an English slur in a Dutch sentence — no false friend — is still denied.
+//!   when that language is plausible — at least two of its function words
+//!   ([`FUNCTION_WORDS`]) besides the hit, in a message of at least three words — and English is not
+//!   (fewer than two English function words). So "hoe gaat het met je?" passes, and an English slur
+//!   in a Dutch sentence — no false friend — is still denied. Counting function words, not running
+//!   a language detector: a detector's trigram tables cost a binary hundreds of KB, and whatlang's
+//!   "reliable" flag refuses most chat-length texts anyway.
 //!
 //! Deployment regexes (`…:regex-N`) are never set aside: they mean exactly what they match.
 
 use super::RuleHit;
-use crate::stages::language::floor_char_boundary;
 
-/// The least confidence of whatlang's guess that counts (Dutch chat of five words scores ~0.2).
-pub const MIN_CONFIDENCE: f64 = 0.1;
+/// Each language's function words: `lang<TAB>words`.
+pub static FUNCTION_WORDS: &str = include_str!("lists/function-words.txt");
+
+/// Function words of a language needed to make it plausible.
+const PLAUSIBLE: usize = 2;
 
 /// Why a hit was set aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +43,10 @@ pub enum SetAside {
 /// The false friends: form, the languages (ISO 639-3) it is an ordinary word in.
 pub static FALSE_FRIENDS: &str = include_str!("lists/false-friends.txt");
 
-/// Words that make English plausible in a mixed or short text.
-const ENGLISH: [&str; 24] = [
-    "the", "you", "your", "youre", "are", "and", "what", "this", "that", "my", "me", "they", "was",
-    "for", "with", "she", "not", "just", "like", "fucking", "them", "have", "our", "why",
-];
+/// A report quotes the word or a short phrase; a longer quote is a message of its own.
+const MAX_QUOTED_WORDS: usize = 4;
+
+const SECOND_PERSON: [&str; 6] = ["you", "your", "youre", "yourself", "u", "ur"];
 
 const REPORTING: [&str; 26] = [
     "called",
@@ -72,19 +77,18 @@ const REPORTING: [&str; 26] = [
     "blocked",
 ];
 
-/// Hits and the text they were found in; detection runs at most once, and only for a false friend.
+/// Hits and the text they were found in; its words are lower-cased at most once, and only for a
+/// false friend.
 pub struct Judged<'a> {
     text: &'a str,
-    language: Option<Option<&'static str>>,
+    /// The number of words, and the distinct words lower-cased.
+    words: Option<(usize, Vec<String>)>,
 }
 
 impl<'a> Judged<'a> {
     /// For hits in `text`.
     pub fn new(text: &'a str) -> Self {
-        Self {
-            text,
-            language: None,
-        }
+        Self { text, words: None }
     }
 
     /// Why `hit` does not count, if it does not.
@@ -96,33 +100,40 @@ impl<'a> Judged<'a> {
         if in_mention(self.text, start) {
             return Some(SetAside::Mention);
         }
-        if quoted(self.text, start, end) && reports(self.text) {
+        let reported_words = quoted(self.text, start, end).map(|q| words(q).count());
+        if reported_words.is_some_and(|n| n <= MAX_QUOTED_WORDS) && reports(self.text) {
             return Some(SetAside::QuotedReport);
         }
-        let languages = false_friend_languages(&self.text[start..end])?;
-        let detected = *self
-            .language
-            .get_or_insert_with(|| guess_language(self.text));
-        let words = words(self.text).count();
-        let english = {
-            let mut seen: Vec<String> = words_lower(self.text)
-                .filter(|w| ENGLISH.contains(&w.as_str()))
-                .collect();
-            seen.sort();
-            seen.dedup();
-            seen.len()
+        let found = &self.text[start..end];
+        let languages = false_friend_languages(found)?;
+        let (total, distinct) = self.words.get_or_insert_with(|| {
+            let mut words: Vec<String> = words_lower(self.text).collect();
+            let total = words.len();
+            words.sort();
+            words.dedup();
+            (total, words)
+        });
+        let total = *total;
+        let own = found.to_lowercase();
+        let count = |language: &str| {
+            distinct
+                .iter()
+                .filter(|w| **w != own && is_function_word(language, w))
+                .count()
         };
-        let friendly = detected.is_some_and(|lang| languages.split(' ').any(|l| l == lang));
-        (friendly && words >= 3 && english < 2).then_some(SetAside::FalseFriend)
+        let plausible = languages.split(' ').any(|l| count(l) >= PLAUSIBLE);
+        (plausible && total >= 3 && count("eng") < PLAUSIBLE).then_some(SetAside::FalseFriend)
     }
 }
 
-/// whatlang's best guess (ISO 639-3) when at least [`MIN_CONFIDENCE`] sure.
-fn guess_language(text: &str) -> Option<&'static str> {
-    let sample = &text[..floor_char_boundary(text, 256)];
-    whatlang::detect(sample)
-        .filter(|info| info.confidence() >= MIN_CONFIDENCE)
-        .map(|info| info.lang().code())
+/// Whether `word` (lower-cased) is one of `language`'s function words.
+fn is_function_word(language: &str, word: &str) -> bool {
+    FUNCTION_WORDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(lang, _)| *lang == language)
+        .is_some_and(|(_, words)| words.split(' ').any(|w| w == word))
 }
 
 fn words(text: &str) -> impl Iterator<Item = &str> {
@@ -159,27 +170,27 @@ fn in_mention(text: &str, start: usize) -> bool {
     text[token_start..start].contains('@')
 }
 
-/// Whether `text[start..end]` lies within one pair of double quotation marks.
-fn quoted(text: &str, start: usize, end: usize) -> bool {
+/// The quoted words around `text[start..end]`, when it lies within one pair of double quotation
+/// marks.
+fn quoted(text: &str, start: usize, end: usize) -> Option<&str> {
     const PAIRS: [(char, char); 4] = [('"', '"'), ('“', '”'), ('„', '“'), ('«', '»')];
-    PAIRS.iter().any(|&(open, close)| {
+    PAIRS.iter().find_map(|&(open, close)| {
         let before = &text[..start];
         let after = &text[end..];
-        let Some(opened) = before.rfind(open) else {
-            return false;
-        };
-        let inside_before = &before[opened + open.len_utf8()..];
+        let opened = before.rfind(open)? + open.len_utf8();
         // Straight quotes pair up by count: an odd number before the hit means one is open.
         let open_now = if open == close {
             before.matches(open).count() % 2 == 1
         } else {
-            !inside_before.contains(close)
+            !before[opened..].contains(close)
         };
-        open_now && after.contains(close)
+        let closed = end + after.find(close)?;
+        open_now.then(|| &text[opened..closed])
     })
 }
 
-/// Whether the text outside its quotation marks has a reporting word.
+/// Whether the text outside its quotation marks reports speech (a reporting word) and does not
+/// speak to someone (no `you`: "you said \"…\"" throws the words back at them).
 fn reports(text: &str) -> bool {
     let mut outside = String::with_capacity(text.len());
     let mut depth = 0usize;
@@ -193,7 +204,14 @@ fn reports(text: &str) -> bool {
             _ => {}
         }
     }
-    words_lower(&outside).any(|w| REPORTING.contains(&w.as_str()))
+    let mut reporting = false;
+    for word in words_lower(&outside) {
+        if SECOND_PERSON.contains(&word.as_str()) {
+            return false;
+        }
+        reporting |= REPORTING.contains(&word.as_str());
+    }
+    reporting
 }
 
 #[cfg(test)]
@@ -269,6 +287,14 @@ mod tests {
         );
         assert_eq!(
             aside("Der Kuchen ist viel zu dick geworden", "dick"),
+            Some(SetAside::FalseFriend)
+        );
+        assert_eq!(
+            aside("weet jij hoe dit werkt?", "hoe"),
+            Some(SetAside::FalseFriend)
+        );
+        assert_eq!(
+            aside("Jag fick ett mejl från henne igår", "fick"),
             Some(SetAside::FalseFriend)
         );
         assert_eq!(aside("hoe", "hoe"), None, "too short to tell");
