@@ -448,6 +448,7 @@ async fn the_console_in_headless_chromium() {
         report["stagedRefusal"].as_str().unwrap().contains("400"),
         "{report}"
     );
+    assert_eq!(report["sampleKept"], "malformed-bad-channel-arn.json");
     assert_eq!(
         report["narrowOverflowPx"], 0,
         "no sideways scrolling at 420 px"

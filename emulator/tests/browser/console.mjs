@@ -153,6 +153,11 @@ try {
   await page.locator("#stage-answer.bad").waitFor({ timeout: 5000 });
   report.stagedRefusal = await page.locator("#stage-answer").textContent();
   await page.getByRole("button", { name: "Stage an event" }).click();
+  // Opening the panel again reloads the samples; the choice made before survives the reload.
+  await page.getByRole("button", { name: "Stage an event" }).click();
+  await page.locator("#stage-sample:not([aria-busy])").waitFor({ timeout: 5000 });
+  report.sampleKept = await page.$eval("#stage-sample", (s) => s.selectedOptions[0]?.textContent);
+  await page.getByRole("button", { name: "Stage an event" }).click();
   await page.getByRole("button", { name: "Clock" }).click();
   await page.getByLabel("Advance the expiry clock by (seconds)").fill("60");
   await page.getByRole("button", { name: "Advance" }).click();

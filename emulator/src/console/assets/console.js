@@ -453,10 +453,17 @@ function toggle(button, panelId) {
   panel.hidden = !panel.hidden;
   button.setAttribute("aria-expanded", String(!panel.hidden));
   if (!panel.hidden) { const first = panel.querySelector("textarea, input, select"); if (first) first.focus(); }
+  return !panel.hidden;
 }
 
+// The rules' text is read-only until the service's answer fills it, so nothing typed meanwhile is
+// overwritten by a late answer (and then applied as if it were what was typed).
 async function loadFaults() {
-  try { $("faults-text").value = JSON.stringify(await control("GET", "faults"), null, 1); } catch (error) { say("faults-answer", error.message, true); }
+  const text = $("faults-text");
+  text.readOnly = true;
+  text.setAttribute("aria-busy", "true");
+  try { text.value = JSON.stringify(await control("GET", "faults"), null, 1); } catch (error) { say("faults-answer", error.message, true); }
+  finally { text.readOnly = false; text.removeAttribute("aria-busy"); }
 }
 
 async function applyFaults(event) {
@@ -479,10 +486,15 @@ async function advanceClock(event) {
 
 let samples = [];
 async function loadSamples() {
+  const select = $("stage-sample");
+  select.setAttribute("aria-busy", "true");
   try {
     samples = (await getJson(`${API}/samples`)).Samples;
-    $("stage-sample").replaceChildren(...samples.map((s, i) => el("option", { value: String(i), text: s.Name })));
+    // A reload keeps the sample chosen when it arrives (by name), so a late answer never swaps it.
+    const chosen = select.selectedOptions[0]?.textContent;
+    select.replaceChildren(...samples.map((s, i) => el("option", { value: String(i), text: s.Name, selected: s.Name === chosen ? "" : undefined })));
   } catch (error) { say("stage-answer", error.message, true); }
+  finally { select.removeAttribute("aria-busy"); }
 }
 
 async function stage(event) {
@@ -514,9 +526,9 @@ function start() {
   $("clock-form").addEventListener("submit", advanceClock);
   $("stage-form").addEventListener("submit", stage);
   $("run-demo").addEventListener("click", runDemo);
-  $("open-faults").addEventListener("click", (e) => { toggle(e.currentTarget, "faults-panel"); loadFaults(); });
+  $("open-faults").addEventListener("click", (e) => { if (toggle(e.currentTarget, "faults-panel")) loadFaults(); });
   $("open-clock").addEventListener("click", (e) => toggle(e.currentTarget, "clock-panel"));
-  $("open-stage").addEventListener("click", (e) => { toggle(e.currentTarget, "stage-panel"); loadSamples(); });
+  $("open-stage").addEventListener("click", (e) => { if (toggle(e.currentTarget, "stage-panel")) loadSamples(); });
   $("older").addEventListener("click", () => { state.before = state.next; loadPage(); });
   $("newer").addEventListener("click", () => { state.before = null; loadPage(); });
   loadOverview().then(() => {
