@@ -64,18 +64,23 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// One labelled line of the training file.
+struct Example {
+    text: String,
+    deny: bool,
+}
+
 /// One row's features as (bucket, signed value), the value scaled by 1/√n as scoring does.
 type Row = (Vec<(usize, f32)>, bool);
 
-fn read(args: &Args) -> Result<Vec<Row>, String> {
+fn read(args: &Args) -> Result<Vec<Example>, String> {
     let text = std::fs::read_to_string(&args.input).map_err(|e| {
         format!(
             "cannot read {}: {e} (run build_classifier.py first)",
             args.input.display()
         )
     })?;
-    let mut scratch = Scratch::default();
-    let mut rows = Vec::new();
+    let mut examples = Vec::new();
     for (number, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.is_empty() {
             continue;
@@ -88,19 +93,34 @@ fn read(args: &Args) -> Result<Vec<Row>, String> {
             "pass" => false,
             other => return Err(format!("line {}: unknown label {other:?}", number + 1)),
         };
-        let mut hashes = Vec::new();
-        features::for_each(body, &mut scratch, |h| hashes.push(h));
-        let norm = 1.0 / (hashes.len().max(1) as f32).sqrt();
-        let x = hashes
-            .into_iter()
-            .map(|h| {
-                let (i, sign) = features::bucket(h, args.bits);
-                (i, sign * norm)
-            })
-            .collect();
-        rows.push((x, deny));
+        examples.push(Example {
+            text: body.to_owned(),
+            deny,
+        });
     }
-    Ok(rows)
+    Ok(examples)
+}
+
+/// The training rows: each example's features, bucketed into 2^bits.
+fn featurize(examples: &[Example], bits: u32) -> Vec<Row> {
+    let mut scratch = Scratch::default();
+    let mut hashes = Vec::new();
+    examples
+        .iter()
+        .map(|example| {
+            hashes.clear();
+            features::for_each(&example.text, &mut scratch, |h| hashes.push(h));
+            let norm = 1.0 / (hashes.len().max(1) as f32).sqrt();
+            let x = hashes
+                .iter()
+                .map(|&h| {
+                    let (i, sign) = features::bucket(h, bits);
+                    (i, sign * norm)
+                })
+                .collect();
+            (x, example.deny)
+        })
+        .collect()
 }
 
 /// xorshift64*: a fixed, dependency-free shuffle.
@@ -180,24 +200,18 @@ fn threshold(clean_scores: &mut [f32], fpr: f64) -> f32 {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let mut rows = read(args)?;
-    let validation = rows.split_off(rows.len() - rows.len() / 10);
+    let mut examples = read(args)?;
+    let validation = examples.split_off(examples.len() - examples.len() / 10);
+    let rows = featurize(&examples, args.bits);
     let (weights, bias) = train(&rows, args.bits, args.epochs);
     let (quantized, scale) = quantize(&weights);
     let provisional = Model::write(args.bits, scale, bias, (0.5, 0.5), &quantized);
     let model = Model::parse(&provisional).map_err(|e| e.to_string())?;
-    // Score the validation part through the model file, as the stage will.
-    let text = std::fs::read_to_string(&args.input).map_err(|e| e.to_string())?;
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .collect();
-    let validation_lines = &lines[lines.len() - validation.len()..];
+    // The validation part is scored through the model file, as the stage will score messages.
     let mut scratch = Scratch::default();
-    let scored: Vec<(f32, bool)> = validation_lines
+    let scored: Vec<(f32, bool)> = validation
         .iter()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(label, body)| (model.score(body, &mut scratch), label == "deny"))
+        .map(|example| (model.score(&example.text, &mut scratch), example.deny))
         .collect();
     let mut clean: Vec<f32> = scored.iter().filter(|s| !s.1).map(|s| s.0).collect();
     let deny_threshold = threshold(&mut clean, 0.01);

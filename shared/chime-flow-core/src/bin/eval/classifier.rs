@@ -10,9 +10,23 @@ use chime_flow_core::stages::moderation::{Moderation, ModerationConfig};
 
 use crate::table::{percent, print, read_rows};
 
-/// One labelled set: its name, what it is, and its rows (deny?, text).
+/// What a set stands for in the default decision.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The training source's held-out split.
+    HeldOut,
+    /// A source the model never saw: its balanced accuracy decides the default.
+    DifferentSource,
+    /// Clean chat: its false-positive rate must not rise.
+    CleanChat,
+    /// The lists' own set.
+    Lists,
+}
+
+/// One labelled set: its name, its role, and its rows (deny?, group, text).
 struct Set {
     name: &'static str,
+    role: Role,
     rows: Vec<(bool, String, String)>,
 }
 
@@ -72,24 +86,29 @@ fn sets(dir: &Path) -> Result<Vec<Set>, String> {
     Ok(vec![
         Set {
             name: "held-out: Davidson tweets (training source, never trained on)",
+            role: Role::HeldOut,
             rows: pick(&moderation, &|_, g| g.starts_with("davidson-")),
         },
         Set {
             name: "different source: HateCheck functional tests",
+            role: Role::DifferentSource,
             rows: pick(&external, &|_, g| g.starts_with("hatecheck-")),
         },
         Set {
             name: "different source: Surge AI social comments",
+            role: Role::DifferentSource,
             rows: pick(&external, &|_, g| g.starts_with("surge-")),
         },
         Set {
             name: "clean chat (en-clean, chat-*)",
+            role: Role::CleanChat,
             rows: pick(&moderation, &|l, g| {
                 l == "pass" && (g == "en-clean" || g.starts_with("chat-"))
             }),
         },
         Set {
             name: "lists' set: evasions, languages, near misses, context",
+            role: Role::Lists,
             rows: pick(&moderation, &|_, g| !g.starts_with("davidson-")),
         },
     ])
@@ -131,7 +150,7 @@ pub fn run(dir: &Path, groups: bool, misses: usize) -> Result<Summary, String> {
             ];
             for (i, denied) in verdicts.into_iter().enumerate() {
                 counts[i].add(*deny, denied);
-                if set.name.starts_with("different source") {
+                if set.role == Role::DifferentSource {
                     by_group.entry(group.clone()).or_default()[i].add(*deny, denied);
                 }
                 if denied != *deny && shown[i] < misses {
@@ -156,14 +175,14 @@ pub fn run(dir: &Path, groups: bool, misses: usize) -> Result<Summary, String> {
                 c.balanced().map_or("—".into(), |b| format!("{b:.1}%")),
             ]);
         }
-        if set.name.starts_with("different source") {
+        if set.role == Role::DifferentSource {
             summary.different_source.push((
                 set.name,
                 counts[0].balanced().unwrap_or(0.0),
                 counts[2].balanced().unwrap_or(0.0),
             ));
         }
-        if set.name.starts_with("clean chat") {
+        if set.role == Role::CleanChat {
             summary.clean_chat_fpr = (100.0 * counts[0].fpr(), 100.0 * counts[2].fpr());
         }
     }

@@ -21,6 +21,9 @@
 //!
 //! Deployment regexes (`…:regex-N`) are never set aside: they mean exactly what they match.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
 use super::RuleHit;
 
 /// Each language's function words: `lang<TAB>words`.
@@ -77,18 +80,45 @@ const REPORTING: [&str; 26] = [
     "blocked",
 ];
 
-/// Hits and the text they were found in; its words are lower-cased at most once, and only for a
-/// false friend.
+/// Each language's function words, read from [`FUNCTION_WORDS`] once, on the first false friend.
+static FUNCTION_WORD_SETS: LazyLock<HashMap<&'static str, HashSet<&'static str>>> =
+    LazyLock::new(|| {
+        table_rows(FUNCTION_WORDS)
+            .map(|(language, words)| (language, words.split(' ').collect()))
+            .collect()
+    });
+
+/// Each false friend's languages (space-separated), read from [`FALSE_FRIENDS`] once.
+static FALSE_FRIEND_FORMS: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| table_rows(FALSE_FRIENDS).collect());
+
+/// A list file's `key<TAB>value` rows (`#` lines are comments; a third field is ignored).
+fn table_rows(list: &'static str) -> impl Iterator<Item = (&'static str, &'static str)> {
+    list.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut fields = l.split('\t');
+            Some((fields.next()?, fields.next()?))
+        })
+}
+
+/// Hits and the text they were found in. What each rule needs of the whole text (its words
+/// lower-cased, whether it reports speech) is worked out at most once, on the first hit needing it.
 pub struct Judged<'a> {
     text: &'a str,
     /// The number of words, and the distinct words lower-cased.
     words: Option<(usize, Vec<String>)>,
+    reports: Option<bool>,
 }
 
 impl<'a> Judged<'a> {
     /// For hits in `text`.
     pub fn new(text: &'a str) -> Self {
-        Self { text, words: None }
+        Self {
+            text,
+            words: None,
+            reports: None,
+        }
     }
 
     /// Why `hit` does not count, if it does not.
@@ -101,7 +131,9 @@ impl<'a> Judged<'a> {
             return Some(SetAside::Mention);
         }
         let reported_words = quoted(self.text, start, end).map(|q| words(q).count());
-        if reported_words.is_some_and(|n| n <= MAX_QUOTED_WORDS) && reports(self.text) {
+        if reported_words.is_some_and(|n| n <= MAX_QUOTED_WORDS)
+            && *self.reports.get_or_insert_with(|| reports(self.text))
+        {
             return Some(SetAside::QuotedReport);
         }
         let found = &self.text[start..end];
@@ -128,12 +160,9 @@ impl<'a> Judged<'a> {
 
 /// Whether `word` (lower-cased) is one of `language`'s function words.
 fn is_function_word(language: &str, word: &str) -> bool {
-    FUNCTION_WORDS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('\t'))
-        .find(|(lang, _)| *lang == language)
-        .is_some_and(|(_, words)| words.split(' ').any(|w| w == word))
+    FUNCTION_WORD_SETS
+        .get(language)
+        .is_some_and(|words| words.contains(word))
 }
 
 fn words(text: &str) -> impl Iterator<Item = &str> {
@@ -150,16 +179,9 @@ fn false_friend_languages(found: &str) -> Option<&'static str> {
     if !found.chars().all(char::is_alphabetic) {
         return None; // masked or respelled: written to evade, not an ordinary word
     }
-    let lower = found.to_lowercase();
-    FALSE_FRIENDS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut fields = l.split('\t');
-            Some((fields.next()?, fields.next()?))
-        })
-        .find(|(form, _)| *form == lower)
-        .map(|(_, languages)| languages)
+    FALSE_FRIEND_FORMS
+        .get(found.to_lowercase().as_str())
+        .copied()
 }
 
 /// Whether the whitespace-separated token around `start` has an `@` before `start`.
