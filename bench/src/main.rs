@@ -2,11 +2,12 @@
 //!
 //! ```sh
 //! cargo run --release -p chime-flow-bench            # full run, writes docs/benchmarks.md
-//! cargo run --release -p chime-flow-bench -- --smoke # a short run that proves it all still works
+//! cargo run -p chime-flow-bench -- --smoke           # a short run that proves it all still works
 //! cargo run --release -p chime-flow-bench -- --load-only  # chime-local's load step alone, printed
 //! ```
 //!
-//! It builds the release binaries, then measures cold start and warm latency of every processor as a
+//! It builds the binaries in its own profile (release for a full run; a smoke run from a debug build
+//! measures debug binaries, which the tests have mostly built already), then measures cold start and warm latency of every processor as a
 //! process (and of the Python reference, through the same harness), peak RSS over many events, CPU per
 //! message beside the Python reference, binary sizes and where the bytes go, and chime-local's
 //! throughput through the flow. Timings are figures, never assertions: the run fails only when
@@ -56,6 +57,11 @@ impl Settings {
             }
         }
         let root = workspace_root();
+        if !smoke && !load_only && cfg!(debug_assertions) {
+            return Err("a full run measures release binaries: run it with \
+                 `cargo run --release -p chime-flow-bench` (a debug build runs only --smoke)"
+                .into());
+        }
         Ok(if smoke {
             Self {
                 smoke,
@@ -100,6 +106,43 @@ pub const PROCESSORS: &[&str] = &[
     "content-redaction",
     "metadata-enrichment",
 ];
+
+/// The cargo profile the bench was built in, and so the one it builds and measures the binaries in.
+pub struct Profile {
+    /// `cargo build`'s flag for it.
+    pub flag: Option<&'static str>,
+    /// Its directory under `target/`.
+    pub dir: &'static str,
+    /// What the report calls it.
+    pub name: &'static str,
+}
+
+pub const fn profile() -> Profile {
+    if cfg!(debug_assertions) {
+        Profile {
+            flag: None,
+            dir: "debug",
+            name: "dev",
+        }
+    } else {
+        Profile {
+            flag: Some("--release"),
+            dir: "release",
+            name: "release",
+        }
+    }
+}
+
+/// `cargo build -q` of `packages` in the bench's profile.
+fn cargo_build(root: &Path, packages: &[&str]) -> Command {
+    let mut build = Command::new("cargo");
+    build.current_dir(root).args(["build", "-q"]);
+    build.args(profile().flag);
+    for package in packages {
+        build.args(["-p", package]);
+    }
+    build
+}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -182,37 +225,31 @@ fn events(root: &Path) -> Vec<PathBuf> {
     .collect()
 }
 
-/// Builds release chime-local and runs the load step alone.
+/// Builds chime-local and runs the load step alone.
 async fn load_only(settings: &Settings) -> Result<String, String> {
     let root = workspace_root();
+    let profile = profile();
     run_command(
-        "cargo build --release (chime-local)",
-        Command::new("cargo").current_dir(&root).args([
-            "build",
-            "--release",
-            "-q",
-            "-p",
-            "chime-local",
-        ]),
+        &format!("cargo build, {} profile (chime-local)", profile.name),
+        &mut cargo_build(&root, &["chime-local"]),
     )?;
     eprintln!("bench: chime-local under load");
-    let load = load::run(&root.join("target/release/chime-local"), &settings.load).await?;
+    let binaries = root.join("target").join(profile.dir);
+    let load = load::run(&binaries.join("chime-local"), &settings.load).await?;
     Ok(report::load_section(settings, &load))
 }
 
 async fn run(settings: &Settings) -> Result<report::Results, String> {
     let root = workspace_root();
-    let release = root.join("target/release");
-    let mut build = Command::new("cargo");
-    build
-        .current_dir(&root)
-        .args(["build", "--release", "-q", "-p", "chime-local"]);
-    for name in PROCESSORS {
-        build.args(["-p", name]);
-    }
+    let profile = profile();
+    let binaries = root.join("target").join(profile.dir);
+    let packages: Vec<&str> = PROCESSORS.iter().copied().chain(["chime-local"]).collect();
     run_command(
-        "cargo build --release (processors, chime-local)",
-        &mut build,
+        &format!(
+            "cargo build, {} profile (processors, chime-local)",
+            profile.name
+        ),
+        &mut cargo_build(&root, &packages),
     )?;
     let python = python()?;
     let inputs = inputs(&root.join("target/bench-inputs"))?;
@@ -233,13 +270,13 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
     let mut cold = Vec::new();
     let mut candidates: Vec<(String, PathBuf, Vec<String>)> = PROCESSORS
         .iter()
-        .map(|name| (name.to_string(), release.join(name), Vec::new()))
+        .map(|name| (name.to_string(), binaries.join(name), Vec::new()))
         .collect();
     // The opt-in classifier (MODERATION_CLASSIFIER=on): its weights are read in place, so its
     // cold-start cost should be the pages it touches, not a build.
     candidates.push((
         "flow-pipeline, classifier on".into(),
-        release.join("flow-pipeline"),
+        binaries.join("flow-pipeline"),
         Vec::new(),
     ));
     let reference = root.join("bench/reference-python/processor.py");
@@ -282,7 +319,7 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
 
     eprintln!("bench: peak RSS over {} events", settings.rss_events);
     let rss = bootstrap_run::run(&RunOptions {
-        bootstrap: release.join("flow-pipeline"),
+        bootstrap: binaries.join("flow-pipeline"),
         runner: Vec::new(),
         function_name: "flow-pipeline".into(),
         events: events(&root),
@@ -296,7 +333,7 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
     let mut x86 = Vec::new();
     let mut arm = Vec::new();
     for name in PROCESSORS.iter().chain(&["stack-setup"]) {
-        x86.push((name.to_string(), sizes::file_size(&release.join(name))));
+        x86.push((name.to_string(), sizes::file_size(&binaries.join(name))));
         arm.push((
             name.to_string(),
             sizes::file_size(&root.join("target/lambda").join(name).join("bootstrap")),
@@ -325,7 +362,7 @@ async fn run(settings: &Settings) -> Result<report::Results, String> {
     };
 
     eprintln!("bench: chime-local throughput through the flow");
-    let load = load::run(&release.join("chime-local"), &settings.load).await?;
+    let load = load::run(&binaries.join("chime-local"), &settings.load).await?;
 
     Ok(report::Results {
         cpu,

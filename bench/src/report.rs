@@ -114,16 +114,19 @@ pub fn headline(results: &Results) -> String {
 
 pub fn markdown(settings: &Settings, results: &Results) -> String {
     let mut out = String::new();
-    let mode = if settings.smoke {
-        "smoke (short; not for quoting)"
-    } else {
-        "full"
+    let profile = crate::profile();
+    let mode = match (settings.smoke, profile.name) {
+        (false, _) => "full run".to_owned(),
+        (true, name) => format!("smoke run, {name} profile: short, not for quoting"),
     };
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Written by `cargo run --release -p chime-flow-bench{}` ({mode} run). Machine: {}. \
+        "Written by `cargo run{} -p chime-flow-bench{}` ({mode}). Machine: {}. \
          Every figure comes from this one run; ratios compare measurements taken in it.\n",
+        profile
+            .flag
+            .map_or(String::new(), |flag| format!(" {flag}")),
         if settings.smoke { " -- --smoke" } else { "" },
         machine()
     );
@@ -266,10 +269,19 @@ fn cpu_section(out: &mut String, settings: &Settings, results: &Results) {
 
 /// Binary sizes and where flow-pipeline's bytes go.
 fn size_section(out: &mut String, results: &Results) {
-    let _ = writeln!(
-        out,
-        "## Binary size (stripped, release profile: thin LTO, one codegen unit)\n"
-    );
+    let profile = crate::profile();
+    if profile.name == "release" {
+        let _ = writeln!(
+            out,
+            "## Binary size (stripped, release profile: thin LTO, one codegen unit)\n"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "## Binary size (x86_64 in the {} profile: not the deployed size)\n",
+            profile.name
+        );
+    }
     let _ = writeln!(
         out,
         "| function | x86_64 | arm64 (`target/lambda`, from `cargo lambda build --arm64` or `sam build`) |\n| --- | --- | --- |"
@@ -305,12 +317,16 @@ pub fn load_section(settings: &Settings, load: &Load) -> String {
     let _ = writeln!(out, "## chime-local through the flow\n");
     let _ = writeln!(
         out,
-        "Release `chime-local serve` pinned to core 0 (HTTP, store, WebSocket and the in-process \
+        "{} `chime-local serve` pinned to core 0 (HTTP, store, WebSocket and the in-process \
          flow-pipeline processor, whose callbacks are handed to ChannelFlowCallback in-process, the \
          default, all run there), this load generator pinned to core 1, loopback. Each worker sends with the SDK \
          and the message is settled when the sender's messaging WebSocket session receives \
          `CREATE_CHANNEL_MESSAGE` (passed the flow) or `DENIED_CREATE_CHANNEL_MESSAGE`; one message \
          in ten is denied. {} messages per level, at most {} s.\n",
+        match crate::profile().name {
+            "release" => "Release".to_owned(),
+            other => format!("A {other}-profile"),
+        },
         plan.messages,
         plan.limit.as_secs()
     );
