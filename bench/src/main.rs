@@ -10,8 +10,9 @@
 //! measures debug binaries, which the tests have mostly built already), then measures cold start and
 //! warm latency of every processor as a process (and of the Python reference, through the same
 //! harness), peak RSS over many events, CPU per message beside the Python reference, binary sizes
-//! and where the bytes go, and chime-local's throughput through the flow. Timings are figures, never assertions: the run fails only when
-//! something does not work (a build, a start, a callback, a message left PENDING).
+//! and where the bytes go, and chime-local's throughput through the flow. Timings are figures, never
+//! assertions: the run fails only when something does not work (a build, a start, a callback, a
+//! message left PENDING).
 
 mod cpu;
 mod load;
