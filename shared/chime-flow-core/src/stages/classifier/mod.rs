@@ -7,7 +7,7 @@
 //! - a listed word that does not reach its category's threshold (one mild word) denies when the
 //!   model's probability reaches the lower assist threshold.
 //!
-//! The weights (`model.bin`, 256 KiB: 2^18 signed bytes and a header) are compiled into the binary
+//! The weights (`model.bin`, 128 KiB: 2^17 signed bytes and a header) are compiled into the binary
 //! and read in place; `examples/train_classifier.rs` makes them from the data `eval/build_classifier.py`
 //! gathers (sources and licences in `eval/SOURCES.md`). Scoring a 100-byte message costs a few
 //! hundred hashes and additions, no allocation once warm.

@@ -607,10 +607,8 @@ impl Moderation {
                 .cmp(&a.severity)
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
-        if !hits.is_empty() {
-            let mut judged = context::Judged::new(text);
-            hits.retain(|hit| judged.set_aside(hit).is_none());
-        }
+        let mut judged = context::Judged::new(text);
+        hits.retain(|hit| judged.set_aside(hit).is_none());
         hits.dedup_by(|a, b| a.rule_id == b.rule_id);
         let mut scores = [0u32; 6];
         for hit in &hits {

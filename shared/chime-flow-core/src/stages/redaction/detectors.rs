@@ -257,22 +257,23 @@ fn with_suffix(kind: Kind, text: &str, end: usize) -> usize {
             len = 0;
         }
     }
-    if rest[len..].starts_with('/') {
-        let digits = rest[len + 1..]
-            .bytes()
-            .take_while(u8::is_ascii_digit)
-            .count();
-        let max = if kind == Kind::Ipv4 { 32 } else { 128 };
-        let fits = (1..=3).contains(&digits)
-            && rest[len + 1..len + 1 + digits]
-                .parse::<u32>()
-                .is_ok_and(|n| n <= max)
-            && !rest[len + 1 + digits..].starts_with(|c: char| c.is_alphanumeric() || c == '/');
-        if fits {
-            len += 1 + digits;
+    let max = if kind == Kind::Ipv4 { 32 } else { 128 };
+    if let Some(prefix) = prefix_length(&rest[len..], max) {
+        let after = &rest[len + prefix..];
+        if !after.starts_with(|c: char| c.is_alphanumeric() || c == '/') {
+            len += prefix;
         }
     }
     end + len
+}
+
+/// The length of the network prefix `/N` at the start of `rest` (N of one to three digits, at most
+/// `max`), if there is one.
+fn prefix_length(rest: &str, max: u32) -> Option<usize> {
+    let number = rest.strip_prefix('/')?;
+    let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+    ((1..=3).contains(&digits) && number[..digits].parse::<u32>().is_ok_and(|n| n <= max))
+        .then_some(1 + digits)
 }
 
 /// Where the group after the first separator of `text[start..end]` begins, or `end`.
@@ -499,11 +500,7 @@ fn ipv6_network(kind: Kind, text: &str, start: usize, stop: usize) -> bool {
     if kind != Kind::Ipv6 || text[start..stop].parse::<Ipv6Addr>().is_err() {
         return false;
     }
-    let rest = &text[stop..];
-    let digits = rest
-        .strip_prefix('/')
-        .map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
-    (1..=3).contains(&digits) && rest[1..1 + digits].parse::<u32>().is_ok_and(|n| n <= 128)
+    prefix_length(&text[stop..], 128).is_some()
 }
 
 /// Known token prefixes always; otherwise 32+ characters mixing upper, lower and digits with high

@@ -17,6 +17,8 @@
 //! | FR | `0[1-9]` + 8 digits | `06.12.34.56.78` |
 //! | DE | `0[1-9]` + 9–11 digits | – |
 
+use crate::config::split_list;
+
 /// A numbering plan whose national formats are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Region {
@@ -128,8 +130,8 @@ impl Region {
         }
     }
 
-    /// Whether `sizes` (digit group lengths) of an all-dots number starting with `first` digits is
-    /// this plan's dotted form.
+    /// Whether `text`, digits and dots in groups of `sizes` (their lengths), is this plan's dotted
+    /// form.
     fn writes_dotted(self, text: &str, sizes: &[usize]) -> bool {
         match self {
             Region::Tr => {
@@ -178,16 +180,12 @@ impl Regions {
     /// `all`, or codes separated by commas (`US,GB,TR,PH`); an unknown code is an error naming it
     /// and the known ones.
     pub fn parse(spec: &str) -> Result<Self, String> {
-        let codes: Vec<&str> = spec
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
+        let codes = split_list(spec);
         if codes.is_empty() || codes.iter().any(|c| c.eq_ignore_ascii_case("all")) {
             return Ok(Self::all());
         }
         let mut list = Vec::new();
-        for code in codes {
+        for code in &codes {
             let region = Region::from_code(code).ok_or_else(|| {
                 let known: Vec<&str> = Region::ALL.iter().map(|r| r.code()).collect();
                 format!(
