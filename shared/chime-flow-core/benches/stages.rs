@@ -1,5 +1,6 @@
 //! Stage and pipeline cost on a 100-byte and a 4 KB message with a 5,000-term deny list, the
-//! classifier's score alone and moderation with it on, and the start-up cost of building the matchers. Run: `cargo bench -p chime-flow-core --bench stages`.
+//! classifier's score alone and moderation with it on, and the start-up cost of building the
+//! matchers. Run: `cargo bench -p chime-flow-core --bench stages`.
 
 use std::hint::black_box;
 use std::sync::Arc;

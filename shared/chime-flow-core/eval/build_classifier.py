@@ -28,19 +28,15 @@ Sources, commits and licences: SOURCES.md. Sampling uses a fixed seed; the outpu
 """
 import argparse
 import csv
-import html
 import random
-import re
 from pathlib import Path
+
+# The held-out split is found by its cleaned text: one cleaning for both scripts.
+from build_moderation import clean
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent.parent
 rng = random.Random(20261203)
-
-
-def clean(text):
-    text = html.unescape(html.unescape(text))
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def held_out_texts():
