@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chime_admin::Clients;
-use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+use chime_admin::api::{AdminApi, AdminConfig};
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
 use chime_local::control::faults::{FaultRule, Faults};
 use chime_local::testing;
@@ -71,18 +71,9 @@ async fn main() -> Result<(), String> {
             ..FaultRule::default()
         },
     )])))?;
-    let api = AdminApi {
-        model: chime_api::Model::load().map_err(|e| e.to_string())?,
-        clients,
-        config: AdminConfig {
-            service_user,
-            allowed: Allowed::All,
-            caller_bearer: false,
-            batch_concurrency: 4,
-        },
-        queue: None,
-        failed_events: None,
-    };
+    let model = chime_api::Model::load().map_err(|e| e.to_string())?;
+    let config = AdminConfig::allowing_all(&service_user, &model);
+    let api = AdminApi::new(model, clients, config);
     let arns: Vec<String> = (0..members)
         .map(|n| format!("{instance}/user/m{n}"))
         .collect();

@@ -12,6 +12,8 @@ use chime_api::{Model, Operation, Service};
 use chime_flow::config::{ConfigError, Env};
 use serde_json::{Map, Value, json};
 
+use crate::access::policy::DEFAULT_POLICY;
+use crate::access::{AccessPolicy, AuditLine, AuditLog, BearerRule, Caller, targets_of};
 use crate::paging::{self, Cursor, Page, Walked};
 use crate::{CallError, Clients, call};
 
@@ -62,10 +64,14 @@ pub struct AdminConfig {
     pub service_user: String,
     /// `ALLOWED_OPERATIONS`: `all` (default), `read-only`, or a comma-separated list.
     pub allowed: Allowed,
-    /// `ALLOW_CALLER_BEARER`: honour a caller's `x-amz-chime-bearer` (default false).
-    pub caller_bearer: bool,
+    /// `ACCESS_POLICY` (a JSON document) or `ACCESS_POLICY_FILE` (its path): who may call what, as
+    /// which bearer; [`crate::access::policy::DEFAULT_POLICY`] when neither is set.
+    pub policy: AccessPolicy,
     /// `BATCH_CONCURRENCY`: batches of 100 members run at once when a batch is split (default 4).
     pub batch_concurrency: usize,
+    /// `REPLAY_FUNCTIONS`: the functions (names or ARNs) `RedriveFailedEvents` may invoke; empty:
+    /// any the function's role may invoke.
+    pub replay_functions: Vec<String>,
 }
 
 impl AdminConfig {
@@ -97,14 +103,66 @@ impl AdminConfig {
                 Allowed::Only(names)
             }
         };
+        if env.get("ALLOW_CALLER_BEARER").is_some() {
+            return Err(ConfigError::new(
+                "ALLOW_CALLER_BEARER",
+                "is replaced by the access policy: grant \"Bearer\": \"AnyUser\" to the callers you trust (ACCESS_POLICY)",
+            ));
+        }
         Ok(Self {
             service_user,
             allowed,
-            caller_bearer: env.flag("ALLOW_CALLER_BEARER", false)?,
+            policy: policy_from_env(env, model)?,
             batch_concurrency: env.int_in("BATCH_CONCURRENCY", 4, (1, 32))? as usize,
+            replay_functions: env
+                .get("REPLAY_FUNCTIONS")
+                .map(chime_flow::config::split_list)
+                .unwrap_or_default(),
         })
     }
 }
+
+impl AdminConfig {
+    /// Acting as `service_user` with every operation served and granted to every caller (the
+    /// `ALLOW_ALL` policy): for tests and local tools, never a deployment.
+    pub fn allowing_all(service_user: &str, model: &Model) -> Self {
+        Self {
+            service_user: service_user.to_owned(),
+            allowed: Allowed::All,
+            policy: AccessPolicy::allow_all(&grantable(model)),
+            batch_concurrency: 4,
+            replay_functions: Vec::new(),
+        }
+    }
+}
+
+/// The access policy named by `ACCESS_POLICY` (the document) or `ACCESS_POLICY_FILE` (a file in the
+/// package), or the default; a document that does not check stops start-up, naming the problem.
+fn policy_from_env(env: &Env, model: &Model) -> Result<AccessPolicy, ConfigError> {
+    let operations = grantable(model);
+    let (variable, text) = match (env.get("ACCESS_POLICY"), env.get("ACCESS_POLICY_FILE")) {
+        (Some(text), _) if !text.trim().is_empty() => ("ACCESS_POLICY", text.to_owned()),
+        (_, Some(path)) if !path.is_empty() => (
+            "ACCESS_POLICY_FILE",
+            std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new("ACCESS_POLICY_FILE", format!("{path} cannot be read: {e}"))
+            })?,
+        ),
+        _ => ("ACCESS_POLICY", DEFAULT_POLICY.to_owned()),
+    };
+    AccessPolicy::parse(&text, &operations).map_err(|e| ConfigError::new(variable, e.to_string()))
+}
+
+/// Every operation a policy may grant: those offered and those beyond the model.
+pub fn grantable(model: &Model) -> Vec<&str> {
+    let mut names: Vec<&str> = offered(model).into_iter().collect();
+    names.extend(EXTRA_OPERATIONS);
+    names
+}
+
+/// The most items `MaxItems` (`x-chime-admin-max-items`) may ask for in one answer: beyond it an
+/// answer would outgrow a Lambda response (6 MB) and the function's 30 s.
+pub const MAX_ITEMS_LIMIT: usize = 10_000;
 
 /// Whether the API offers `op`: all of Messaging but ChannelFlowCallback, and the identity
 /// operations a messaging backend needs.
@@ -178,7 +236,7 @@ impl From<CallError> for ErrorReply {
     }
 }
 
-/// What a caller asks beyond the operation itself.
+/// What a caller asks beyond the operation itself, and who the caller is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extras {
     /// Follow `NextToken` until this many items (or the end).
@@ -189,6 +247,12 @@ pub struct Extras {
     pub idempotency_key: Option<String>,
     /// The caller's `x-amz-chime-bearer`, if any.
     pub bearer: Option<String>,
+    /// Who is calling.
+    pub caller: Caller,
+    /// The request's id (API Gateway's, or Lambda's for a direct invocation), for the audit line.
+    pub request_id: Option<String>,
+    /// The function's deadline: a long run (a replay) stops before it.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// The layer both entry points go through.
@@ -200,6 +264,22 @@ pub struct AdminApi {
     pub queue: Option<std::sync::Arc<dyn crate::onboarding::Queue>>,
     /// The processors' failure queue and the way to run their events again, when configured.
     pub failed_events: Option<FailedEventPorts>,
+    /// Where each call's audit line goes.
+    pub audit: std::sync::Arc<dyn AuditLog>,
+}
+
+impl AdminApi {
+    /// The layer with no queue and no failure queue, its audit lines written to the log.
+    pub fn new(model: Model, clients: Clients, config: AdminConfig) -> Self {
+        Self {
+            model,
+            clients,
+            config,
+            queue: None,
+            failed_events: None,
+            audit: std::sync::Arc::new(crate::access::TracingAudit),
+        }
+    }
 }
 
 /// What replaying failed processor events needs: the queue and the processors.
@@ -219,21 +299,149 @@ pub const REDRIVE_OPERATION: &str = "RedriveFailedEvents";
 pub const EXTRA_OPERATIONS: &[&str] = &[BULK_OPERATION, REDRIVE_OPERATION];
 
 impl AdminApi {
-    /// Runs `operation` of the API with `input` as the service's JSON.
+    /// Runs `operation` of the API with `input` as the service's JSON, for `extras.caller`: granted
+    /// by the access policy (or refused `403 AccessDenied`, naming the principal and the operation),
+    /// run as the bearer the grant says, and written to the audit log however it ends.
     pub async fn run(
+        &self,
+        operation: &str,
+        input: Map<String, Value>,
+        extras: &Extras,
+    ) -> Result<(u16, Value), ErrorReply> {
+        let (targets, arns) = targets_of(&input);
+        let mut line = AuditLine {
+            principal: extras.caller.principal(),
+            operation: operation.to_owned(),
+            targets: arns,
+            bearer: None,
+            statement: None,
+            outcome: "denied",
+            status: 403,
+            error: None,
+            request_id: extras.request_id.clone(),
+        };
+        let answer = match self.config.policy.decide(&extras.caller, operation, &targets) {
+            Err(denied) => Err(ErrorReply::new(403, "AccessDenied", denied.to_string())),
+            Ok(grant) => {
+                line.statement = Some(grant.sid.clone());
+                let bearer = match self.bearer_for(&grant.bearer, &extras.caller) {
+                    Ok(bearer) => bearer,
+                    Err(refused) => {
+                        line.error = Some(refused.error.clone());
+                        self.audit.write(&line);
+                        return Err(refused);
+                    }
+                };
+                let mut input = input;
+                if let Some(bearer) = &bearer {
+                    let named = extras
+                        .bearer
+                        .as_deref()
+                        .or_else(|| input.get("ChimeBearer").and_then(Value::as_str));
+                    if named.is_some_and(|named| named != bearer) {
+                        let refused = ErrorReply {
+                            field: Some("ChimeBearer".into()),
+                            ..ErrorReply::new(
+                                403,
+                                "BearerNotAllowed",
+                                format!(
+                                    "the access policy ({}) lets {} act only as {bearer}",
+                                    grant.sid, line.principal
+                                ),
+                            )
+                        };
+                        line.error = Some(refused.error.clone());
+                        self.audit.write(&line);
+                        return Err(refused);
+                    }
+                    self.default_bearer(operation, &mut input, bearer);
+                }
+                line.bearer = input
+                    .get("ChimeBearer")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or(bearer);
+                self.execute_as(operation, input, extras, &grant.bearer).await
+            }
+        };
+        line.outcome = match &answer {
+            Ok(_) => "ok",
+            Err(reply) if reply.error == "AccessDenied" => "denied",
+            Err(_) => "failed",
+        };
+        line.status = match &answer {
+            Ok((status, _)) => *status,
+            Err(reply) => reply.status,
+        };
+        line.error = answer.as_ref().err().map(|reply| reply.error.clone());
+        self.audit.write(&line);
+        answer
+    }
+
+    /// The bearer a grant implies before the caller names one: the service user, or the caller's own
+    /// user for a claim-mapped grant (`None` for `AnyUser`, which takes the caller's choice).
+    fn bearer_for(&self, rule: &BearerRule, caller: &Caller) -> Result<Option<String>, ErrorReply> {
+        match rule {
+            BearerRule::ServiceUser => Ok(Some(self.config.service_user.clone())),
+            BearerRule::AnyUser => Ok(None),
+            BearerRule::FromClaim(claim) => {
+                let value = caller.claim(claim).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    ErrorReply::new(
+                        403,
+                        "AccessDenied",
+                        format!(
+                            "{} carries no {claim} claim to act as its own user",
+                            caller.principal()
+                        ),
+                    )
+                })?;
+                let instance = chime_flow::arn::app_instance_of(&self.config.service_user)
+                    .unwrap_or_default();
+                Ok(Some(format!("{instance}/user/{value}")))
+            }
+        }
+    }
+
+    /// Puts the granted bearer in an input that names none (the caller named none, or the same).
+    fn default_bearer(&self, operation: &str, input: &mut Map<String, Value>, bearer: &str) {
+        if !input.contains_key("ChimeBearer")
+            && (operation == BULK_OPERATION
+                || self
+                    .model
+                    .operations
+                    .iter()
+                    .find(|op| op.name == operation && offers(op))
+                    .is_some_and(|op| self.has_member(op, "ChimeBearer")))
+        {
+            input.insert("ChimeBearer".into(), json!(bearer));
+        }
+    }
+
+    /// Runs an operation already granted, as `bearer` allows: what [`Self::run`] does after the
+    /// policy, and what the membership worker does for batches the bulk route granted.
+    pub async fn execute_as(
         &self,
         operation: &str,
         mut input: Map<String, Value>,
         extras: &Extras,
+        bearer: &BearerRule,
     ) -> Result<(u16, Value), ErrorReply> {
+        if let Some(limit) = extras.max_items
+            && limit > MAX_ITEMS_LIMIT
+        {
+            return Err(ErrorReply::invalid(
+                "MaxItems",
+                format!("{limit} is more than the {MAX_ITEMS_LIMIT} items one answer may hold"),
+            ));
+        }
         if operation == BULK_OPERATION {
-            return self.bulk(input).await;
+            return self.bulk(input, bearer).await;
         }
         if operation == REDRIVE_OPERATION {
-            return self.redrive(input).await;
+            return self.redrive(input, extras.deadline).await;
         }
         let op = self.operation(operation)?;
-        self.settle_bearer(op, &mut input, extras.bearer.as_deref())?;
+        self.settle_bearer(op, &mut input, extras.bearer.as_deref(), bearer)?;
         if let Some(key) = &extras.idempotency_key
             && self.has_member(op, "ClientRequestToken")
         {
@@ -261,8 +469,13 @@ impl AdminApi {
 
     /// Bulk onboarding: the members checked against the model in batches of 100 (each member ARN
     /// named when wrong), then queued for the membership worker; answered 202 with what was queued.
-    async fn bulk(&self, mut input: Map<String, Value>) -> Result<(u16, Value), ErrorReply> {
-        let batch_op = self.operation("BatchCreateChannelMembership")?;
+    async fn bulk(
+        &self,
+        mut input: Map<String, Value>,
+        bearer: &BearerRule,
+    ) -> Result<(u16, Value), ErrorReply> {
+        self.permitted(BULK_OPERATION)?;
+        let batch_op = self.model_operation("BatchCreateChannelMembership")?;
         let queue = self.queue.as_ref().ok_or_else(|| {
             ErrorReply::new(
                 501,
@@ -270,7 +483,7 @@ impl AdminApi {
                 "bulk onboarding needs the membership worker's queue (QUEUE_URL)",
             )
         })?;
-        self.settle_bearer(batch_op, &mut input, None)?;
+        self.settle_bearer(batch_op, &mut input, None, bearer)?;
         let channel = input
             .get("ChannelArn")
             .and_then(Value::as_str)
@@ -295,7 +508,12 @@ impl AdminApi {
         };
         let kind = input.get("Type").and_then(Value::as_str);
         let sub = input.get("SubChannelId").and_then(Value::as_str);
-        let batches = crate::onboarding::split(&channel, &members, kind, sub);
+        let mut batches = crate::onboarding::split(&channel, &members, kind, sub);
+        // The worker adds the members as the bearer this request was granted.
+        let granted = input.get("ChimeBearer").and_then(Value::as_str);
+        for batch in &mut batches {
+            batch.chime_bearer = granted.map(str::to_owned);
+        }
         // The same rules as a batch call, before anything is queued: nothing half-queued.
         let parts: Vec<Map<String, Value>> = batches
             .iter()
@@ -320,7 +538,11 @@ impl AdminApi {
 
     /// Replays the processors' failed events (`{"Limit"?, "DryRun"?}`): see `chime_flow::redrive`.
     /// A read-only deployment may only dry-run.
-    async fn redrive(&self, input: Map<String, Value>) -> Result<(u16, Value), ErrorReply> {
+    async fn redrive(
+        &self,
+        input: Map<String, Value>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<(u16, Value), ErrorReply> {
         let request: chime_flow::redrive::RedriveRequest =
             serde_json::from_value(Value::Object(input)).map_err(|e| {
                 ErrorReply::new(
@@ -351,16 +573,32 @@ impl AdminApi {
                 "replaying failed events needs the processors' failure queue (FAILED_EVENTS_QUEUE_URL)",
             )
         })?;
-        let report =
-            chime_flow::redrive::redrive(ports.queue.as_ref(), ports.processors.as_ref(), request)
-                .await
-                .map_err(|e| ErrorReply::new(502, "FailedEventsUnreachable", e.to_string()))?;
+        let limits = chime_flow::redrive::ReplayLimits {
+            // Stop two seconds before the function's own deadline, so the report always comes back.
+            deadline: deadline
+                .map(|d| d.checked_sub(std::time::Duration::from_secs(2)).unwrap_or(d)),
+            functions: self.config.replay_functions.clone(),
+            now: None,
+        };
+        let report = chime_flow::redrive::redrive(
+            ports.queue.as_ref(),
+            ports.processors.as_ref(),
+            request,
+            &limits,
+        )
+        .await;
         Ok((200, serde_json::to_value(report).unwrap_or_default()))
     }
 
+    /// An offered operation this deployment serves.
     fn operation(&self, name: &str) -> Result<&Operation, ErrorReply> {
-        let op = self
-            .model
+        let op = self.model_operation(name)?;
+        self.permitted(name)?;
+        Ok(op)
+    }
+
+    fn model_operation(&self, name: &str) -> Result<&Operation, ErrorReply> {
+        self.model
             .operations
             .iter()
             .find(|op| op.name == name && offers(op))
@@ -370,15 +608,19 @@ impl AdminApi {
                     "UnknownOperation",
                     format!("this API offers no operation {name}"),
                 )
-            })?;
-        if !self.config.allowed.permits(name) {
-            return Err(ErrorReply::new(
-                403,
-                "OperationNotAllowed",
-                format!("{name} is not allowed by this deployment's ALLOWED_OPERATIONS"),
-            ));
+            })
+    }
+
+    /// Whether this deployment serves `name` at all (`ALLOWED_OPERATIONS`), whoever asks.
+    fn permitted(&self, name: &str) -> Result<(), ErrorReply> {
+        if self.config.allowed.permits(name) {
+            return Ok(());
         }
-        Ok(op)
+        Err(ErrorReply::new(
+            403,
+            "OperationNotAllowed",
+            format!("{name} is not allowed by this deployment's ALLOWED_OPERATIONS"),
+        ))
     }
 
     /// Checks each batch of a split request against the model; a refusal names the member and the
@@ -413,13 +655,15 @@ impl AdminApi {
             .is_some_and(|shape| shape.members.contains_key(member))
     }
 
-    /// The bearer is the service user; a caller's own is used only when configuration allows it,
-    /// and must belong to the same app instance.
+    /// The bearer a call is made as, by the grant: the service user (another is refused), the
+    /// caller's own user (another is refused), or with `AnyUser` whichever user of the service user's
+    /// app instance the caller names.
     fn settle_bearer(
         &self,
         op: &Operation,
         input: &mut Map<String, Value>,
         caller: Option<&str>,
+        rule: &BearerRule,
     ) -> Result<(), ErrorReply> {
         if !self.has_member(op, "ChimeBearer") {
             return Ok(());
@@ -427,18 +671,8 @@ impl AdminApi {
         let given = caller
             .or_else(|| input.get("ChimeBearer").and_then(Value::as_str))
             .map(str::to_owned);
-        let bearer = match given {
-            Some(bearer) if bearer != self.config.service_user => {
-                if !self.config.caller_bearer {
-                    return Err(ErrorReply {
-                        field: Some("ChimeBearer".into()),
-                        ..ErrorReply::new(
-                            403,
-                            "BearerNotAllowed",
-                            "this deployment acts as its service user; a caller's bearer is not honoured (ALLOW_CALLER_BEARER)",
-                        )
-                    });
-                }
+        let bearer = match (rule, given) {
+            (BearerRule::AnyUser, Some(bearer)) => {
                 if chime_flow::arn::app_instance_of(&bearer)
                     != chime_flow::arn::app_instance_of(&self.config.service_user)
                 {
@@ -449,7 +683,22 @@ impl AdminApi {
                 }
                 bearer
             }
-            _ => self.config.service_user.clone(),
+            (BearerRule::AnyUser | BearerRule::ServiceUser, None) => {
+                self.config.service_user.clone()
+            }
+            (BearerRule::ServiceUser, Some(bearer)) if bearer == self.config.service_user => bearer,
+            // `run` put the caller's own user there, and refused any other.
+            (BearerRule::FromClaim(_), Some(bearer)) => bearer,
+            (_, Some(_)) | (BearerRule::FromClaim(_), None) => {
+                return Err(ErrorReply {
+                    field: Some("ChimeBearer".into()),
+                    ..ErrorReply::new(
+                        403,
+                        "BearerNotAllowed",
+                        "the access policy grants this call as another bearer than the one named",
+                    )
+                });
+            }
         };
         input.insert("ChimeBearer".into(), json!(bearer));
         Ok(())

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use http::HeaderValue;
 use serde_json::{Map, Value, json};
 
+use crate::access::Caller;
 use crate::api::{AdminApi, ErrorReply, Extras};
 
 /// Headers that ask for more than the bare operation.
@@ -19,6 +20,24 @@ pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// One Lambda event, either kind: an object with a `requestContext` is an HTTP API event, any
 /// other object a direct invocation; anything else is refused as such.
 pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, ErrorReply> {
+    handle_invocation(api, event, Invocation::default()).await
+}
+
+/// What Lambda says of one invocation beyond its event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Invocation<'a> {
+    /// The Lambda request id (a direct invocation's audit line carries it).
+    pub request_id: Option<&'a str>,
+    /// The function's deadline (a replay stops before it).
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// [`handle`], with what Lambda says of the invocation.
+pub async fn handle_invocation(
+    api: &AdminApi,
+    event: &Value,
+    invocation: Invocation<'_>,
+) -> Result<Value, ErrorReply> {
     match event {
         Value::Object(fields) if fields.contains_key("requestContext") => {
             let request: ApiGatewayV2httpRequest =
@@ -29,9 +48,9 @@ pub async fn handle(api: &AdminApi, event: &Value) -> Result<Value, ErrorReply> 
                         format!("not an API Gateway HTTP API (payload format 2.0) event: {e}"),
                     )
                 })?;
-            Ok(http_answer(handle_http(api, &request).await))
+            Ok(http_answer(handle_http(api, &request, invocation.deadline).await))
         }
-        Value::Object(_) => handle_direct(api, event).await,
+        Value::Object(_) => handle_direct(api, event, invocation).await,
         other => Err(ErrorReply::new(
             400,
             "InvalidEvent",
@@ -55,8 +74,13 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// `{"Operation": "ListSubChannels", "Input": {...}}`: the output, or the failure.
-pub async fn handle_direct(api: &AdminApi, event: &Value) -> Result<Value, ErrorReply> {
+/// `{"Operation": "ListSubChannels", "Input": {...}}`: the output, or the failure. The caller is
+/// whoever IAM let invoke the function (principal `direct` in the access policy).
+pub async fn handle_direct(
+    api: &AdminApi,
+    event: &Value,
+    invocation: Invocation<'_>,
+) -> Result<Value, ErrorReply> {
     let operation = event
         .get("Operation")
         .and_then(Value::as_str)
@@ -83,6 +107,9 @@ pub async fn handle_direct(api: &AdminApi, event: &Value) -> Result<Value, Error
             .and_then(Value::as_str)
             .map(str::to_owned),
         bearer: None,
+        caller: Caller::Direct,
+        request_id: invocation.request_id.map(str::to_owned),
+        deadline: invocation.deadline,
     };
     api.run(operation, input, &extras)
         .await
@@ -113,6 +140,7 @@ pub fn route_path(request: &ApiGatewayV2httpRequest) -> &str {
 pub async fn handle_http(
     api: &AdminApi,
     request: &ApiGatewayV2httpRequest,
+    deadline: Option<std::time::Instant>,
 ) -> Result<(u16, Option<Value>), ErrorReply> {
     let method = request.request_context.http.method.as_str();
     let path = route_path(request);
@@ -126,6 +154,13 @@ pub async fn handle_http(
         Some(text) => text.as_bytes().to_vec(),
     };
     let query = chime_api::binding::query_pairs(query).map_err(invalid)?;
+    // Who is calling: the authorizer's context, as API Gateway wrote it.
+    let who = Extras {
+        caller: Caller::from_http(&request.request_context),
+        request_id: request.request_context.request_id.clone(),
+        deadline,
+        ..Extras::default()
+    };
     // Bulk onboarding, beyond the model: POST /channels/{channelArn}/memberships/bulk.
     if let Some(channel) = path
         .strip_prefix("/channels/")
@@ -150,7 +185,7 @@ pub async fn handle_http(
             input.insert("ChimeBearer".into(), json!(bearer));
         }
         let (status, output) = api
-            .run(crate::api::BULK_OPERATION, input, &Extras::default())
+            .run(crate::api::BULK_OPERATION, input, &who)
             .await?;
         return Ok((status, Some(output)));
     }
@@ -167,7 +202,7 @@ pub async fn handle_http(
             }
         };
         let (status, output) = api
-            .run(crate::api::REDRIVE_OPERATION, input, &Extras::default())
+            .run(crate::api::REDRIVE_OPERATION, input, &who)
             .await?;
         return Ok((status, Some(output)));
     }
@@ -191,7 +226,7 @@ pub async fn handle_http(
         max_items,
         all_sub_channels: header(ALL_SUB_CHANNELS_HEADER) == Some("true"),
         idempotency_key: header(IDEMPOTENCY_HEADER).map(str::to_owned),
-        bearer: None,
+        ..who
     };
     let (status, output) = api.run(&op.name, input, &extras).await?;
     Ok((status, (status != 204).then_some(output)))

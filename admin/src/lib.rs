@@ -5,6 +5,7 @@
 //! output comes back as the service's JSON. Adding an operation to a model wires it here.
 //!
 //! - [`json`]: between the service's JSON and the SDK's types (what the generated code calls).
+//! - [`access`]: who is calling, the access policy that grants operations and bearers, the audit line.
 //! - [`api`]: the admin API (REST routes and direct invocation, allow-lists, batching);
 //!   [`lambda`]: the admin-api function's entry points; [`paging`]: `MaxItems` and lists across
 //!   sub-channels.
@@ -12,6 +13,7 @@
 //!   on SQS.
 //! - [`failed_events`]: the processors' failure queue and the Lambda Invoke API, for replays.
 
+pub mod access;
 pub mod api;
 pub mod failed_events;
 pub mod json;

@@ -19,7 +19,7 @@ struct Setup {
     users: Vec<String>,
 }
 
-async fn setup(users: usize, allowed: Allowed, caller_bearer: bool) -> Setup {
+async fn setup(users: usize, allowed: Allowed, policy: Option<&str>) -> Setup {
     let (running, clients) = common::local().await;
     let (instance, service_user) = common::instance_with_admin(&clients, "admin-api").await;
     let mut arns = Vec::new();
@@ -28,7 +28,11 @@ async fn setup(users: usize, allowed: Allowed, caller_bearer: bool) -> Setup {
     }
     let mut api = common::admin_api(&clients, &service_user);
     api.config.allowed = allowed;
-    api.config.caller_bearer = caller_bearer;
+    if let Some(policy) = policy {
+        api.config.policy =
+            chime_admin::access::AccessPolicy::parse(policy, &chime_admin::api::grantable(&api.model))
+                .expect("the test's policy");
+    }
     Setup {
         running,
         api,
@@ -65,7 +69,7 @@ async fn answer(setup: &Setup, event: Value) -> (u16, Value) {
 
 #[tokio::test]
 async fn the_services_routes_and_direct_invocation_reach_the_same_operations() {
-    let setup = setup(2, Allowed::All, false).await;
+    let setup = setup(2, Allowed::All, None).await;
     // CreateChannel on its own route, without a bearer: the service user acts.
     let (status, created) = answer(
         &setup,
@@ -198,7 +202,7 @@ async fn the_services_routes_and_direct_invocation_reach_the_same_operations() {
 
 #[tokio::test]
 async fn batches_over_a_hundred_are_split_and_elastic_channels_listed_across_sub_channels() {
-    let setup = setup(250, Allowed::All, false).await;
+    let setup = setup(250, Allowed::All, None).await;
     let created = handle(
         &setup.api,
         &json!({"Operation": "CreateChannel", "IdempotencyKey": "town-hall",
@@ -344,7 +348,7 @@ async fn walk_members(
 /// a page boundary (100 with MaxResults 50).
 #[tokio::test]
 async fn max_items_tokens_resume_where_the_answer_stopped() {
-    let setup = setup(230, Allowed::All, false).await;
+    let setup = setup(230, Allowed::All, None).await;
     let created = handle(
         &setup.api,
         &json!({"Operation": "CreateChannel",
@@ -425,7 +429,7 @@ async fn max_items_tokens_resume_where_the_answer_stopped() {
 #[tokio::test]
 async fn http_api_event_variants_reach_their_operations() {
     use base64::Engine as _;
-    let setup = setup(1, Allowed::All, false).await;
+    let setup = setup(1, Allowed::All, None).await;
     let body = json!({"AppInstanceArn": setup.instance, "Name": "variants", "Mode": "RESTRICTED"});
     let mut created = http("POST", "/channels", "", json!({}), None);
     created["body"] =
@@ -488,7 +492,7 @@ async fn http_api_event_variants_reach_their_operations() {
 /// `Operation`.
 #[tokio::test]
 async fn a_direct_invocation_that_is_not_an_object_is_refused_as_such() {
-    let setup = setup(0, Allowed::All, false).await;
+    let setup = setup(0, Allowed::All, None).await;
     for (event, kind) in [
         (json!("x"), "a string"),
         (json!([]), "an array"),
@@ -511,7 +515,13 @@ async fn a_direct_invocation_that_is_not_an_object_is_refused_as_such() {
 
 #[tokio::test]
 async fn a_read_only_deployment_refuses_writes_and_a_configured_one_honours_callers() {
-    let setup = setup(1, Allowed::ReadOnly, true).await;
+    // A trusted backend may name its users as the bearer.
+    let setup = setup(
+        1,
+        Allowed::ReadOnly,
+        Some(r#"{"Statements": [{"Principals": ["direct"], "Operations": ["*"], "Bearer": "AnyUser"}]}"#),
+    )
+    .await;
     let refused = handle(
         &setup.api,
         &json!({"Operation": "CreateChannel", "Input": {"AppInstanceArn": setup.instance, "Name": "x"}}),
@@ -542,7 +552,7 @@ async fn a_read_only_deployment_refuses_writes_and_a_configured_one_honours_call
 
 #[tokio::test]
 async fn bulk_onboarding_queues_batches_that_the_worker_path_adds() {
-    let mut setup = setup(150, Allowed::All, false).await;
+    let mut setup = setup(150, Allowed::All, None).await;
     let queue = std::sync::Arc::new(chime_admin::onboarding::MemoryQueue::default());
     setup.api.queue = Some(queue.clone());
     let created = handle(

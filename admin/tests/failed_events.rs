@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use chime_admin::failed_events::{LambdaProcessors, SqsFailedEvents};
-use chime_flow::redrive::{InvocationRecord, RedriveRequest, redrive};
+use chime_flow::redrive::{InvocationRecord, RedriveRequest, ReplayLimits, redrive};
 use chime_local::testing::{self, Answer, Recorded, StubServer};
 use serde_json::{Value, json};
 
@@ -106,9 +106,13 @@ async fn the_sqs_and_lambda_adapters_take_replay_delete_and_release_as_the_servi
     let queue_url = format!("{endpoint}/111122223333/FailedEventsQueue");
     let queue = SqsFailedEvents::new(&sdk, queue_url.clone());
     let processors = LambdaProcessors::new(&sdk);
-    let report = redrive(&queue, &processors, RedriveRequest::default())
-        .await
-        .expect("a replay");
+    let report = redrive(
+        &queue,
+        &processors,
+        RedriveRequest::default(),
+        &ReplayLimits::default(),
+    )
+    .await;
     stub.stop();
 
     assert_eq!(

@@ -26,6 +26,10 @@ pub struct MemberBatch {
     /// Deliveries so far (0 for a new batch).
     #[serde(default)]
     pub attempt: u32,
+    /// The Chime bearer the members are added as: the one the bulk request was granted (absent: the
+    /// worker's service user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chime_bearer: Option<String>,
 }
 
 /// A member that can never be added, and why.
@@ -60,6 +64,7 @@ pub fn split(
             r#type: kind.map(str::to_owned),
             sub_channel_id: sub_channel.map(str::to_owned),
             attempt: 0,
+            chime_bearer: None,
         })
         .collect()
 }
@@ -180,6 +185,7 @@ mod tests {
             r#type: Some("DEFAULT".into()),
             sub_channel_id: Some("1".into()),
             attempt: 1,
+            chime_bearer: Some("arn:u".into()),
         };
         let written = serde_json::to_value(&full).unwrap_or_default();
         let mut members: Vec<&str> = written

@@ -11,6 +11,7 @@ use chime_flow::retry::RetryPolicy;
 use serde_json::{Map, Value, json};
 
 use super::queue::{DeadLetter, MemberBatch, MemoryQueue, Queue, QueueError, parse_batch};
+use crate::access::BearerRule;
 use crate::api::{AdminApi, Extras};
 
 /// A batch is tried this many times (across deliveries) before its members are dead-lettered.
@@ -36,10 +37,15 @@ pub fn fate(code: &str) -> Fate {
     match code {
         "Throttled" | "Throttling" | "ThrottledClient" | "ServiceFailure"
         | "ServiceUnavailable" | "ServiceUnreachable" => Fate::Retry,
+        // Neither added nor refused in the service's answer: nothing is known, so try again.
+        UNACCOUNTED => Fate::Retry,
         "Conflict" => Fate::Done,
         _ => Fate::Dead,
     }
 }
+
+/// The code given to a member the answer neither added nor refused.
+pub const UNACCOUNTED: &str = "Unaccounted";
 
 /// What one delivery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,16 +151,29 @@ async fn add_members(
     if let Some(sub) = &batch.sub_channel_id {
         input.insert("SubChannelId".into(), json!(sub));
     }
+    if let Some(bearer) = &batch.chime_bearer {
+        input.insert("ChimeBearer".into(), json!(bearer));
+    }
+    // The bulk route granted this batch (and its bearer) when it was queued.
     match api
-        .run("BatchCreateChannelMembership", input, &Extras::default())
+        .execute_as(
+            "BatchCreateChannelMembership",
+            input,
+            &Extras::default(),
+            &BearerRule::AnyUser,
+        )
         .await
     {
-        Ok((_, answer)) => (
-            answer["BatchChannelMemberships"]["Members"]
+        Ok((_, answer)) => {
+            let added: Vec<&str> = answer["BatchChannelMemberships"]["Members"]
                 .as_array()
-                .map_or(0, Vec::len),
-            answer["Errors"].as_array().cloned().unwrap_or_default(),
-        ),
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["Arn"].as_str().or_else(|| m["MemberArn"].as_str()))
+                .collect();
+            let errors = answer["Errors"].as_array().cloned().unwrap_or_default();
+            (added.len(), accounted(pending, &added, errors))
+        }
         Err(failure) => (
             0,
             pending
@@ -163,6 +182,26 @@ async fn add_members(
                 .collect(),
         ),
     }
+}
+
+/// The per-member errors of an answer, each pending member accounted for: an error that names no
+/// member is dropped (it cannot be attributed), and a member the answer neither added nor refused
+/// gets an [`UNACCOUNTED`] error, so it is tried again instead of being counted as added.
+pub fn accounted(pending: &[String], added: &[&str], errors: Vec<Value>) -> Vec<Value> {
+    let mut errors: Vec<Value> = errors
+        .into_iter()
+        .filter(|e| e["MemberArn"].as_str().is_some_and(|m| !m.is_empty()))
+        .collect();
+    let named: std::collections::HashSet<String> = added
+        .iter()
+        .map(|m| (*m).to_owned())
+        .chain(errors.iter().filter_map(|e| e["MemberArn"].as_str().map(str::to_owned)))
+        .collect();
+    for member in pending.iter().filter(|m| !named.contains(m.as_str())) {
+        errors.push(json!({"MemberArn": member, "ErrorCode": UNACCOUNTED,
+            "ErrorMessage": "the answer neither added nor refused this member"}));
+    }
+    errors
 }
 
 /// What a delivery decided about the members it could not add.
@@ -337,6 +376,23 @@ pub async fn handle_sqs<Q: Queue>(worker: &Worker<Q>, event: SqsEvent) -> SqsBat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_the_answer_does_not_account_for_are_tried_again_not_counted_as_added() {
+        let pending: Vec<String> = ["a", "b", "c", "d"].iter().map(|m| (*m).to_owned()).collect();
+        let errors = vec![
+            json!({"MemberArn": "b", "ErrorCode": "NotFound", "ErrorMessage": "no such user"}),
+            json!({"ErrorCode": "BadRequest", "ErrorMessage": "names no member"}),
+            json!({"MemberArn": "", "ErrorCode": "BadRequest"}),
+        ];
+        let sorted = accounted(&pending, &["a"], errors);
+        let codes: Vec<(&str, &str)> = sorted
+            .iter()
+            .map(|e| (e["MemberArn"].as_str().unwrap_or("?"), e["ErrorCode"].as_str().unwrap_or("?")))
+            .collect();
+        assert_eq!(codes, [("b", "NotFound"), ("c", UNACCOUNTED), ("d", UNACCOUNTED)]);
+        assert_eq!(fate(UNACCOUNTED), Fate::Retry);
+    }
 
     #[test]
     fn only_transient_errors_are_retried_and_conflicts_are_done() {

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use chime_admin::Clients;
-use chime_admin::api::{AdminApi, AdminConfig, Allowed};
+use chime_admin::api::{AdminApi, AdminConfig};
 use chime_local::testing;
 
 /// chime-local on a free loopback port, and clients signed for it.
@@ -41,20 +41,11 @@ pub async fn user(clients: &Clients, instance: &str, id: &str) -> String {
     set_up(clients).user(instance, id).await.expect("user")
 }
 
-/// The admin API's layer acting as `service_user`, everything allowed, no queue.
+/// The admin API's layer acting as `service_user`, everything allowed to everyone, no queue.
 pub fn admin_api(clients: &Clients, service_user: &str) -> AdminApi {
-    AdminApi {
-        model: chime_api::Model::load().expect("the models load"),
-        clients: clients.clone(),
-        config: AdminConfig {
-            service_user: service_user.to_owned(),
-            allowed: Allowed::All,
-            caller_bearer: false,
-            batch_concurrency: 4,
-        },
-        queue: None,
-        failed_events: None,
-    }
+    let model = chime_api::Model::load().expect("the models load");
+    let config = AdminConfig::allowing_all(service_user, &model);
+    AdminApi::new(model, clients.clone(), config)
 }
 
 /// An API Gateway HTTP API (payload 2.0) event for the admin API's `ANY /{proxy+}` route, made from

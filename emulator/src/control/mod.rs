@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::binding::query_pairs;
 use crate::emulator::Emulator;
 use crate::ops;
-use crate::server::error::{ApiError, Code};
+use crate::server::error::ApiError;
 use faults::Faults;
 
 impl Emulator {
@@ -152,12 +152,18 @@ impl Emulator {
             return ApiError::bad_request("redrive: no processors are connected yet")
                 .into_response();
         };
-        match chime_flow::redrive::redrive(self.failed.as_ref(), invokers.as_ref(), request).await {
-            Ok(report) => axum::Json(report).into_response(),
-            Err(error) => {
-                ApiError::new(Code::ServiceFailure, format!("redrive: {error}")).into_response()
-            }
-        }
+        let limits = chime_flow::redrive::ReplayLimits {
+            // The expiry clock: a test that advances it past 48 hours sees the window closed.
+            now: Some(
+                std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(self.store.clock().0.max(0) as u64),
+            ),
+            ..Default::default()
+        };
+        let report =
+            chime_flow::redrive::redrive(self.failed.as_ref(), invokers.as_ref(), request, &limits)
+                .await;
+        axum::Json(report).into_response()
     }
 }
 

@@ -2,8 +2,9 @@
 //! needs) behind one Lambda — the service's own REST routes through an API Gateway HTTP API (payload
 //! 2.0), or direct invocation `{"Operation", "Input"}` for scripts and Step Functions — validated
 //! against the model before any call and made as the configured service user (see
-//! `chime_admin::api`). Configuration: `SERVICE_USER_ARN`, `ALLOWED_OPERATIONS`,
-//! `ALLOW_CALLER_BEARER`, `BATCH_CONCURRENCY`, `QUEUE_URL` for bulk onboarding, and
+//! `chime_admin::api`), for the callers and as the bearers the access policy grants
+//! (`chime_admin::access`). Configuration: `SERVICE_USER_ARN`, `ALLOWED_OPERATIONS`,
+//! `ACCESS_POLICY` or `ACCESS_POLICY_FILE`, `BATCH_CONCURRENCY`, `QUEUE_URL` for bulk onboarding, and
 //! `FAILED_EVENTS_QUEUE_URL` for replaying the processors' failed events.
 
 use std::sync::Arc;
@@ -76,18 +77,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = AdminConfig::from_env(&env, &model)
         .inspect_err(chime_flow::telemetry::log_startup_error)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let api = Arc::new(AdminApi {
-        model,
-        clients: Clients::new(&sdk),
-        config,
-        queue: queue(&env, &sdk),
-        failed_events: failed_events(&env, &sdk),
-    });
+    let mut api = AdminApi::new(model, Clients::new(&sdk), config);
+    api.queue = queue(&env, &sdk);
+    api.failed_events = failed_events(&env, &sdk);
+    let api = Arc::new(api);
     tracing::info!(service_user = %api.config.service_user, "admin-api ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let api = Arc::clone(&api);
         async move {
-            lambda::handle(&api, &event.payload)
+            let invocation = lambda::Invocation {
+                request_id: Some(&event.context.request_id),
+                deadline: chime_flow::runtime::deadline_instant(event.context.deadline),
+            };
+            lambda::handle_invocation(&api, &event.payload, invocation)
                 .await
                 .map_err(AdminError)
         }

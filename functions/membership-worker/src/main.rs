@@ -37,13 +37,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .load()
         .await;
     let worker = Arc::new(Worker {
-        api: AdminApi {
-            model,
-            clients: Clients::new(&sdk),
-            config,
-            queue: None,
-            failed_events: None,
-        },
+        api: AdminApi::new(model, Clients::new(&sdk), config),
         queue: chime_admin::sqs::SqsQueue::new(&sdk, queue_url, dead_letter_url),
     });
     tracing::info!("membership-worker ready");

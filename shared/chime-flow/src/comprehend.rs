@@ -256,20 +256,38 @@ impl DetectToxicity for SdkToxicity {
                 .send()
                 .await
                 .map_err(describe)?;
-            Ok(output
-                .result_list()
+            // An answer without a score for every segment is an error of the stage (its failure
+            // policy decides), never a toxicity of 0 that passes the message.
+            let results = output.result_list();
+            if results.len() != segments.len() {
+                return Err(ToxicityError(format!(
+                    "{} results for {} segments",
+                    results.len(),
+                    segments.len()
+                )));
+            }
+            results
                 .iter()
-                .map(|result| ToxicityScores {
-                    toxicity: result.toxicity().unwrap_or_default(),
-                    labels: result
-                        .labels()
-                        .iter()
-                        .filter_map(|label| {
-                            Some((label.name()?.as_str().to_owned(), label.score()?))
-                        })
-                        .collect(),
+                .enumerate()
+                .map(|(index, result)| {
+                    let toxicity = result.toxicity().ok_or_else(|| {
+                        ToxicityError(format!(
+                            "the result for segment {} has no Toxicity score",
+                            index + 1
+                        ))
+                    })?;
+                    Ok(ToxicityScores {
+                        toxicity,
+                        labels: result
+                            .labels()
+                            .iter()
+                            .filter_map(|label| {
+                                Some((label.name()?.as_str().to_owned(), label.score()?))
+                            })
+                            .collect(),
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 }

@@ -138,22 +138,43 @@ pub trait FailedEvents: Send + Sync {
     fn release(&self, handle: &str) -> PortFuture<'_, ()>;
 }
 
-/// The records of a [`MemoryFailedEvents`]: the last id given, and by id each body and whether a
-/// replay has it taken.
+/// The records of a [`MemoryFailedEvents`]: the last id given, and by id each body and since when a
+/// replay has it taken (if one does).
 #[derive(Debug, Default)]
 struct Records {
     last_id: u64,
-    by_id: std::collections::BTreeMap<u64, (String, bool)>,
+    by_id: std::collections::BTreeMap<u64, (String, Option<std::time::Instant>)>,
 }
 
 /// A failure queue in memory: records by id (oldest first), each either waiting or taken by a
-/// replay. chime-local's failure queue and the tests run on it.
-#[derive(Debug, Default)]
+/// replay. As on SQS, a taken record that is neither deleted nor released (its replay was aborted)
+/// is visible again once the visibility timeout has passed. chime-local's failure queue and the
+/// tests run on it.
+#[derive(Debug)]
 pub struct MemoryFailedEvents {
     records: std::sync::Mutex<Records>,
+    visibility: std::time::Duration,
 }
 
+impl Default for MemoryFailedEvents {
+    fn default() -> Self {
+        Self::with_visibility(DEFAULT_VISIBILITY)
+    }
+}
+
+/// How long a taken record stays hidden when its replay neither deletes nor releases it (SQS's
+/// default visibility timeout).
+pub const DEFAULT_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl MemoryFailedEvents {
+    /// A queue whose taken records come back after `visibility`.
+    pub fn with_visibility(visibility: std::time::Duration) -> Self {
+        Self {
+            records: std::sync::Mutex::default(),
+            visibility,
+        }
+    }
+
     fn records(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -163,7 +184,7 @@ impl MemoryFailedEvents {
         let mut records = self.records();
         records.last_id += 1;
         let id = records.last_id;
-        records.by_id.insert(id, (body, false));
+        records.by_id.insert(id, (body, None));
         id
     }
 
@@ -194,14 +215,16 @@ impl MemoryFailedEvents {
 
 impl FailedEvents for MemoryFailedEvents {
     fn receive(&self, max: usize) -> PortFuture<'_, Vec<Received>> {
+        let now = std::time::Instant::now();
+        let visibility = self.visibility;
         let mut records = self.records();
         let taken: Vec<Received> = records
             .by_id
             .iter_mut()
-            .filter(|(_, (_, taken))| !*taken)
+            .filter(|(_, (_, taken))| taken.is_none_or(|at| now.duration_since(at) >= visibility))
             .take(max)
             .map(|(id, (body, taken))| {
-                *taken = true;
+                *taken = Some(now);
                 Received {
                     handle: id.to_string(),
                     body: body.clone(),
@@ -222,7 +245,7 @@ impl FailedEvents for MemoryFailedEvents {
         if let Ok(id) = handle.parse::<u64>()
             && let Some(entry) = self.records().by_id.get_mut(&id)
         {
-            entry.1 = false;
+            entry.1 = None;
         }
         Box::pin(async { Ok(()) })
     }
@@ -294,15 +317,23 @@ pub enum Verdict {
     },
     /// The message had been settled already (the callback answered as a repeat).
     AlreadySettled,
-    /// Chime refused the callback (the 48 hours passed, the message is gone…): it can never settle.
+    /// Chime's refusal proves the message can never settle (the 48 hours passed, the message or
+    /// its channel is gone): the record is removed.
     Refused {
         /// Chime's reason.
         reason: String,
     },
-    /// The processor failed again: the record stays on the queue.
+    /// The processor failed again, or Chime refused it for a reason that may pass (a role missing
+    /// `chime:ChannelFlowCallback`, a request the processor may send right once fixed): the record
+    /// stays on the queue.
     StillFailing {
-        /// The failure.
+        /// The failure, and why the record is kept.
         error: String,
+    },
+    /// The record names a function this replay may not invoke: it stays on the queue.
+    NotReplayable {
+        /// The function, and which ones may be invoked.
+        reason: String,
     },
     /// The record is not an invocation record: it stays on the queue for a person to look at.
     Unreadable {
@@ -346,107 +377,211 @@ pub struct Report {
     pub still_failing: usize,
     /// Whether this was a dry run (nothing invoked, nothing deleted).
     pub dry_run: bool,
+    /// Why the run stopped before its limit (the function's deadline was near, the queue could not
+    /// be read): the records it did not reach stay on the queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Each record.
     pub records: Vec<Redriven>,
 }
 
-/// The processor errors that mean Chime refused the callback for good.
-const REFUSED: &[&str] = &["CallbackRejected", "CallbackForbidden"];
+/// What bounds a replay beyond its request.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayLimits {
+    /// Stop taking records once this moment is near (a Lambda's deadline less a margin).
+    pub deadline: Option<std::time::Instant>,
+    /// The functions records may name (names or ARNs); empty: any.
+    pub functions: Vec<String>,
+    /// The present, for the 48-hour window (`None`: the system clock).
+    pub now: Option<std::time::SystemTime>,
+}
 
-/// Replays up to `request.limit` records: see the module's documentation. Records left on the queue
-/// are released only at the end, so one replay never takes the same record twice.
+impl ReplayLimits {
+    fn may_invoke(&self, function: &str) -> bool {
+        self.functions.is_empty()
+            || self.functions.iter().any(|allowed| {
+                allowed == function
+                    || function
+                        .rsplit_once(":function:")
+                        .is_some_and(|(_, name)| name == allowed)
+            })
+    }
+
+    fn now_seconds(&self) -> f64 {
+        self.now
+            .unwrap_or_else(std::time::SystemTime::now)
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    }
+}
+
+/// Chime's processing window: a callback for a message pending longer is refused for good.
+pub const CALLBACK_WINDOW_SECONDS: f64 = 48.0 * 3600.0;
+
+/// Replays up to `request.limit` records: see the module's documentation. Every record it looks at
+/// gets a verdict and the report always comes back: a record that cannot be invoked or deleted is
+/// reported as such, a queue that cannot be read stops the run with the reason in
+/// [`Report::stopped`]. Records it took and did not settle are released at the end (so one replay
+/// never takes the same record twice), the unreached ones with them.
 pub async fn redrive(
     queue: &dyn FailedEvents,
     processors: &dyn Reinvoke,
     request: RedriveRequest,
-) -> Result<Report, PortError> {
+    limits: &ReplayLimits,
+) -> Report {
     let mut report = Report {
         dry_run: request.dry_run,
         ..Report::default()
     };
     let mut keep = Vec::new();
-    let outcome = replay(queue, processors, request, &mut report, &mut keep).await;
+    replay(queue, processors, request, limits, &mut report, &mut keep).await;
     for handle in keep {
-        queue.release(&handle).await?;
+        if let Err(e) = queue.release(&handle).await {
+            // Not released: the queue's visibility timeout brings it back.
+            tracing::warn!(error = %e, "failed event not released; it returns after the visibility timeout");
+        }
     }
-    outcome.map(|()| report)
+    report
 }
 
 async fn replay(
     queue: &dyn FailedEvents,
     processors: &dyn Reinvoke,
     request: RedriveRequest,
+    limits: &ReplayLimits,
     report: &mut Report,
     keep: &mut Vec<String>,
-) -> Result<(), PortError> {
+) {
+    let near = |limits: &ReplayLimits| {
+        limits
+            .deadline
+            .is_some_and(|deadline| std::time::Instant::now() >= deadline)
+    };
     while report.examined < request.limit {
-        let batch = queue
-            .receive((request.limit - report.examined).min(10))
-            .await?;
-        if batch.is_empty() {
-            return Ok(());
+        if near(limits) {
+            report.stopped = Some(format!(
+                "the function's deadline was near after {} of at most {} records; the rest stay on the queue",
+                report.examined, request.limit
+            ));
+            return;
         }
-        for received in batch {
-            report.examined += 1;
-            let record = match serde_json::from_str::<InvocationRecord>(&received.body) {
-                Ok(record) => record,
-                Err(e) => {
-                    keep.push(received.handle);
-                    report.still_failing += 1;
-                    report.records.push(Redriven {
-                        channel_arn: String::new(),
-                        message_id: String::new(),
-                        callback_id: String::new(),
-                        function: String::new(),
-                        verdict: Verdict::Unreadable {
-                            problem: format!("not a Lambda invocation record: {e}"),
-                        },
-                    });
-                    continue;
-                }
-            };
-            let (channel_arn, message_id, callback_id) = record.ids();
-            let function = record.function().to_owned();
-            let verdict = if request.dry_run {
+        let batch = match queue
+            .receive((request.limit - report.examined).min(10))
+            .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                report.stopped = Some(format!("the failure queue could not be read: {e}"));
+                return;
+            }
+        };
+        if batch.is_empty() {
+            return;
+        }
+        let mut batch = batch.into_iter();
+        while let Some(received) = batch.next() {
+            if near(limits) {
+                // Taken but not reached: released with the kept ones.
                 keep.push(received.handle);
-                Verdict::WouldReplay
-            } else {
-                let verdict = judge(
-                    processors
-                        .invoke(&function, &record.request_payload)
-                        .await?,
-                );
-                match verdict {
-                    Verdict::StillFailing { .. } => keep.push(received.handle),
-                    _ => queue.delete(&received.handle).await?,
-                }
-                verdict
-            };
-            match &verdict {
+                keep.extend(batch.by_ref().map(|r| r.handle));
+                report.stopped = Some(format!(
+                    "the function's deadline was near after {} of at most {} records; the rest stay on the queue",
+                    report.examined, request.limit
+                ));
+                return;
+            }
+            report.examined += 1;
+            let line = one(queue, processors, request, limits, received, keep).await;
+            match &line.verdict {
                 Verdict::Settled { .. } => report.settled += 1,
                 Verdict::AlreadySettled => report.already_settled += 1,
                 Verdict::Refused { .. } => report.refused += 1,
-                Verdict::StillFailing { .. } | Verdict::Unreadable { .. } => {
-                    report.still_failing += 1;
-                }
+                Verdict::StillFailing { .. }
+                | Verdict::Unreadable { .. }
+                | Verdict::NotReplayable { .. } => report.still_failing += 1,
                 Verdict::WouldReplay => {}
             }
-            tracing::info!(channel_arn = %channel_arn, message_id = %message_id, callback_id = %callback_id,
-                function = %function, verdict = ?verdict, "failed event redriven");
-            report.records.push(Redriven {
-                channel_arn,
-                message_id,
-                callback_id,
-                function,
-                verdict,
-            });
+            tracing::info!(channel_arn = %line.channel_arn, message_id = %line.message_id,
+                callback_id = %line.callback_id, function = %line.function, verdict = ?line.verdict,
+                "failed event redriven");
+            report.records.push(line);
         }
     }
-    Ok(())
 }
 
-/// The verdict from the processor's answer: its `Handled` result, or its error.
-fn judge(answer: Result<Value, FunctionError>) -> Verdict {
+/// One record's replay and verdict; its handle goes to `keep` unless the record is done with.
+async fn one(
+    queue: &dyn FailedEvents,
+    processors: &dyn Reinvoke,
+    request: RedriveRequest,
+    limits: &ReplayLimits,
+    received: Received,
+    keep: &mut Vec<String>,
+) -> Redriven {
+    let record = match serde_json::from_str::<InvocationRecord>(&received.body) {
+        Ok(record) => record,
+        Err(e) => {
+            keep.push(received.handle);
+            return Redriven {
+                channel_arn: String::new(),
+                message_id: String::new(),
+                callback_id: String::new(),
+                function: String::new(),
+                verdict: Verdict::Unreadable {
+                    problem: format!("not a Lambda invocation record: {e}"),
+                },
+            };
+        }
+    };
+    let (channel_arn, message_id, callback_id) = record.ids();
+    let function = record.function().to_owned();
+    let verdict = if !limits.may_invoke(&function) {
+        Verdict::NotReplayable {
+            reason: format!(
+                "{function} is not among the functions replay may invoke ({})",
+                limits.functions.join(", ")
+            ),
+        }
+    } else if request.dry_run {
+        Verdict::WouldReplay
+    } else {
+        match processors.invoke(&function, &record.request_payload).await {
+            Ok(answer) => judge(answer, &record, limits),
+            Err(e) => Verdict::StillFailing {
+                error: format!("{function} could not be invoked: {e}"),
+            },
+        }
+    };
+    let done = matches!(
+        verdict,
+        Verdict::Settled { .. } | Verdict::AlreadySettled | Verdict::Refused { .. }
+    );
+    if !done {
+        keep.push(received.handle);
+    } else if let Err(e) = queue.delete(&received.handle).await {
+        // Settled but still on the queue: the next replay finds it settled already.
+        tracing::warn!(error = %e, "failed event settled but not deleted");
+    }
+    Redriven {
+        channel_arn,
+        message_id,
+        callback_id,
+        function,
+        verdict,
+    }
+}
+
+/// The verdict from the processor's answer: its `Handled` result, or its error. A record is removed
+/// only when Chime's refusal proves the message can never settle: the message or channel is gone
+/// (`CallbackNotFound`), or the callback was `Forbidden` after the 48-hour window, as the record's
+/// own times show. A `Forbidden` inside the window is what a role without
+/// `chime:ChannelFlowCallback` gets, and any other refusal may pass once the processor is fixed:
+/// those are kept.
+fn judge(
+    answer: Result<Value, FunctionError>,
+    record: &InvocationRecord,
+    limits: &ReplayLimits,
+) -> Verdict {
     match answer {
         Ok(handled) => match handled.get("outcome").and_then(Value::as_str) {
             Some("sent") => Verdict::Settled {
@@ -461,12 +596,52 @@ fn judge(answer: Result<Value, FunctionError>) -> Verdict {
                 error: "the processor answered without saying what it did".into(),
             },
         },
-        Err(error) if REFUSED.contains(&error.error_type.as_str()) => Verdict::Refused {
-            reason: format!("{}: {}", error.error_type, error.message),
+        Err(error) if error.error_type == "CallbackNotFound" => Verdict::Refused {
+            reason: format!("the message or its channel is gone: {}", error.message),
         },
+        Err(error) if error.error_type == "CallbackForbidden" => {
+            match record.pending_since() {
+                Some(since) if limits.now_seconds() - since > CALLBACK_WINDOW_SECONDS => {
+                    Verdict::Refused {
+                        reason: format!(
+                            "Forbidden after Chime's 48-hour window (pending for {:.0} h): {}",
+                            (limits.now_seconds() - since) / 3600.0,
+                            error.message
+                        ),
+                    }
+                }
+                _ => Verdict::StillFailing {
+                    error: format!(
+                        "Forbidden inside the 48-hour window, kept: the processor's role may lack \
+                         chime:ChannelFlowCallback on the channel ({})",
+                        error.message
+                    ),
+                },
+            }
+        }
         Err(error) => Verdict::StillFailing {
-            error: format!("{}: {}", error.error_type, error.message),
+            error: format!("{}: {}, kept", error.error_type, error.message),
         },
+    }
+}
+
+impl InvocationRecord {
+    /// When the message started waiting for this callback, in epoch seconds: its last edit or its
+    /// creation (the event's times), else when the invocation failed (later than that, so a window
+    /// judged from it has certainly passed).
+    fn pending_since(&self) -> Option<f64> {
+        let message = self.request_payload.get("ChannelMessage");
+        ["LastEditedTimestamp", "CreatedTimestamp"]
+            .iter()
+            .filter_map(|key| message.and_then(|m| m.get(*key)))
+            .find_map(|value| chime_flow_core::event::Timestamp::from_json(value).ok())
+            .map(|t| t.as_epoch_seconds())
+            .or_else(|| {
+                self.timestamp
+                    .as_ref()
+                    .and_then(|t| chime_flow_core::event::Timestamp::from_json(&Value::String(t.clone())).ok())
+                    .map(|t| t.as_epoch_seconds())
+            })
     }
 }
 
@@ -490,6 +665,11 @@ mod tests {
                     error_type: "CallbackForbidden".into(),
                     message: "the 48 hours have passed".into(),
                 }),
+                "deleted" => Err(FunctionError {
+                    error_type: "CallbackNotFound".into(),
+                    message: "NotFound 404: no such message".into(),
+                }),
+                "unreachable" => return Box::pin(async { Err(PortError("connection refused".into())) }),
                 _ => Err(FunctionError {
                     error_type: "CallbackFailed".into(),
                     message: "throttled".into(),
@@ -522,6 +702,14 @@ mod tests {
         queue
     }
 
+    /// 72 hours after the records failed (their timestamp): the window has passed.
+    fn late() -> ReplayLimits {
+        ReplayLimits {
+            now: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_428_800)),
+            ..ReplayLimits::default()
+        }
+    }
+
     fn run<T>(future: impl Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread()
             .build()
@@ -533,7 +721,7 @@ mod tests {
     fn each_record_is_reported_and_only_the_failing_stay() {
         let queue = queue(&["sent", "again", "gone", "stuck"]);
         let report =
-            run(redrive(&queue, &Processors, RedriveRequest::default())).expect("a replay");
+            run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
         assert_eq!(
             (
                 report.examined,
@@ -554,7 +742,7 @@ mod tests {
         let left: Vec<u64> = queue.list().into_iter().map(|(id, _)| id).collect();
         assert_eq!(left, [4, 5], "the still failing and the unreadable");
         // Nothing taken twice in one replay, and a second replay sees only what was left.
-        let again = run(redrive(&queue, &Processors, RedriveRequest::default())).expect("a replay");
+        let again = run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
         assert_eq!((again.examined, again.still_failing), (2, 2));
         let line = serde_json::to_string(&report).unwrap_or_default();
         assert!(!line.contains("secret"), "never content: {line}");
@@ -567,7 +755,7 @@ mod tests {
             limit: 2,
             dry_run: true,
         };
-        let report = run(redrive(&queue, &Processors, dry)).expect("a dry run");
+        let report = run(redrive(&queue, &Processors, dry, &late()));
         assert_eq!(report.examined, 2);
         assert!(
             report
@@ -584,5 +772,74 @@ mod tests {
             .check()
             .is_err()
         );
+    }
+
+    #[test]
+    fn only_a_refusal_that_proves_the_message_can_never_settle_removes_a_record() {
+        let queue = queue(&["gone", "deleted"]);
+        // Inside the window (a day after the failure), a Forbidden is kept: a role missing
+        // chime:ChannelFlowCallback gets the same answer.
+        let early = ReplayLimits {
+            now: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_256_000)),
+            ..ReplayLimits::default()
+        };
+        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &early));
+        assert!(
+            matches!(&report.records[0].verdict, Verdict::StillFailing { error } if error.contains("chime:ChannelFlowCallback")),
+            "{:?}",
+            report.records[0]
+        );
+        assert!(matches!(&report.records[1].verdict, Verdict::Refused { reason } if reason.contains("gone")));
+        assert_eq!(queue.len(), 2, "the Forbidden one and the unreadable one stay");
+        // After the window, the same Forbidden proves it: removed.
+        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
+        assert_eq!(report.refused, 1, "{report:?}");
+        assert_eq!(queue.len(), 1);
+    }
+
+    #[test]
+    fn one_bad_record_never_fails_the_run() {
+        let queue = queue(&["unreachable", "sent", "elsewhere"]);
+        queue.push(
+            record("sent").replace("function:flow-pipeline", "function:someone-elses"),
+        );
+        let limits = ReplayLimits {
+            functions: vec!["flow-pipeline".into()],
+            ..late()
+        };
+        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &limits));
+        assert_eq!(report.examined, 5, "{report:?}");
+        assert!(matches!(&report.records[0].verdict, Verdict::StillFailing { error } if error.contains("could not be invoked")));
+        assert_eq!(report.settled, 1);
+        assert!(matches!(&report.records[4].verdict, Verdict::NotReplayable { reason } if reason.contains("someone-elses")));
+        assert_eq!(queue.len(), 4, "all but the settled one stay");
+        assert!(report.stopped.is_none());
+    }
+
+    #[test]
+    fn a_run_stops_before_its_deadline_and_releases_what_it_took() {
+        let queue = queue(&["sent", "sent"]);
+        let limits = ReplayLimits {
+            deadline: Some(std::time::Instant::now()),
+            ..late()
+        };
+        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &limits));
+        assert_eq!(report.examined, 0);
+        assert!(report.stopped.as_deref().is_some_and(|why| why.contains("deadline")), "{report:?}");
+        // Nothing is left taken: a replay right after sees every record.
+        let again = run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
+        assert_eq!((again.examined, again.settled), (3, 2));
+    }
+
+    #[test]
+    fn records_taken_by_an_aborted_run_come_back_after_the_visibility_timeout() {
+        let queue = MemoryFailedEvents::with_visibility(std::time::Duration::from_millis(50));
+        queue.push(record("sent"));
+        let taken = run(queue.receive(10)).unwrap_or_default();
+        assert_eq!(taken.len(), 1);
+        // The run that took it is gone: neither deleted nor released.
+        assert!(run(queue.receive(10)).unwrap_or_default().is_empty(), "hidden while taken");
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        assert_eq!(run(queue.receive(10)).unwrap_or_default().len(), 1, "visible again");
     }
 }

@@ -47,6 +47,12 @@ impl ProcessorError {
         match self {
             ProcessorError::InvalidEvent(_) => "InvalidEvent",
             ProcessorError::Callback(CallbackError::Forbidden(_)) => "CallbackForbidden",
+            // The message or its channel is gone: a replay can never settle it.
+            ProcessorError::Callback(CallbackError::Rejected(failure))
+                if failure.code.as_deref() == Some("NotFound") || failure.status == Some(404) =>
+            {
+                "CallbackNotFound"
+            }
             ProcessorError::Callback(CallbackError::Rejected(_)) => "CallbackRejected",
             ProcessorError::Callback(CallbackError::GaveUp { .. }) => "CallbackFailed",
         }

@@ -35,6 +35,8 @@ enum Mode {
     Fails,
     /// Scores after three seconds.
     Slow,
+    /// Answers 200 with results that carry no `Toxicity` (labels only).
+    NoScore,
 }
 
 struct StandIn {
@@ -83,6 +85,9 @@ async fn detect(State(stand_in): State<Arc<StandIn>>, headers: HeaderMap, body: 
         .map(|text| {
             let toxic = text.contains("worthless");
             let score = if toxic { 0.92 } else { 0.04 };
+            if matches!(stand_in.mode, Mode::NoScore) {
+                return json!({"Labels": [{"Name": "INSULT", "Score": score}]});
+            }
             json!({"Toxicity": score, "Labels": [
                 {"Name": "INSULT", "Score": score},
                 {"Name": "PROFANITY", "Score": score / 2.0},
@@ -290,6 +295,20 @@ async fn a_failing_comprehend_falls_to_its_policy_once() {
         // The SDK's standard retries: three attempts at a 500.
         assert_eq!(running.stand_in.requests.load(Ordering::SeqCst), 3);
     }
+}
+
+#[tokio::test]
+async fn an_answer_without_a_toxicity_score_is_a_failure_never_a_pass() {
+    let running = start(Mode::NoScore).await;
+    let processor = processor(&running, FailurePolicy::Deny).await;
+    let handled = processor
+        .handle(&event("honestly you are worthless and everyone knows it"))
+        .await
+        .expect("handled");
+    let requests = processor.sender().requests();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].delete_resource, "the Deny policy decided, not a score of 0");
+    assert_eq!(handled.rule_id.as_deref(), Some("comprehend/failed"));
 }
 
 #[tokio::test]

@@ -73,7 +73,7 @@ impl Timestamp {
 
     /// Accepts a JSON number (epoch seconds, or milliseconds when implausibly large), an ISO-8601
     /// (RFC 3339) string, or a string holding an epoch number.
-    pub(super) fn from_json(value: &Value) -> Result<Self, String> {
+    pub fn from_json(value: &Value) -> Result<Self, String> {
         match value {
             Value::Number(n) => Self::from_decimal(&n.to_string())
                 .ok_or_else(|| "number is not a valid epoch time".to_owned()),

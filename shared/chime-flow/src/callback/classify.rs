@@ -49,9 +49,9 @@ impl Failure {
                 _,
             ) => FailureKind::Retryable,
             (Some("Conflict"), _) | (None, Some(409)) => FailureKind::AlreadyHandled,
-            (Some("BadRequest"), _) | (None, Some(400)) if mentions_handled(&lowered) => {
-                FailureKind::AlreadyHandled
-            }
+            // Chime's code for a callback on a message no longer PENDING is BadRequest with its
+            // documented words; a bare 400, or another code, is never taken as done.
+            (Some("BadRequest"), _) if mentions_handled(&lowered) => FailureKind::AlreadyHandled,
             (Some("Forbidden"), _) | (None, Some(403)) => FailureKind::Forbidden,
             (_, Some(429)) => FailureKind::Retryable,
             (_, Some(s)) if s >= 500 => FailureKind::Retryable,
@@ -66,15 +66,11 @@ impl Failure {
     }
 }
 
-/// The service's words for "this message is no longer waiting for a callback".
+/// The service's words for "this message is no longer waiting for a callback" ("Cannot process
+/// callback for a non-pending message"); "already" alone is not among them (a message "already
+/// exceeds" a limit is not done).
 fn mentions_handled(lowered: &str) -> bool {
-    [
-        "non-pending",
-        "not pending",
-        "nonpending",
-        "not in pending",
-        "already",
-    ]
+    ["non-pending", "not pending", "nonpending", "not in pending"]
     .iter()
     .any(|p| lowered.contains(p))
 }
@@ -159,6 +155,23 @@ mod tests {
         );
         assert_eq!(
             kind(Some("UnauthorizedClientException"), Some(401), "no", false),
+            Rejected
+        );
+    }
+
+    #[test]
+    fn only_chimes_code_and_words_mean_already_handled() {
+        use FailureKind::*;
+        assert_eq!(
+            kind(Some("BadRequestException"), Some(400), "Metadata already exceeds 1024 bytes", false),
+            Rejected
+        );
+        assert_eq!(
+            kind(None, Some(400), "Cannot process callback for a non-pending message", false),
+            Rejected
+        );
+        assert_eq!(
+            kind(Some("NotFoundException"), Some(404), "no such message", false),
             Rejected
         );
     }
