@@ -123,8 +123,8 @@ impl AdminConfig {
 }
 
 impl AdminConfig {
-    /// Acting as `service_user` with every operation served and granted to every caller (the
-    /// `ALLOW_ALL` policy): for tests and local tools, never a deployment.
+    /// Acting as `service_user` with every operation served and granted to every caller as the
+    /// service user (the `ALLOW_ALL` policy): for tests and local tools, never a deployment.
     pub fn allowing_all(service_user: &str, model: &Model) -> Self {
         Self {
             service_user: service_user.to_owned(),
@@ -320,7 +320,11 @@ impl AdminApi {
             error: None,
             request_id: extras.request_id.clone(),
         };
-        let answer = match self.config.policy.decide(&extras.caller, operation, &targets) {
+        let answer = match self
+            .config
+            .policy
+            .decide(&extras.caller, operation, &targets)
+        {
             Err(denied) => Err(ErrorReply::new(403, "AccessDenied", denied.to_string())),
             Ok(grant) => {
                 line.statement = Some(grant.sid.clone());
@@ -361,7 +365,8 @@ impl AdminApi {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
                     .or(bearer);
-                self.execute_as(operation, input, extras, &grant.bearer).await
+                self.execute_as(operation, input, extras, &grant.bearer)
+                    .await
             }
         };
         line.outcome = match &answer {
@@ -385,18 +390,21 @@ impl AdminApi {
             BearerRule::ServiceUser => Ok(Some(self.config.service_user.clone())),
             BearerRule::AnyUser => Ok(None),
             BearerRule::FromClaim(claim) => {
-                let value = caller.claim(claim).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    ErrorReply::new(
-                        403,
-                        "AccessDenied",
-                        format!(
-                            "{} carries no {claim} claim to act as its own user",
-                            caller.principal()
-                        ),
-                    )
-                })?;
-                let instance = chime_flow::arn::app_instance_of(&self.config.service_user)
-                    .unwrap_or_default();
+                let value = caller
+                    .claim(claim)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        ErrorReply::new(
+                            403,
+                            "AccessDenied",
+                            format!(
+                                "{} carries no {claim} claim to act as its own user",
+                                caller.principal()
+                            ),
+                        )
+                    })?;
+                let instance =
+                    chime_flow::arn::app_instance_of(&self.config.service_user).unwrap_or_default();
                 Ok(Some(format!("{instance}/user/{value}")))
             }
         }
@@ -575,8 +583,10 @@ impl AdminApi {
         })?;
         let limits = chime_flow::redrive::ReplayLimits {
             // Stop two seconds before the function's own deadline, so the report always comes back.
-            deadline: deadline
-                .map(|d| d.checked_sub(std::time::Duration::from_secs(2)).unwrap_or(d)),
+            deadline: deadline.map(|d| {
+                d.checked_sub(std::time::Duration::from_secs(2))
+                    .unwrap_or(d)
+            }),
             functions: self.config.replay_functions.clone(),
             now: None,
         };

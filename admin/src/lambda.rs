@@ -48,7 +48,9 @@ pub async fn handle_invocation(
                         format!("not an API Gateway HTTP API (payload format 2.0) event: {e}"),
                     )
                 })?;
-            Ok(http_answer(handle_http(api, &request, invocation.deadline).await))
+            Ok(http_answer(
+                handle_http(api, &request, invocation.deadline).await,
+            ))
         }
         Value::Object(_) => handle_direct(api, event, invocation).await,
         other => Err(ErrorReply::new(
@@ -121,6 +123,18 @@ pub async fn handle_direct(
 /// ARN by its structure) and, on a named stage reached through its execute-api URL, prefixed with
 /// the stage (`/prod/channels/…`), which is not part of the route.
 pub fn route_path(request: &ApiGatewayV2httpRequest) -> &str {
+    let path = staged_path(request);
+    // End users reach the same routes under /as-user/ (the template's JWT route).
+    match path.strip_prefix(AS_USER_PREFIX) {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+/// The prefix of the routes the template's JWT authorizer guards (`ANY /as-user/{proxy+}`).
+pub const AS_USER_PREFIX: &str = "/as-user";
+
+fn staged_path(request: &ApiGatewayV2httpRequest) -> &str {
     let path = request
         .raw_path
         .as_deref()
@@ -184,9 +198,7 @@ pub async fn handle_http(
         {
             input.insert("ChimeBearer".into(), json!(bearer));
         }
-        let (status, output) = api
-            .run(crate::api::BULK_OPERATION, input, &who)
-            .await?;
+        let (status, output) = api.run(crate::api::BULK_OPERATION, input, &who).await?;
         return Ok((status, Some(output)));
     }
     // Replaying the processors' failed events, beyond the model: POST /failed-events/redrive.
@@ -201,9 +213,7 @@ pub async fn handle_http(
                 ));
             }
         };
-        let (status, output) = api
-            .run(crate::api::REDRIVE_OPERATION, input, &who)
-            .await?;
+        let (status, output) = api.run(crate::api::REDRIVE_OPERATION, input, &who).await?;
         return Ok((status, Some(output)));
     }
     let (op, labels) =

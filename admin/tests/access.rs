@@ -48,7 +48,10 @@ async fn world() -> World {
         )
         .await
         .expect("a channel");
-        created["ChannelArn"].as_str().unwrap_or_default().to_owned()
+        created["ChannelArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     };
     let open = channel("open-general").await;
     let staff = channel("staff").await;
@@ -85,7 +88,7 @@ fn event(
 ) -> Value {
     let body = body.map(|b| b.to_string());
     let mut event = common::http_event(method, path, "", headers, body.as_deref(), "$default");
-    let fixture: Value = serde_json::from_str(&match fixture {
+    let fixture: Value = serde_json::from_str(match fixture {
         "http-api-jwt" => include_str!("events/http-api-jwt.json"),
         "http-api-no-authorizer" => include_str!("events/http-api-no-authorizer.json"),
         _ => include_str!("events/http-api-iam.json"),
@@ -121,7 +124,9 @@ fn jwt_with(sub: &str, groups: &str) -> impl FnOnce(&mut Value) {
 }
 
 async fn answer(api: &AdminApi, event: Value) -> (u16, Value) {
-    let answered = handle(api, &event).await.expect("HTTP events always answer");
+    let answered = handle(api, &event)
+        .await
+        .expect("HTTP events always answer");
     let status = answered["statusCode"].as_u64().unwrap_or_default() as u16;
     let body = answered["body"].as_str().unwrap_or_default();
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
@@ -163,7 +168,10 @@ async fn an_ungranted_principal_is_refused_naming_it_and_the_operation() {
         create_admin(Box::new(iam_as(OPERATOR, "123456789012"))),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("AccessDenied")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("AccessDenied"))
+    );
     // A request with no authorizer context at all (a route left without auth).
     let (status, body) = answer(
         &w.api,
@@ -186,7 +194,11 @@ async fn an_ungranted_principal_is_refused_naming_it_and_the_operation() {
     );
     let lines = w.audit.lines();
     assert_eq!(lines.len(), 3);
-    assert!(lines.iter().all(|l| l.outcome == "denied" && l.status == 403));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.outcome == "denied" && l.status == 403)
+    );
     assert_eq!(lines[0].principal, "arn:aws:iam::1234567890:user/Admin");
     assert_eq!(lines[0].operation, "CreateAppInstanceAdmin");
     assert!(lines[0].targets.contains(&w.user), "{:?}", lines[0]);
@@ -199,7 +211,11 @@ async fn an_ungranted_principal_is_refused_naming_it_and_the_operation() {
     )
     .await
     .expect("admins listed");
-    assert_eq!(admins["AppInstanceAdmins"].as_array().map(Vec::len), Some(1), "{admins}");
+    assert_eq!(
+        admins["AppInstanceAdmins"].as_array().map(Vec::len),
+        Some(1),
+        "{admins}"
+    );
     w.running.stop().await;
 }
 
@@ -232,16 +248,28 @@ async fn an_operator_acts_as_the_service_user_and_every_call_is_audited() {
         ),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("BearerNotAllowed")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("BearerNotAllowed")),
+        "{body}"
+    );
     let lines = w.audit.lines();
     assert_eq!(lines.len(), 2);
     assert_eq!(
-        (lines[0].principal.as_str(), lines[0].operation.as_str(), lines[0].outcome, lines[0].status),
+        (
+            lines[0].principal.as_str(),
+            lines[0].operation.as_str(),
+            lines[0].outcome,
+            lines[0].status
+        ),
         (OPERATOR, "SendChannelMessage", "ok", 201)
     );
-    assert_eq!(lines[0].bearer.as_deref(), Some(w.api.config.service_user.as_str()));
+    assert_eq!(
+        lines[0].bearer.as_deref(),
+        Some(w.api.config.service_user.as_str())
+    );
     assert_eq!(lines[0].statement.as_deref(), Some("Operators"));
-    assert_eq!(lines[0].targets, [w.staff.clone()]);
+    assert_eq!(lines[0].targets, std::slice::from_ref(&w.staff));
     let written = serde_json::to_string(&lines).unwrap_or_default();
     assert!(!written.contains("secret"), "never content: {written}");
     w.running.stop().await;
@@ -250,13 +278,14 @@ async fn an_operator_acts_as_the_service_user_and_every_call_is_audited() {
 #[tokio::test]
 async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_apply() {
     let mut w = world().await;
+    // Through the template's JWT route, /as-user/{proxy+}.
     let (status, body) = answer(
         &w.api,
         event(
             "http-api-jwt",
             jwt_with("u-1", "[chat-users]"),
             "POST",
-            &messages_path(&w.open),
+            &format!("/as-user{}", messages_path(&w.open)),
             &[],
             Some(send_body()),
         ),
@@ -265,7 +294,11 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
     assert_eq!(status, 201, "{body}");
     let message_id = body["MessageId"].clone();
     let lines = w.audit.lines();
-    assert_eq!(lines[0].bearer.as_deref(), Some(w.user.as_str()), "as itself");
+    assert_eq!(
+        lines[0].bearer.as_deref(),
+        Some(w.user.as_str()),
+        "as itself"
+    );
     assert_eq!(
         lines[0].principal,
         "jwt:https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool#u-1"
@@ -284,7 +317,11 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
         ),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("BearerNotAllowed")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("BearerNotAllowed")),
+        "{body}"
+    );
     // A channel outside the statement's pattern: refused, naming it.
     let (status, body) = answer(
         &w.api,
@@ -300,7 +337,9 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
     .await;
     assert_eq!(status, 403, "{body}");
     assert!(
-        body["message"].as_str().is_some_and(|m| m.ends_with(&format!("on {}", w.staff))),
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with(&format!("on {}", w.staff))),
         "{body}"
     );
     // Without the group: refused.
@@ -331,7 +370,10 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
     )
     .await;
     assert!(matches!(status, 403 | 404), "{status} {body}");
-    assert_ne!(body["error"], "AccessDenied", "the policy granted it: {body}");
+    assert_ne!(
+        body["error"], "AccessDenied",
+        "the policy granted it: {body}"
+    );
     // The message was sent by u-1 itself.
     w.api.config.policy = AccessPolicy::allow_all(&grantable(&w.api.model));
     let sent = handle(
@@ -341,7 +383,11 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
     )
     .await
     .expect("the message");
-    assert_eq!(sent["ChannelMessage"]["Sender"]["Arn"], json!(w.user), "{sent}");
+    assert_eq!(
+        sent["ChannelMessage"]["Sender"]["Arn"],
+        json!(w.user),
+        "{sent}"
+    );
     w.running.stop().await;
 }
 
@@ -360,12 +406,21 @@ async fn the_bulk_route_is_its_own_operation_and_carries_the_granted_bearer() {
     .expect("policy");
     let (status, refused) = answer(
         &w.api,
-        event("http-api-iam", iam_as(OPERATOR, "123456789012"), "POST", &path, &[], Some(body.clone())),
+        event(
+            "http-api-iam",
+            iam_as(OPERATOR, "123456789012"),
+            "POST",
+            &path,
+            &[],
+            Some(body.clone()),
+        ),
     )
     .await;
     assert_eq!(status, 403, "{refused}");
     assert!(
-        refused["message"].as_str().is_some_and(|m| m.ends_with("may not call BulkCreateChannelMembership")),
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("may not call BulkCreateChannelMembership")),
         "{refused}"
     );
     assert!(queue.take().is_none());

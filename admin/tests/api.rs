@@ -29,9 +29,11 @@ async fn setup(users: usize, allowed: Allowed, policy: Option<&str>) -> Setup {
     let mut api = common::admin_api(&clients, &service_user);
     api.config.allowed = allowed;
     if let Some(policy) = policy {
-        api.config.policy =
-            chime_admin::access::AccessPolicy::parse(policy, &chime_admin::api::grantable(&api.model))
-                .expect("the test's policy");
+        api.config.policy = chime_admin::access::AccessPolicy::parse(
+            policy,
+            &chime_admin::api::grantable(&api.model),
+        )
+        .expect("the test's policy");
     }
     Setup {
         running,
@@ -455,6 +457,17 @@ async fn http_api_event_variants_reach_their_operations() {
         json!({"app-instance-arn": setup.instance, "max-results": "5", "tag": "a,b"});
     multi["requestContext"]["http"]["method"] = json!("GET");
     multi["requestContext"]["http"]["path"] = json!("/channels");
+    // That fixture's route has no authorizer: such a request is refused as anonymous; behind
+    // AWS_IAM it carries the IAM fixture's principal.
+    let (status, refused) = answer(&setup, multi.clone()).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("AccessDenied")),
+        "{refused}"
+    );
+    let iam: Value =
+        serde_json::from_str(include_str!("events/http-api-iam.json")).expect("the fixture");
+    multi["requestContext"]["authorizer"] = iam["requestContext"]["authorizer"].clone();
     let (status, listed) = answer(&setup, multi).await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["Channels"].as_array().map(Vec::len), Some(1));

@@ -28,6 +28,10 @@ pub struct Emulator {
     pub(crate) tokens: Tokens,
     /// Set when chime-local stops: open messaging sessions close.
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+    /// The address it listens on: a `Host` naming it is accepted beside loopback names.
+    pub(crate) bound: OnceLock<std::net::IpAddr>,
+    /// Console live readers open now (bounded by `console::live::MAX_LIVE_READERS`).
+    pub(crate) live_readers: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Emulator {
@@ -41,6 +45,8 @@ impl Emulator {
             failed: Arc::default(),
             tokens: Tokens::default(),
             stopping: tokio::sync::watch::Sender::new(false),
+            bound: OnceLock::new(),
+            live_readers: Arc::default(),
         })
     }
 

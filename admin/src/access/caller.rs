@@ -107,8 +107,14 @@ mod tests {
 
     #[test]
     fn array_claims_are_read_as_their_values() {
-        assert_eq!(claim_values("[admins moderators]"), ["admins", "moderators"]);
-        assert_eq!(claim_values("chat/read chat/write"), ["chat/read", "chat/write"]);
+        assert_eq!(
+            claim_values("[admins moderators]"),
+            ["admins", "moderators"]
+        );
+        assert_eq!(
+            claim_values("chat/read chat/write"),
+            ["chat/read", "chat/write"]
+        );
         assert_eq!(claim_values("bob"), ["bob"]);
     }
 }

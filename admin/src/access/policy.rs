@@ -21,7 +21,10 @@ use super::caller::{Caller, claim_values};
 
 /// Operation groups a statement may name with `@`.
 pub const GROUPS: &[(&str, &str)] = &[
-    ("@read", "Describe*, Get*, List*, Search* (reads of every kind)"),
+    (
+        "@read",
+        "Describe*, Get*, List*, Search* (reads of every kind)",
+    ),
     (
         "@identity-admin",
         "Create/Update/DeleteAppInstanceUser, Create/DeleteAppInstanceAdmin",
@@ -30,10 +33,7 @@ pub const GROUPS: &[(&str, &str)] = &[
         "@flow-admin",
         "Create/Update/DeleteChannelFlow, Associate/DisassociateChannelFlow",
     ),
-    (
-        "@streaming",
-        "Put/DeleteMessagingStreamingConfigurations",
-    ),
+    ("@streaming", "Put/DeleteMessagingStreamingConfigurations"),
     ("@replay", "RedriveFailedEvents"),
 ];
 
@@ -77,9 +77,10 @@ pub const DEFAULT_POLICY: &str = r#"{"Version": "1", "Statements": [{
   "NotOperations": ["@identity-admin", "@flow-admin", "@streaming", "@replay"],
   "Bearer": "ServiceUser"}]}"#;
 
-/// A policy that grants everything to everyone: for tests and local tools, never a deployment.
+/// A policy that grants every operation to every caller with an authorizer context, as the service
+/// user: for tests and local tools, never a deployment.
 pub const ALLOW_ALL: &str = r#"{"Version": "1", "Statements": [{"Sid": "Everything",
-  "Principals": ["*"], "Operations": ["*"], "Bearer": "AnyUser"}]}"#;
+  "Principals": ["*"], "Operations": ["*"], "Bearer": "ServiceUser"}]}"#;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -147,7 +148,9 @@ impl Principal {
             "direct" => Principal::Direct,
             _ if text.starts_with("arn:") => Principal::IamArn(text.to_owned()),
             _ => match text.split_once(':') {
-                Some(("account", id)) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(("account", id))
+                    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     Principal::Account(id.to_owned())
                 }
                 Some(("org", id)) if id.starts_with("o-") => Principal::Org(id.to_owned()),
@@ -269,14 +272,19 @@ impl AccessPolicy {
             )));
         }
         if document.statements.is_empty() {
-            return Err(PolicyError("Statements is empty: nothing would be granted".into()));
+            return Err(PolicyError(
+                "Statements is empty: nothing would be granted".into(),
+            ));
         }
         let statements = document
             .statements
             .into_iter()
             .enumerate()
             .map(|(index, text)| {
-                let sid = text.sid.clone().unwrap_or_else(|| format!("#{}", index + 1));
+                let sid = text
+                    .sid
+                    .clone()
+                    .unwrap_or_else(|| format!("#{}", index + 1));
                 Statement::check(text, &sid, operations)
                     .map_err(|problem| PolicyError(format!("statement {sid}: {problem}")))
             })
@@ -346,13 +354,15 @@ impl Statement {
             }
             principals.push(Principal::Jwt);
         }
-        for (claim, _) in &text.claims {
+        for claim in text.claims.keys() {
             if claim.is_empty() || claim.contains(char::is_whitespace) {
                 return Err(format!("Claims: {claim:?} is not a claim name"));
             }
         }
         if !text.claims.is_empty() && !principals.iter().all(Principal::is_jwt) {
-            return Err("Claims are only carried by JWT callers: its Principals must be [\"jwt\"]".into());
+            return Err(
+                "Claims are only carried by JWT callers: its Principals must be [\"jwt\"]".into(),
+            );
         }
         for pattern in text.operations.iter().chain(&text.not_operations) {
             let known = match in_group(pattern, "") {
@@ -363,7 +373,11 @@ impl Statement {
             if !known {
                 return Err(format!(
                     "{pattern:?} names no operation this API offers (groups: {})",
-                    GROUPS.iter().map(|(g, _)| *g).collect::<Vec<_>>().join(", ")
+                    GROUPS
+                        .iter()
+                        .map(|(g, _)| *g)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -371,7 +385,12 @@ impl Statement {
             return Err("Operations is empty".into());
         }
         for (field, patterns, marker, kind) in [
-            ("AppInstances", &text.app_instances, "app-instance/", "an app instance"),
+            (
+                "AppInstances",
+                &text.app_instances,
+                "app-instance/",
+                "an app instance",
+            ),
             ("Channels", &text.channels, "/channel/", "a channel"),
         ] {
             for pattern in patterns {
@@ -400,7 +419,9 @@ impl Statement {
                     ));
                 }
                 if from_claim.is_empty() || from_claim.contains(char::is_whitespace) {
-                    return Err(format!("Bearer FromClaim {from_claim:?} is not a claim name"));
+                    return Err(format!(
+                        "Bearer FromClaim {from_claim:?} is not a claim name"
+                    ));
                 }
                 BearerRule::FromClaim(from_claim)
             }
@@ -436,8 +457,9 @@ impl Statement {
 
     /// The first target the statement does not cover, if any.
     fn resource_miss(&self, targets: &Targets) -> Option<String> {
-        let allowed =
-            |patterns: &[String], arn: &str| patterns.is_empty() || patterns.iter().any(|p| wildcard(p, arn));
+        let allowed = |patterns: &[String], arn: &str| {
+            patterns.is_empty() || patterns.iter().any(|p| wildcard(p, arn))
+        };
         if let Some(instance) = targets
             .app_instances
             .iter()
@@ -508,10 +530,21 @@ mod tests {
         };
         let t = Targets::default();
         assert!(policy.decide(&same, "ListChannels", &t).is_ok());
-        assert!(policy.decide(&Caller::Direct, "SendChannelMessage", &t).is_ok());
-        for op in ["CreateAppInstanceAdmin", "AssociateChannelFlow", "RedriveFailedEvents"] {
+        assert!(
+            policy
+                .decide(&Caller::Direct, "SendChannelMessage", &t)
+                .is_ok()
+        );
+        for op in [
+            "CreateAppInstanceAdmin",
+            "AssociateChannelFlow",
+            "RedriveFailedEvents",
+        ] {
             let denied = policy.decide(&same, op, &t).expect_err(op);
-            assert_eq!(denied.to_string(), format!("arn:aws:iam::111122223333:user/dev may not call {op}"));
+            assert_eq!(
+                denied.to_string(),
+                format!("arn:aws:iam::111122223333:user/dev may not call {op}")
+            );
         }
         let foreign = Caller::Iam {
             user_arn: "arn:aws:iam::111122223333:user/dev".into(),
@@ -520,7 +553,11 @@ mod tests {
             api_account: "444455556666".into(),
         };
         assert!(policy.decide(&foreign, "ListChannels", &t).is_err());
-        assert!(policy.decide(&Caller::Anonymous, "ListChannels", &t).is_err());
+        assert!(
+            policy
+                .decide(&Caller::Anonymous, "ListChannels", &t)
+                .is_err()
+        );
         assert!(AccessPolicy::parse(ALLOW_ALL, OPS).is_ok());
     }
 
@@ -530,13 +567,34 @@ mod tests {
             let error = AccessPolicy::parse(text, OPS).expect_err(text).to_string();
             assert!(error.contains(expected), "{error}");
         };
-        bad(r#"{"Statements": [{"Principals": ["*"], "Operations": ["SendChanelMessage"]}]}"#, "\"SendChanelMessage\" names no operation");
-        bad(r#"{"Statements": [{"Principals": ["*"], "Operations": ["@admins"]}]}"#, "\"@admins\" names no operation");
-        bad(r#"{"Statements": [{"Principals": ["user:bob"], "Operations": ["*"]}]}"#, "\"user:bob\" is not a principal");
-        bad(r#"{"Statements": [{"Principals": ["*"], "Operations": ["*"], "Bearer": {"FromClaim": "sub"}}]}"#, "needs JWT callers");
-        bad(r#"{"Statements": [{"Principals": ["same-account"], "Claims": {"sub": "x"}, "Operations": ["*"]}]}"#, "Claims are only carried by JWT callers");
-        bad(r#"{"Statements": [{"Principals": ["*"], "Operations": ["*"], "Channels": ["town-hall"]}]}"#, "Channels: \"town-hall\"");
-        bad(r#"{"Statements": [{"Principals": ["*"], "Operations": ["*"], "Actions": ["*"]}]}"#, "unknown field `Actions`");
+        bad(
+            r#"{"Statements": [{"Principals": ["*"], "Operations": ["SendChanelMessage"]}]}"#,
+            "\"SendChanelMessage\" names no operation",
+        );
+        bad(
+            r#"{"Statements": [{"Principals": ["*"], "Operations": ["@admins"]}]}"#,
+            "\"@admins\" names no operation",
+        );
+        bad(
+            r#"{"Statements": [{"Principals": ["user:bob"], "Operations": ["*"]}]}"#,
+            "\"user:bob\" is not a principal",
+        );
+        bad(
+            r#"{"Statements": [{"Principals": ["*"], "Operations": ["*"], "Bearer": {"FromClaim": "sub"}}]}"#,
+            "needs JWT callers",
+        );
+        bad(
+            r#"{"Statements": [{"Principals": ["same-account"], "Claims": {"sub": "x"}, "Operations": ["*"]}]}"#,
+            "Claims are only carried by JWT callers",
+        );
+        bad(
+            r#"{"Statements": [{"Principals": ["*"], "Operations": ["*"], "Channels": ["town-hall"]}]}"#,
+            "Channels: \"town-hall\"",
+        );
+        bad(
+            r#"{"Statements": [{"Principals": ["*"], "Operations": ["*"], "Actions": ["*"]}]}"#,
+            "unknown field `Actions`",
+        );
         bad(r#"{"Version": "2", "Statements": []}"#, "Version \"2\"");
     }
 
@@ -550,23 +608,39 @@ mod tests {
         )
         .expect("parses");
         let jwt = |groups: &str| Caller::Jwt {
-            claims: [("sub".to_owned(), "u1".to_owned()), ("cognito:groups".to_owned(), groups.to_owned())]
-                .into_iter()
-                .collect(),
+            claims: [
+                ("sub".to_owned(), "u1".to_owned()),
+                ("cognito:groups".to_owned(), groups.to_owned()),
+            ]
+            .into_iter()
+            .collect(),
             scopes: vec![],
         };
         let open = Targets {
             app_instances: vec!["arn:aws:chime:us-east-1:1:app-instance/i".into()],
             channel: Some("arn:aws:chime:us-east-1:1:app-instance/i/channel/open-1".into()),
         };
-        let grant = policy.decide(&jwt("[admins chat-users]"), "SendChannelMessage", &open).expect("granted");
+        let grant = policy
+            .decide(&jwt("[admins chat-users]"), "SendChannelMessage", &open)
+            .expect("granted");
         assert_eq!(grant.bearer, BearerRule::FromClaim("sub".into()));
-        assert!(policy.decide(&jwt("[admins]"), "SendChannelMessage", &open).is_err());
+        assert!(
+            policy
+                .decide(&jwt("[admins]"), "SendChannelMessage", &open)
+                .is_err()
+        );
         let closed = Targets {
             channel: Some("arn:aws:chime:us-east-1:1:app-instance/i/channel/staff".into()),
             ..open
         };
-        let denied = policy.decide(&jwt("chat-users"), "SendChannelMessage", &closed).expect_err("not that channel");
-        assert!(denied.to_string().ends_with("on arn:aws:chime:us-east-1:1:app-instance/i/channel/staff"), "{denied}");
+        let denied = policy
+            .decide(&jwt("chat-users"), "SendChannelMessage", &closed)
+            .expect_err("not that channel");
+        assert!(
+            denied
+                .to_string()
+                .ends_with("on arn:aws:chime:us-east-1:1:app-instance/i/channel/staff"),
+            "{denied}"
+        );
     }
 }

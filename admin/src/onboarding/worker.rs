@@ -195,7 +195,11 @@ pub fn accounted(pending: &[String], added: &[&str], errors: Vec<Value>) -> Vec<
     let named: std::collections::HashSet<String> = added
         .iter()
         .map(|m| (*m).to_owned())
-        .chain(errors.iter().filter_map(|e| e["MemberArn"].as_str().map(str::to_owned)))
+        .chain(
+            errors
+                .iter()
+                .filter_map(|e| e["MemberArn"].as_str().map(str::to_owned)),
+        )
         .collect();
     for member in pending.iter().filter(|m| !named.contains(m.as_str())) {
         errors.push(json!({"MemberArn": member, "ErrorCode": UNACCOUNTED,
@@ -379,7 +383,10 @@ mod tests {
 
     #[test]
     fn members_the_answer_does_not_account_for_are_tried_again_not_counted_as_added() {
-        let pending: Vec<String> = ["a", "b", "c", "d"].iter().map(|m| (*m).to_owned()).collect();
+        let pending: Vec<String> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect();
         let errors = vec![
             json!({"MemberArn": "b", "ErrorCode": "NotFound", "ErrorMessage": "no such user"}),
             json!({"ErrorCode": "BadRequest", "ErrorMessage": "names no member"}),
@@ -388,9 +395,17 @@ mod tests {
         let sorted = accounted(&pending, &["a"], errors);
         let codes: Vec<(&str, &str)> = sorted
             .iter()
-            .map(|e| (e["MemberArn"].as_str().unwrap_or("?"), e["ErrorCode"].as_str().unwrap_or("?")))
+            .map(|e| {
+                (
+                    e["MemberArn"].as_str().unwrap_or("?"),
+                    e["ErrorCode"].as_str().unwrap_or("?"),
+                )
+            })
             .collect();
-        assert_eq!(codes, [("b", "NotFound"), ("c", UNACCOUNTED), ("d", UNACCOUNTED)]);
+        assert_eq!(
+            codes,
+            [("b", "NotFound"), ("c", UNACCOUNTED), ("d", UNACCOUNTED)]
+        );
         assert_eq!(fate(UNACCOUNTED), Fate::Retry);
     }
 

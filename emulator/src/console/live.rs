@@ -25,7 +25,20 @@ pub const MAX_PER_EVENT: usize = 1_000;
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// Where a reader is: the last change it has, and (optionally) the one channel it watches.
+/// The most live readers (console tabs) at once; another is answered 429 until one closes.
+pub const MAX_LIVE_READERS: usize = 32;
+
+/// A live reader's place, given back when its stream ends.
+struct Slot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 struct Reader {
+    _slot: Slot,
     emulator: Arc<Emulator>,
     seq: u64,
     channel: Option<String>,
@@ -36,10 +49,20 @@ struct Reader {
 
 /// `GET /_chime-local/console/api/events[?channel=ARN]`: the stream, from now on.
 pub fn events(emulator: &Arc<Emulator>, channel: Option<String>) -> Response {
+    let readers = Arc::clone(&emulator.live_readers);
+    if readers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= MAX_LIVE_READERS {
+        readers.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("chime-local serves at most {MAX_LIVE_READERS} live readers at once"),
+        )
+            .into_response();
+    }
     let journal = &emulator.store.journal;
     let latest = journal.watch();
     let seq = *latest.borrow();
     let reader = Reader {
+        _slot: Slot(readers),
         seq,
         emulator: Arc::clone(emulator),
         channel,

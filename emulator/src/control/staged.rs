@@ -24,6 +24,17 @@ pub fn stage_event(store: &Store, event: &Value) -> Result<Value, ApiError> {
     let parsed = ProcessorEvent::from_value(event)
         .map_err(|e| ApiError::bad_request(format!("unusable processor event: {e}")))?;
     let message = &parsed.channel_message;
+    // The service's own limits: a staged message is one the service could have held.
+    crate::state::Message::check_size("STANDARD", message.content.as_deref().unwrap_or_default())?;
+    if let Some(metadata) = &message.metadata
+        && metadata.len() > chime_flow::limits::METADATA_MAX_BYTES
+    {
+        return Err(ApiError::bad_request(format!(
+            "Metadata: {} bytes, at most {}",
+            metadata.len(),
+            chime_flow::limits::METADATA_MAX_BYTES
+        )));
+    }
     let (instance_arn, sender) = arns_of(message)?;
     let channel_arn = message.channel_arn.as_str();
     let raw = event.get("ChannelMessage").unwrap_or(&Value::Null);

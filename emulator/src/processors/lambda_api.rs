@@ -6,6 +6,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use chime_flow::redrive::FunctionError;
 use http_body_util::{BodyExt, Full};
+
+/// The largest answer read from a Lambda endpoint (Lambda's own limit for a synchronous response).
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -68,12 +71,18 @@ async fn invoke_request_response(
         .map_err(|e| refused(e.to_string()))?;
     let status = response.status();
     let function_error = response.headers().contains_key("x-amz-function-error");
-    let body = response
-        .into_body()
+    // Lambda answers a synchronous invocation with at most 6 MB: a longer answer is not read.
+    let body = match http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
         .collect()
         .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    {
+        Ok(body) => body.to_bytes(),
+        Err(e) => {
+            return Err(refused(format!(
+                "the answer is not readable within {MAX_RESPONSE_BYTES} bytes: {e}"
+            )));
+        }
+    };
     let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let error_type = answer.get("errorType").and_then(Value::as_str);
     match (status.is_success(), function_error, error_type) {

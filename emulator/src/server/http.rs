@@ -26,6 +26,11 @@ pub(crate) async fn entry(
     request: axum::extract::Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    // Before routing: a foreign Host (DNS rebinding), a foreign Origin, a control request a page of
+    // another site could have sent.
+    if let Err(refused) = crate::server::guard::check(&parts, emulator.bound.get().copied()) {
+        return with_request_id(refused.into_response());
+    }
     if parts.method == Method::GET && parts.uri.path() == "/connect" {
         return crate::server::websocket::connect(emulator, parts).await;
     }

@@ -22,6 +22,10 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// keep-alive connections included), and how long a body may take to arrive.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most connections served at once; past it, new ones wait in the kernel's backlog until one
+/// closes (a client cannot make chime-local hold unbounded tasks and sockets).
+pub const MAX_CONNECTIONS: usize = 1024;
+
 /// How long stopping waits for open connections to finish their answers.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -33,16 +37,24 @@ pub async fn serve(
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
+            accepted = async {
+                let slot = std::sync::Arc::clone(&slots).acquire_owned().await;
+                (slot, listener.accept().await)
+            } => {
+                let (Ok(slot), Ok((stream, _))) = accepted else {
                     // Out of descriptors or a reset before accept: keep serving the others.
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                connections.spawn(connection(stream, app.clone(), idle, stopping.clone()));
+                let served = connection(stream, app.clone(), idle, stopping.clone());
+                connections.spawn(async move {
+                    served.await;
+                    drop(slot);
+                });
             }
             _ = stopping.changed() => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod events;
+pub mod guard;
 pub mod http;
 pub mod listener;
 pub mod sessions;
@@ -65,6 +66,13 @@ pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartErr
     let addr = listener
         .local_addr()
         .map_err(|error| StartError::Bind { addr, error })?;
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "chime-local: warning: listening on {addr}, which is not a loopback address: it is a \
+             development service without access control, reachable from other machines"
+        );
+    }
+    let _ = emulator.bound.set(addr.ip());
     let endpoint = format!("http://{addr}");
     // GetMessagingSessionEndpoint's Url is a host without a scheme, as the service's
     // (`id.region.ws-messaging.chime.aws`); clients connect to `/connect` on it.

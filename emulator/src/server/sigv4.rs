@@ -120,6 +120,19 @@ pub fn verify(
         .ok_or_else(|| unauthorized("missing X-Amz-Date header"))?;
     let time = parse_amz_date(amz_date)
         .ok_or_else(|| unauthorized(format!("X-Amz-Date {amz_date:?} is not YYYYMMDDTHHMMSSZ")))?;
+    // As AWS: a signature more than 15 minutes from the service's clock is refused (a captured
+    // request cannot be replayed later).
+    let now = SystemTime::now();
+    let apart = now
+        .duration_since(time)
+        .or_else(|_| time.duration_since(now))
+        .map_or(0, |d| d.as_secs());
+    if apart > SIGNATURE_SKEW_SECS {
+        return Err(unauthorized(format!(
+            "Signature expired: X-Amz-Date {amz_date} is {apart} s from chime-local's clock; \
+             at most {SIGNATURE_SKEW_SECS} s are allowed"
+        )));
+    }
     let signed: Vec<(&str, &str)> = auth
         .signed_headers
         .iter()
@@ -170,6 +183,9 @@ pub struct Presigned<'q> {
     /// Every pair but the signature, as sent.
     pub signed_pairs: Vec<(&'q str, &'q str)>,
 }
+
+/// How far a signed request's `X-Amz-Date` may be from chime-local's clock, as AWS allows.
+pub const SIGNATURE_SKEW_SECS: u64 = 15 * 60;
 
 /// How far a client's clock may be from chime-local's, as the service allows (5 minutes).
 const CLOCK_SKEW_SECS: u64 = 300;

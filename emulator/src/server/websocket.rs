@@ -19,6 +19,10 @@ use crate::server::events::{channel_payload, frame, message_payload};
 use crate::server::sigv4::{self, LocalCredentials};
 use crate::state::{Channel, Instance, Store, iso8601, lock};
 
+/// The largest frame or message a client may send on the messaging WebSocket (clients send only
+/// pings and closes; the service reads nothing else).
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+
 /// Channels a prefetch describes, and messages and members per channel.
 const PREFETCH_CHANNELS: usize = 50;
 const PREFETCH_ITEMS: usize = 50;
@@ -112,7 +116,11 @@ pub async fn connect(emulator: Arc<Emulator>, mut parts: Parts) -> Response {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    upgrade.on_upgrade(move |socket| serve_session(emulator, connect, socket))
+    // Clients send nothing the service reads: a frame or message past this closes the session.
+    upgrade
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve_session(emulator, connect, socket))
 }
 
 fn check_user(store: &Store, user: &str) -> Result<(), ApiError> {

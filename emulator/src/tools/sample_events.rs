@@ -73,6 +73,7 @@ pub async fn post(endpoint: &str, path: &str, body: &Value) -> Result<(u16, Valu
     let url = format!("{}{path}", endpoint.trim_end_matches('/'));
     let request = axum::http::Request::post(&url)
         .header("content-type", "application/json")
+        .header(crate::server::guard::CONTROL_HEADER, "1")
         .body(Full::new(Bytes::from(body.to_string())))
         .map_err(|e| format!("{url}: {e}"))?;
     let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))

@@ -89,7 +89,8 @@ pub async fn raw(endpoint: &str, method: &str, path: &str, auth: Option<&str>, b
         .method(method)
         .uri(format!("{endpoint}{path}"))
         .header("x-amz-date", "20260101T000000Z")
-        .header("content-type", "application/json");
+        .header("content-type", "application/json")
+        .header(chime_local::server::guard::CONTROL_HEADER, "1");
     if let Some(auth) = auth {
         request = request.header("authorization", auth);
     }

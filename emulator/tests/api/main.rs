@@ -13,6 +13,7 @@ mod expiry;
 mod failed_events;
 mod faults;
 mod flows;
+mod from_outside;
 mod fuzz;
 mod idempotency;
 mod identity;

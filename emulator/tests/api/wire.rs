@@ -181,7 +181,7 @@ async fn oversized_heads_and_idle_or_stalled_connections_are_cut_off() {
         .expect("connects");
     let padding = "x".repeat(chime_local::server::listener::MAX_HEADER_BYTES + 1);
     huge.write_all(
-        format!("GET /channels HTTP/1.1\r\nhost: h\r\nx-pad: {padding}\r\n\r\n").as_bytes(),
+        format!("GET /channels HTTP/1.1\r\nhost: localhost\r\nx-pad: {padding}\r\n\r\n").as_bytes(),
     )
     .await
     .expect("writes");
@@ -201,9 +201,11 @@ async fn oversized_heads_and_idle_or_stalled_connections_are_cut_off() {
     let mut half = tokio::net::TcpStream::connect(addr)
         .await
         .expect("connects");
-    half.write_all(b"POST /channels HTTP/1.1\r\nhost: h\r\ncontent-length: 100\r\n\r\n{\"Name\":")
-        .await
-        .expect("writes");
+    half.write_all(
+        b"POST /channels HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100\r\n\r\n{\"Name\":",
+    )
+    .await
+    .expect("writes");
     let answer = read_all(half).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:.80}");
     assert!(answer.contains("x-amzn-requestid"), "{answer}");

@@ -179,7 +179,7 @@ try {
   const member = (await api(`members?channel=${encodeURIComponent(townHall.Arn)}`)).Members[0];
   const seeded = await fetch(`${endpoint}/_chime-local/seed-messages`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "x-chime-local-control": "1" },
     body: JSON.stringify({ ChannelArn: townHall.Arn, SenderArn: member.Arn, Count: 1000 }),
   });
   if (!seeded.ok) throw new Error(`seed-messages: HTTP ${seeded.status}`);

@@ -243,6 +243,7 @@ impl SdkToxicity {
 impl DetectToxicity for SdkToxicity {
     fn detect<'a>(&'a self, segments: &'a [String], language: &'a str) -> ToxicityFuture<'a> {
         Box::pin(async move {
+            let asked = segments.len();
             let segments = segments
                 .iter()
                 .map(|text| TextSegment::builder().text(text).build())
@@ -259,11 +260,10 @@ impl DetectToxicity for SdkToxicity {
             // An answer without a score for every segment is an error of the stage (its failure
             // policy decides), never a toxicity of 0 that passes the message.
             let results = output.result_list();
-            if results.len() != segments.len() {
+            if results.len() != asked {
                 return Err(ToxicityError(format!(
-                    "{} results for {} segments",
-                    results.len(),
-                    segments.len()
+                    "{} results for {asked} segments",
+                    results.len()
                 )));
             }
             results

@@ -459,10 +459,7 @@ async fn replay(
     };
     while report.examined < request.limit {
         if near(limits) {
-            report.stopped = Some(format!(
-                "the function's deadline was near after {} of at most {} records; the rest stay on the queue",
-                report.examined, request.limit
-            ));
+            report.stopped = Some(deadline_near(report.examined, request.limit));
             return;
         }
         let batch = match queue
@@ -484,10 +481,7 @@ async fn replay(
                 // Taken but not reached: released with the kept ones.
                 keep.push(received.handle);
                 keep.extend(batch.by_ref().map(|r| r.handle));
-                report.stopped = Some(format!(
-                    "the function's deadline was near after {} of at most {} records; the rest stay on the queue",
-                    report.examined, request.limit
-                ));
+                report.stopped = Some(deadline_near(report.examined, request.limit));
                 return;
             }
             report.examined += 1;
@@ -507,6 +501,12 @@ async fn replay(
             report.records.push(line);
         }
     }
+}
+
+fn deadline_near(examined: usize, limit: usize) -> String {
+    format!(
+        "the function's deadline was near after {examined} of at most {limit} records; the rest stay on the queue"
+    )
 }
 
 /// One record's replay and verdict; its handle goes to `keep` unless the record is done with.
@@ -599,26 +599,24 @@ fn judge(
         Err(error) if error.error_type == "CallbackNotFound" => Verdict::Refused {
             reason: format!("the message or its channel is gone: {}", error.message),
         },
-        Err(error) if error.error_type == "CallbackForbidden" => {
-            match record.pending_since() {
-                Some(since) if limits.now_seconds() - since > CALLBACK_WINDOW_SECONDS => {
-                    Verdict::Refused {
-                        reason: format!(
-                            "Forbidden after Chime's 48-hour window (pending for {:.0} h): {}",
-                            (limits.now_seconds() - since) / 3600.0,
-                            error.message
-                        ),
-                    }
-                }
-                _ => Verdict::StillFailing {
-                    error: format!(
-                        "Forbidden inside the 48-hour window, kept: the processor's role may lack \
-                         chime:ChannelFlowCallback on the channel ({})",
+        Err(error) if error.error_type == "CallbackForbidden" => match record.pending_since() {
+            Some(since) if limits.now_seconds() - since > CALLBACK_WINDOW_SECONDS => {
+                Verdict::Refused {
+                    reason: format!(
+                        "Forbidden after Chime's 48-hour window (pending for {:.0} h): {}",
+                        (limits.now_seconds() - since) / 3600.0,
                         error.message
                     ),
-                },
+                }
             }
-        }
+            _ => Verdict::StillFailing {
+                error: format!(
+                    "Forbidden inside the 48-hour window, kept: the processor's role may lack \
+                         chime:ChannelFlowCallback on the channel ({})",
+                    error.message
+                ),
+            },
+        },
         Err(error) => Verdict::StillFailing {
             error: format!("{}: {}, kept", error.error_type, error.message),
         },
@@ -639,7 +637,9 @@ impl InvocationRecord {
             .or_else(|| {
                 self.timestamp
                     .as_ref()
-                    .and_then(|t| chime_flow_core::event::Timestamp::from_json(&Value::String(t.clone())).ok())
+                    .and_then(|t| {
+                        chime_flow_core::event::Timestamp::from_json(&Value::String(t.clone())).ok()
+                    })
                     .map(|t| t.as_epoch_seconds())
             })
     }
@@ -669,7 +669,9 @@ mod tests {
                     error_type: "CallbackNotFound".into(),
                     message: "NotFound 404: no such message".into(),
                 }),
-                "unreachable" => return Box::pin(async { Err(PortError("connection refused".into())) }),
+                "unreachable" => {
+                    return Box::pin(async { Err(PortError("connection refused".into())) });
+                }
                 _ => Err(FunctionError {
                     error_type: "CallbackFailed".into(),
                     message: "throttled".into(),
@@ -720,8 +722,12 @@ mod tests {
     #[test]
     fn each_record_is_reported_and_only_the_failing_stay() {
         let queue = queue(&["sent", "again", "gone", "stuck"]);
-        let report =
-            run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
+        let report = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &late(),
+        ));
         assert_eq!(
             (
                 report.examined,
@@ -742,7 +748,12 @@ mod tests {
         let left: Vec<u64> = queue.list().into_iter().map(|(id, _)| id).collect();
         assert_eq!(left, [4, 5], "the still failing and the unreadable");
         // Nothing taken twice in one replay, and a second replay sees only what was left.
-        let again = run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
+        let again = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &late(),
+        ));
         assert_eq!((again.examined, again.still_failing), (2, 2));
         let line = serde_json::to_string(&report).unwrap_or_default();
         assert!(!line.contains("secret"), "never content: {line}");
@@ -783,16 +794,32 @@ mod tests {
             now: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_256_000)),
             ..ReplayLimits::default()
         };
-        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &early));
+        let report = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &early,
+        ));
         assert!(
             matches!(&report.records[0].verdict, Verdict::StillFailing { error } if error.contains("chime:ChannelFlowCallback")),
             "{:?}",
             report.records[0]
         );
-        assert!(matches!(&report.records[1].verdict, Verdict::Refused { reason } if reason.contains("gone")));
-        assert_eq!(queue.len(), 2, "the Forbidden one and the unreadable one stay");
+        assert!(
+            matches!(&report.records[1].verdict, Verdict::Refused { reason } if reason.contains("gone"))
+        );
+        assert_eq!(
+            queue.len(),
+            2,
+            "the Forbidden one and the unreadable one stay"
+        );
         // After the window, the same Forbidden proves it: removed.
-        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
+        let report = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &late(),
+        ));
         assert_eq!(report.refused, 1, "{report:?}");
         assert_eq!(queue.len(), 1);
     }
@@ -800,18 +827,25 @@ mod tests {
     #[test]
     fn one_bad_record_never_fails_the_run() {
         let queue = queue(&["unreachable", "sent", "elsewhere"]);
-        queue.push(
-            record("sent").replace("function:flow-pipeline", "function:someone-elses"),
-        );
+        queue.push(record("sent").replace("function:flow-pipeline", "function:someone-elses"));
         let limits = ReplayLimits {
             functions: vec!["flow-pipeline".into()],
             ..late()
         };
-        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &limits));
+        let report = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &limits,
+        ));
         assert_eq!(report.examined, 5, "{report:?}");
-        assert!(matches!(&report.records[0].verdict, Verdict::StillFailing { error } if error.contains("could not be invoked")));
+        assert!(
+            matches!(&report.records[0].verdict, Verdict::StillFailing { error } if error.contains("could not be invoked"))
+        );
         assert_eq!(report.settled, 1);
-        assert!(matches!(&report.records[4].verdict, Verdict::NotReplayable { reason } if reason.contains("someone-elses")));
+        assert!(
+            matches!(&report.records[4].verdict, Verdict::NotReplayable { reason } if reason.contains("someone-elses"))
+        );
         assert_eq!(queue.len(), 4, "all but the settled one stay");
         assert!(report.stopped.is_none());
     }
@@ -823,11 +857,27 @@ mod tests {
             deadline: Some(std::time::Instant::now()),
             ..late()
         };
-        let report = run(redrive(&queue, &Processors, RedriveRequest::default(), &limits));
+        let report = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &limits,
+        ));
         assert_eq!(report.examined, 0);
-        assert!(report.stopped.as_deref().is_some_and(|why| why.contains("deadline")), "{report:?}");
+        assert!(
+            report
+                .stopped
+                .as_deref()
+                .is_some_and(|why| why.contains("deadline")),
+            "{report:?}"
+        );
         // Nothing is left taken: a replay right after sees every record.
-        let again = run(redrive(&queue, &Processors, RedriveRequest::default(), &late()));
+        let again = run(redrive(
+            &queue,
+            &Processors,
+            RedriveRequest::default(),
+            &late(),
+        ));
         assert_eq!((again.examined, again.settled), (3, 2));
     }
 
@@ -838,8 +888,15 @@ mod tests {
         let taken = run(queue.receive(10)).unwrap_or_default();
         assert_eq!(taken.len(), 1);
         // The run that took it is gone: neither deleted nor released.
-        assert!(run(queue.receive(10)).unwrap_or_default().is_empty(), "hidden while taken");
+        assert!(
+            run(queue.receive(10)).unwrap_or_default().is_empty(),
+            "hidden while taken"
+        );
         std::thread::sleep(std::time::Duration::from_millis(60));
-        assert_eq!(run(queue.receive(10)).unwrap_or_default().len(), 1, "visible again");
+        assert_eq!(
+            run(queue.receive(10)).unwrap_or_default().len(),
+            1,
+            "visible again"
+        );
     }
 }

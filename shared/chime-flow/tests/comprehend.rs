@@ -307,7 +307,10 @@ async fn an_answer_without_a_toxicity_score_is_a_failure_never_a_pass() {
         .expect("handled");
     let requests = processor.sender().requests();
     assert_eq!(requests.len(), 1);
-    assert!(requests[0].delete_resource, "the Deny policy decided, not a score of 0");
+    assert!(
+        requests[0].delete_resource,
+        "the Deny policy decided, not a score of 0"
+    );
     assert_eq!(handled.rule_id.as_deref(), Some("comprehend/failed"));
 }
 

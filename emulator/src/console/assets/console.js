@@ -69,7 +69,8 @@ async function operation(method, path, bearer, body) {
 async function control(method, path, body) {
   const response = await fetch(`/_chime-local/${path}`, {
     method,
-    headers: { "content-type": "application/json" },
+    // Control requests that change state carry this header: a page of another site cannot send it.
+    headers: { "content-type": "application/json", "x-chime-local-control": "1" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

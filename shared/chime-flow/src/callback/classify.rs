@@ -71,8 +71,8 @@ impl Failure {
 /// exceeds" a limit is not done).
 fn mentions_handled(lowered: &str) -> bool {
     ["non-pending", "not pending", "nonpending", "not in pending"]
-    .iter()
-    .any(|p| lowered.contains(p))
+        .iter()
+        .any(|p| lowered.contains(p))
 }
 
 impl Retryable for Failure {
@@ -163,15 +163,30 @@ mod tests {
     fn only_chimes_code_and_words_mean_already_handled() {
         use FailureKind::*;
         assert_eq!(
-            kind(Some("BadRequestException"), Some(400), "Metadata already exceeds 1024 bytes", false),
+            kind(
+                Some("BadRequestException"),
+                Some(400),
+                "Metadata already exceeds 1024 bytes",
+                false
+            ),
             Rejected
         );
         assert_eq!(
-            kind(None, Some(400), "Cannot process callback for a non-pending message", false),
+            kind(
+                None,
+                Some(400),
+                "Cannot process callback for a non-pending message",
+                false
+            ),
             Rejected
         );
         assert_eq!(
-            kind(Some("NotFoundException"), Some(404), "no such message", false),
+            kind(
+                Some("NotFoundException"),
+                Some(404),
+                "no such message",
+                false
+            ),
             Rejected
         );
     }
