@@ -390,15 +390,20 @@ impl AdminApi {
             BearerRule::ServiceUser => Ok(Some(self.config.service_user.clone())),
             BearerRule::AnyUser => Ok(None),
             BearerRule::FromClaim(claim) => {
+                // An AppInstanceUserId's characters only: a claim cannot name another resource.
                 let value = caller
                     .claim(claim)
-                    .filter(|v| !v.is_empty())
+                    .filter(|v| {
+                        !v.is_empty()
+                            && v.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-_.@:".contains(c))
+                    })
                     .ok_or_else(|| {
                         ErrorReply::new(
                             403,
                             "AccessDenied",
                             format!(
-                                "{} carries no {claim} claim to act as its own user",
+                                "{} carries no {claim} claim that names an app instance user",
                                 caller.principal()
                             ),
                         )

@@ -356,6 +356,24 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
     )
     .await;
     assert_eq!(status, 403);
+    // A claim that would name another resource is no user.
+    let (status, body) = answer(
+        &w.api,
+        event(
+            "http-api-jwt",
+            jwt_with("u-1/channel/staff", "[chat-users]"),
+            "GET",
+            &messages_path(&w.open),
+            &[],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("AccessDenied")),
+        "{body}"
+    );
     // Granted, but u-9 is no member of the channel: Chime's own rules refuse it.
     let (status, body) = answer(
         &w.api,
