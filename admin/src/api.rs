@@ -13,7 +13,7 @@ use chime_flow::config::{ConfigError, Env};
 use serde_json::{Map, Value, json};
 
 use crate::access::policy::DEFAULT_POLICY;
-use crate::access::{AccessPolicy, AuditLine, AuditLog, BearerRule, Caller, targets_of};
+use crate::access::{AccessPolicy, AuditLine, AuditLog, BearerRule, Caller, Targets, targets_of};
 use crate::paging::{self, Cursor, Page, Walked};
 use crate::{CallError, Clients, call};
 
@@ -320,59 +320,18 @@ impl AdminApi {
             error: None,
             request_id: extras.request_id.clone(),
         };
-        let answer = match self
-            .config
-            .policy
-            .decide(&extras.caller, operation, &targets)
-        {
-            Err(denied) => Err(ErrorReply::new(403, "AccessDenied", denied.to_string())),
-            Ok(grant) => {
-                line.statement = Some(grant.sid.clone());
-                let bearer = match self.bearer_for(&grant.bearer, &extras.caller) {
-                    Ok(bearer) => bearer,
-                    Err(refused) => {
-                        line.error = Some(refused.error.clone());
-                        self.audit.write(&line);
-                        return Err(refused);
-                    }
+        // A refusal before the call stays `denied`; a call made is judged by its answer.
+        let answer = match self.admit(operation, input, extras, &targets, &mut line) {
+            Err(refused) => Err(refused),
+            Ok((input, rule)) => {
+                let answer = self.execute_as(operation, input, extras, &rule).await;
+                line.outcome = match &answer {
+                    Ok(_) => "ok",
+                    Err(reply) if reply.error == "AccessDenied" => "denied",
+                    Err(_) => "failed",
                 };
-                let mut input = input;
-                if let Some(bearer) = &bearer {
-                    let named = extras
-                        .bearer
-                        .as_deref()
-                        .or_else(|| input.get("ChimeBearer").and_then(Value::as_str));
-                    if named.is_some_and(|named| named != bearer) {
-                        let refused = ErrorReply {
-                            field: Some("ChimeBearer".into()),
-                            ..ErrorReply::new(
-                                403,
-                                "BearerNotAllowed",
-                                format!(
-                                    "the access policy ({}) lets {} act only as {bearer}",
-                                    grant.sid, line.principal
-                                ),
-                            )
-                        };
-                        line.error = Some(refused.error.clone());
-                        self.audit.write(&line);
-                        return Err(refused);
-                    }
-                    self.default_bearer(operation, &mut input, bearer);
-                }
-                line.bearer = input
-                    .get("ChimeBearer")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or(bearer);
-                self.execute_as(operation, input, extras, &grant.bearer)
-                    .await
+                answer
             }
-        };
-        line.outcome = match &answer {
-            Ok(_) => "ok",
-            Err(reply) if reply.error == "AccessDenied" => "denied",
-            Err(_) => "failed",
         };
         line.status = match &answer {
             Ok((status, _)) => *status,
@@ -381,6 +340,52 @@ impl AdminApi {
         line.error = answer.as_ref().err().map(|reply| reply.error.clone());
         self.audit.write(&line);
         answer
+    }
+
+    /// Whether the policy admits the call, and as which bearer: the input with the granted bearer in
+    /// it and the grant's bearer rule, or the refusal (`AccessDenied`, `BearerNotAllowed`). Notes the
+    /// granting statement and the bearer on the audit line.
+    fn admit(
+        &self,
+        operation: &str,
+        mut input: Map<String, Value>,
+        extras: &Extras,
+        targets: &Targets,
+        line: &mut AuditLine,
+    ) -> Result<(Map<String, Value>, BearerRule), ErrorReply> {
+        let grant = self
+            .config
+            .policy
+            .decide(&extras.caller, operation, targets)
+            .map_err(|denied| ErrorReply::new(403, "AccessDenied", denied.to_string()))?;
+        line.statement = Some(grant.sid.clone());
+        let bearer = self.bearer_for(&grant.bearer, &extras.caller)?;
+        if let Some(bearer) = &bearer {
+            let named = extras
+                .bearer
+                .as_deref()
+                .or_else(|| input.get("ChimeBearer").and_then(Value::as_str));
+            if named.is_some_and(|named| named != bearer) {
+                return Err(ErrorReply {
+                    field: Some("ChimeBearer".into()),
+                    ..ErrorReply::new(
+                        403,
+                        "BearerNotAllowed",
+                        format!(
+                            "the access policy ({}) lets {} act only as {bearer}",
+                            grant.sid, line.principal
+                        ),
+                    )
+                });
+            }
+            self.default_bearer(operation, &mut input, bearer);
+        }
+        line.bearer = input
+            .get("ChimeBearer")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or(bearer);
+        Ok((input, grant.bearer))
     }
 
     /// The bearer a grant implies before the caller names one: the service user, or the caller's own
@@ -420,11 +425,8 @@ impl AdminApi {
         if !input.contains_key("ChimeBearer")
             && (operation == BULK_OPERATION
                 || self
-                    .model
-                    .operations
-                    .iter()
-                    .find(|op| op.name == operation && offers(op))
-                    .is_some_and(|op| self.has_member(op, "ChimeBearer")))
+                    .model_operation(operation)
+                    .is_ok_and(|op| self.has_member(op, "ChimeBearer")))
         {
             input.insert("ChimeBearer".into(), json!(bearer));
         }

@@ -132,6 +132,45 @@ async fn answer(api: &AdminApi, event: Value) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// A signed-in user's request (`sub` and its `cognito:groups`) through the JWT authorizer.
+async fn as_user(
+    w: &World,
+    (sub, groups): (&str, &str),
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let event = event(
+        "http-api-jwt",
+        jwt_with(sub, groups),
+        method,
+        path,
+        headers,
+        body,
+    );
+    answer(&w.api, event).await
+}
+
+/// An operator's SigV4 request (the `chat-ops` role of the API's account).
+async fn as_operator(
+    w: &World,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let event = event(
+        "http-api-iam",
+        iam_as(OPERATOR, "123456789012"),
+        method,
+        path,
+        headers,
+        body,
+    );
+    answer(&w.api, event).await
+}
+
 fn messages_path(channel: &str) -> String {
     format!("/channels/{}/messages", percent_encode(channel))
 }
@@ -222,30 +261,16 @@ async fn an_ungranted_principal_is_refused_naming_it_and_the_operation() {
 #[tokio::test]
 async fn an_operator_acts_as_the_service_user_and_every_call_is_audited() {
     let w = world().await;
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-iam",
-            iam_as(OPERATOR, "123456789012"),
-            "POST",
-            &messages_path(&w.staff),
-            &[],
-            Some(send_body()),
-        ),
-    )
-    .await;
+    let (status, body) =
+        as_operator(&w, "POST", &messages_path(&w.staff), &[], Some(send_body())).await;
     assert_eq!(status, 201, "{body}");
     // Naming another bearer is refused: operators act as the service user.
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-iam",
-            iam_as(OPERATOR, "123456789012"),
-            "POST",
-            &messages_path(&w.staff),
-            &[("x-amz-chime-bearer", w.user.as_str())],
-            Some(send_body()),
-        ),
+    let (status, body) = as_operator(
+        &w,
+        "POST",
+        &messages_path(&w.staff),
+        &[("x-amz-chime-bearer", w.user.as_str())],
+        Some(send_body()),
     )
     .await;
     assert_eq!(
@@ -279,16 +304,13 @@ async fn an_operator_acts_as_the_service_user_and_every_call_is_audited() {
 async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_apply() {
     let mut w = world().await;
     // Through the template's JWT route, /as-user/{proxy+}.
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-jwt",
-            jwt_with("u-1", "[chat-users]"),
-            "POST",
-            &format!("/as-user{}", messages_path(&w.open)),
-            &[],
-            Some(send_body()),
-        ),
+    let (status, body) = as_user(
+        &w,
+        ("u-1", "[chat-users]"),
+        "POST",
+        &format!("/as-user{}", messages_path(&w.open)),
+        &[],
+        Some(send_body()),
     )
     .await;
     assert_eq!(status, 201, "{body}");
@@ -305,16 +327,13 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
     );
     // Another user's bearer: refused before any call.
     let other = format!("{}/user/u-2", w.instance);
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-jwt",
-            jwt_with("u-1", "[chat-users]"),
-            "POST",
-            &messages_path(&w.open),
-            &[("x-amz-chime-bearer", other.as_str())],
-            Some(send_body()),
-        ),
+    let (status, body) = as_user(
+        &w,
+        ("u-1", "[chat-users]"),
+        "POST",
+        &messages_path(&w.open),
+        &[("x-amz-chime-bearer", other.as_str())],
+        Some(send_body()),
     )
     .await;
     assert_eq!(
@@ -323,16 +342,13 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
         "{body}"
     );
     // A channel outside the statement's pattern: refused, naming it.
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-jwt",
-            jwt_with("u-1", "[chat-users]"),
-            "POST",
-            &messages_path(&w.staff),
-            &[],
-            Some(send_body()),
-        ),
+    let (status, body) = as_user(
+        &w,
+        ("u-1", "[chat-users]"),
+        "POST",
+        &messages_path(&w.staff),
+        &[],
+        Some(send_body()),
     )
     .await;
     assert_eq!(status, 403, "{body}");
@@ -343,30 +359,24 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
         "{body}"
     );
     // Without the group: refused.
-    let (status, _) = answer(
-        &w.api,
-        event(
-            "http-api-jwt",
-            jwt_with("u-1", "[guests]"),
-            "GET",
-            &messages_path(&w.open),
-            &[],
-            None,
-        ),
+    let (status, _) = as_user(
+        &w,
+        ("u-1", "[guests]"),
+        "GET",
+        &messages_path(&w.open),
+        &[],
+        None,
     )
     .await;
     assert_eq!(status, 403);
     // A claim that would name another resource is no user.
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-jwt",
-            jwt_with("u-1/channel/staff", "[chat-users]"),
-            "GET",
-            &messages_path(&w.open),
-            &[],
-            None,
-        ),
+    let (status, body) = as_user(
+        &w,
+        ("u-1/channel/staff", "[chat-users]"),
+        "GET",
+        &messages_path(&w.open),
+        &[],
+        None,
     )
     .await;
     assert_eq!(
@@ -375,16 +385,13 @@ async fn a_signed_in_user_acts_as_itself_where_granted_and_chimes_own_rules_appl
         "{body}"
     );
     // Granted, but u-9 is no member of the channel: Chime's own rules refuse it.
-    let (status, body) = answer(
-        &w.api,
-        event(
-            "http-api-jwt",
-            jwt_with("u-9", "[chat-users]"),
-            "GET",
-            &messages_path(&w.open),
-            &[],
-            None,
-        ),
+    let (status, body) = as_user(
+        &w,
+        ("u-9", "[chat-users]"),
+        "GET",
+        &messages_path(&w.open),
+        &[],
+        None,
     )
     .await;
     assert!(matches!(status, 403 | 404), "{status} {body}");
@@ -422,18 +429,7 @@ async fn the_bulk_route_is_its_own_operation_and_carries_the_granted_bearer() {
         &grantable(&w.api.model),
     )
     .expect("policy");
-    let (status, refused) = answer(
-        &w.api,
-        event(
-            "http-api-iam",
-            iam_as(OPERATOR, "123456789012"),
-            "POST",
-            &path,
-            &[],
-            Some(body.clone()),
-        ),
-    )
-    .await;
+    let (status, refused) = as_operator(&w, "POST", &path, &[], Some(body.clone())).await;
     assert_eq!(status, 403, "{refused}");
     assert!(
         refused["message"]
@@ -448,16 +444,12 @@ async fn the_bulk_route_is_its_own_operation_and_carries_the_granted_bearer() {
         &grantable(&w.api.model),
     )
     .expect("policy");
-    let (status, queued) = answer(
-        &w.api,
-        event(
-            "http-api-iam",
-            iam_as(OPERATOR, "123456789012"),
-            "POST",
-            &path,
-            &[("x-amz-chime-bearer", w.user.as_str())],
-            Some(body),
-        ),
+    let (status, queued) = as_operator(
+        &w,
+        "POST",
+        &path,
+        &[("x-amz-chime-bearer", w.user.as_str())],
+        Some(body),
     )
     .await;
     assert_eq!(status, 202, "{queued}");

@@ -32,14 +32,13 @@ pub fn seed_messages(store: &Store, body: &[u8]) -> Result<Value, ApiError> {
             seed.count
         )));
     }
-    if let Some(content) = &seed.content
-        && (content.is_empty() || content.len() > chime_flow::limits::CONTENT_MAX_BYTES)
-    {
-        return Err(ApiError::bad_request(format!(
-            "Content: {} bytes; a STANDARD message holds 1 to {} bytes",
-            content.len(),
-            chime_flow::limits::CONTENT_MAX_BYTES
-        )));
+    if let Some(content) = &seed.content {
+        if content.is_empty() {
+            return Err(ApiError::bad_request(
+                "Content: empty; a message holds at least 1 byte",
+            ));
+        }
+        Message::check_size("STANDARD", content)?;
     }
     let instance = store.instance(&seed.channel_arn)?;
     let mut instance = lock(&instance);

@@ -7,8 +7,8 @@
 
 use std::net::IpAddr;
 
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
 
 use crate::server::error::ApiError;
 
@@ -38,25 +38,16 @@ fn host_name(value: &str) -> &str {
     value.rsplit_once(':').map_or(value, |(name, _)| name)
 }
 
-fn refuse(status: StatusCode, message: String) -> ApiError {
-    let mut error = ApiError::forbidden(message);
-    error.status = Some(status);
-    error
-}
-
 /// Checks a request's `Host`, `Origin` and, for a state-changing control request, the control
 /// header; the refusal names what was wrong.
 pub fn check(parts: &Parts, bound: Option<IpAddr>) -> Result<(), ApiError> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let host = header("host").or_else(|| parts.uri.authority().map(|a| a.as_str()));
     let Some(host) = host.filter(|h| is_local_name(host_name(h), bound)) else {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            format!(
-                "Host {:?} is not chime-local's: it answers to loopback names and addresses only",
-                host.unwrap_or_default()
-            ),
-        ));
+        return Err(ApiError::forbidden(format!(
+            "Host {:?} is not chime-local's: it answers to loopback names and addresses only",
+            host.unwrap_or_default()
+        )));
     };
     let control = parts.uri.path().starts_with("/_chime-local/");
     if let Some(origin) = header("origin") {
@@ -72,25 +63,21 @@ pub fn check(parts: &Parts, bound: Option<IpAddr>) -> Result<(), ApiError> {
                 .is_some_and(|authority| is_local_name(host_name(authority), bound))
         };
         if !allowed {
-            return Err(refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Origin {origin} may not call chime-local{}",
-                    if control {
-                        "'s control endpoints (only its own pages may)"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
+            return Err(ApiError::forbidden(format!(
+                "Origin {origin} may not call chime-local{}",
+                if control {
+                    "'s control endpoints (only its own pages may)"
+                } else {
+                    ""
+                }
+            )));
         }
     }
     let reads = matches!(parts.method, Method::GET | Method::HEAD);
     if control && !reads && header(CONTROL_HEADER).is_none() {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            format!("a state-changing control request must carry the {CONTROL_HEADER} header"),
-        ));
+        return Err(ApiError::forbidden(format!(
+            "a state-changing control request must carry the {CONTROL_HEADER} header"
+        )));
     }
     Ok(())
 }

@@ -84,15 +84,31 @@ pub struct Raw {
 
 /// Sends a request as-is (no SDK): `auth` becomes the Authorization header when given.
 pub async fn raw(endpoint: &str, method: &str, path: &str, auth: Option<&str>, body: &str) -> Raw {
+    let mut headers = vec![
+        ("x-amz-date", "20260101T000000Z".to_owned()),
+        ("content-type", "application/json".to_owned()),
+        (chime_local::server::guard::CONTROL_HEADER, "1".to_owned()),
+    ];
+    if let Some(auth) = auth {
+        headers.push(("authorization", auth.to_owned()));
+    }
+    raw_with(endpoint, method, path, &headers, body).await
+}
+
+/// Sends a request with exactly these headers (a `host` among them replaces the URL's).
+pub async fn raw_with(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> Raw {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut request = axum::http::Request::builder()
         .method(method)
-        .uri(format!("{endpoint}{path}"))
-        .header("x-amz-date", "20260101T000000Z")
-        .header("content-type", "application/json")
-        .header(chime_local::server::guard::CONTROL_HEADER, "1");
-    if let Some(auth) = auth {
-        request = request.header("authorization", auth);
+        .uri(format!("{endpoint}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, value);
     }
     let request = request
         .body(Full::new(Bytes::from(body.to_owned())))

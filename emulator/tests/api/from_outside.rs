@@ -8,12 +8,8 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use bytes::Bytes;
 use chime_local::config::{LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
@@ -28,25 +24,8 @@ async fn send(
     headers: &[(&str, String)],
     body: &str,
 ) -> (u16, String) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut request = axum::http::Request::builder()
-        .method(method)
-        .uri(format!("{endpoint}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .expect("a request");
-    let response = client.request(request).await.expect("an answer");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    let answer = crate::common::raw_with(endpoint, method, path, headers, body).await;
+    (answer.status, answer.body)
 }
 
 fn authority(world: &World) -> String {

@@ -599,16 +599,17 @@ fn judge(
         Err(error) if error.error_type == "CallbackNotFound" => Verdict::Refused {
             reason: format!("the message or its channel is gone: {}", error.message),
         },
-        Err(error) if error.error_type == "CallbackForbidden" => match record.pending_since() {
-            Some(since) if limits.now_seconds() - since > CALLBACK_WINDOW_SECONDS => {
-                Verdict::Refused {
-                    reason: format!(
-                        "Forbidden after Chime's 48-hour window (pending for {:.0} h): {}",
-                        (limits.now_seconds() - since) / 3600.0,
-                        error.message
-                    ),
-                }
-            }
+        Err(error) if error.error_type == "CallbackForbidden" => match record
+            .pending_since()
+            .map(|since| limits.now_seconds() - since)
+        {
+            Some(pending) if pending > CALLBACK_WINDOW_SECONDS => Verdict::Refused {
+                reason: format!(
+                    "Forbidden after Chime's 48-hour window (pending for {:.0} h): {}",
+                    pending / 3600.0,
+                    error.message
+                ),
+            },
             _ => Verdict::StillFailing {
                 error: format!(
                     "Forbidden inside the 48-hour window, kept: the processor's role may lack \
