@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chime_admin::Clients;
 use chime_admin::api::{AdminApi, AdminConfig};
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
-use chime_local::control::faults::{FaultRule, Faults};
+use chime_local::emulator::faults::{FaultRule, Faults};
 use chime_local::testing;
 
 fn arg(name: &str, default: usize) -> Result<usize, String> {

@@ -661,7 +661,7 @@ async fn refused(api: &AdminApi, operation: &str, input: Value) -> chime_admin::
 /// without the queue says it is not configured.
 #[tokio::test]
 async fn failed_events_are_replayed_through_the_admin_api() {
-    use chime_local::control::faults::{FaultRule, Faults};
+    use chime_local::emulator::faults::{FaultRule, Faults};
     let config = chime_local::Config {
         async_retry_delays: vec![
             std::time::Duration::from_millis(20),

@@ -9,7 +9,7 @@ use std::time::Duration;
 mod common;
 
 use chime_admin::onboarding::{MemoryQueue, Queue, drain, split};
-use chime_local::control::faults::{FaultRule, Faults};
+use chime_local::emulator::faults::{FaultRule, Faults};
 
 const MEMBERS: usize = 100_000;
 

@@ -1,9 +1,14 @@
 //! What a chime-local is started with: region and account, signature checking, where processors
-//! run, the faults to inject, Lambda's retry waits and the connection timeouts.
+//! run, the faults to inject, Lambda's retry waits and the connection timeouts. Each room owns its
+//! settings (`emulator::Settings`, `processors::Settings`, `server::Settings`); this composes them
+//! into the one flat set the command line and the tests fill in.
 
-use crate::control::faults::Faults;
-use crate::processors::in_process::CallbackPath;
-use crate::server::sigv4::LocalCredentials;
+use crate::emulator::{self, Faults};
+use crate::processors::{self, CallbackPath};
+use crate::server::{self, LocalCredentials};
+
+/// The SDK configuration of a client of a chime-local (the in-process processors' own).
+pub use crate::processors::sdk_loader;
 
 /// Access key id and secret the in-process processors sign with (and, when signatures are verified
 /// without other credentials, the ones expected).
@@ -41,43 +46,44 @@ impl Config {
             None => (LOCAL_ACCESS_KEY_ID.into(), LOCAL_SECRET_ACCESS_KEY.into()),
         }
     }
-}
 
-/// The SDK configuration of a client of the chime-local at `endpoint`, signing with `key` and
-/// `secret` (callers may add to it before `load()`, e.g. a retry configuration).
-pub fn sdk_loader(
-    endpoint: &str,
-    region: &str,
-    key: &str,
-    secret: &str,
-) -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            key,
-            secret,
-            None,
-            None,
-            "chime-local",
-        ))
+    /// The service's part.
+    pub fn service(&self) -> emulator::Settings {
+        emulator::Settings {
+            region: self.region.clone(),
+            account: self.account.clone(),
+            faults: self.faults.clone(),
+            processors: processors::Settings {
+                lambda_endpoint: self.lambda_endpoint.clone(),
+                in_process_functions: self.in_process_functions,
+                async_retry_delays: self.async_retry_delays.clone(),
+                callbacks: self.in_process_callbacks,
+            },
+        }
+    }
+
+    /// The wire's part.
+    pub fn wire(&self) -> server::Settings {
+        server::Settings {
+            verify_signatures: self.verify_signatures.clone(),
+            idle_timeout: self.idle_timeout,
+        }
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let (service, wire) = (emulator::Settings::default(), server::Settings::default());
         Self {
-            region: "us-east-1".into(),
-            account: "000000000000".into(),
-            verify_signatures: None,
-            lambda_endpoint: None,
-            in_process_functions: true,
-            faults: Faults::default(),
-            async_retry_delays: vec![
-                std::time::Duration::from_secs(1),
-                std::time::Duration::from_secs(2),
-            ],
-            idle_timeout: crate::server::listener::IDLE_TIMEOUT,
-            in_process_callbacks: CallbackPath::Direct,
+            region: service.region,
+            account: service.account,
+            verify_signatures: wire.verify_signatures,
+            lambda_endpoint: service.processors.lambda_endpoint,
+            in_process_functions: service.processors.in_process_functions,
+            faults: service.faults,
+            async_retry_delays: service.processors.async_retry_delays,
+            idle_timeout: wire.idle_timeout,
+            in_process_callbacks: service.processors.callbacks,
         }
     }
 }

@@ -48,8 +48,12 @@ struct Reader {
 }
 
 /// `GET /_chime-local/console/api/events[?channel=ARN]`: the stream, from now on.
-pub fn events(emulator: &Arc<Emulator>, channel: Option<String>) -> Response {
-    let readers = Arc::clone(&emulator.live_readers);
+pub fn events(
+    readers: &Arc<std::sync::atomic::AtomicUsize>,
+    emulator: &Arc<Emulator>,
+    channel: Option<String>,
+) -> Response {
+    let readers = Arc::clone(readers);
     if readers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= MAX_LIVE_READERS {
         readers.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         return (

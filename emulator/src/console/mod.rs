@@ -19,7 +19,28 @@ use axum::response::{IntoResponse, Response};
 
 use crate::binding::query_pairs;
 use crate::emulator::Emulator;
-use crate::server::error::ApiError;
+use crate::error::ApiError;
+use crate::server::{LocalRequest, LocalRoutes, RouteFuture};
+
+/// The console, as a local route; it counts its live readers (at most [`live::MAX_LIVE_READERS`]).
+#[derive(Default)]
+pub struct Console {
+    live_readers: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LocalRoutes for Console {
+    fn serves(&self, _method: &Method, path: &str) -> bool {
+        path.starts_with(PATH)
+    }
+
+    fn serve<'a>(
+        &'a self,
+        emulator: &'a Arc<Emulator>,
+        request: LocalRequest<'a>,
+    ) -> RouteFuture<'a> {
+        Box::pin(async move { serve(self, emulator, request.method, request.uri) })
+    }
+}
 
 /// Where the console is served.
 pub const PATH: &str = "/_chime-local/console/";
@@ -34,7 +55,7 @@ const SCRIPT: &str = include_str!("assets/console.js");
 const STYLE: &str = include_str!("assets/console.css");
 
 /// `GET /_chime-local/console/…`: the page, its script and style, and its API.
-pub(crate) fn serve(emulator: &Arc<Emulator>, method: &Method, uri: &Uri) -> Response {
+fn serve(console: &Console, emulator: &Arc<Emulator>, method: &Method, uri: &Uri) -> Response {
     if method != Method::GET {
         return ApiError::bad_request(format!("the console answers GET only, not {method}"))
             .into_response();
@@ -55,7 +76,7 @@ pub(crate) fn serve(emulator: &Arc<Emulator>, method: &Method, uri: &Uri) -> Res
         "console.css" => asset(STYLE, "text/css; charset=utf-8"),
         "api/overview" => json(views::overview(store)),
         "api/samples" => json(samples::listing()),
-        "api/events" => live::events(emulator, param("channel")),
+        "api/events" => live::events(&console.live_readers, emulator, param("channel")),
         "api/members" | "api/messages" | "api/message" => match channel_api(store, path, &param) {
             Ok(value) => axum::Json(value).into_response(),
             Err(error) => error.into_response(),

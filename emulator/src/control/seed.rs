@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Body, Message, Store, lock, now, random_hex};
 
 /// The most one call seeds (about 0.8 KB of memory each): a million, as the load benchmark seeds a

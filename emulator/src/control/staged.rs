@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use chime_flow::event::{ChannelMessage, ProcessorEvent};
 use serde_json::{Value, json};
 
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{
     Body, Channel, Elastic, Instance, MESSAGE_TYPES, Membership, Message, Millis, PERSISTENCE,
     Pending, Status, Store, User, instance_of, lock, now, one_of,

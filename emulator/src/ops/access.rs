@@ -3,7 +3,7 @@
 //! PUBLIC channel shows.
 
 use super::Input;
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Channel, Instance};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

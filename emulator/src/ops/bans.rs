@@ -8,8 +8,8 @@ use super::channels::{Need, summary, with_channel};
 use super::memberships::remove_member;
 use super::page::page_map;
 use super::{Input, Reply, identity, viewed_arn};
-use crate::server::error::ApiError;
-use crate::server::events;
+use crate::error::ApiError;
+use crate::state::changes;
 use crate::state::{Grant, Store, lock, now};
 
 pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
@@ -33,7 +33,7 @@ pub fn create_ban(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         channel.bans.insert(member.to_owned(), ban);
         // A member who is banned is removed at once.
         if let Some(removed) = remove_member(channel, member) {
-            events::membership(store, instance, arn, member, Some(&removed));
+            changes::membership(store, instance, arn, member, Some(&removed));
         }
         Ok(Reply::body(
             json!({"ChannelArn": arn, "Member": identity(member, &name)}),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::page::page;
 use super::{Input, Reply, tags};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Bot, Store, lock, now, random_uuid};
 
 pub fn create_bot(store: &Store, input: &Input) -> Result<Reply, ApiError> {

@@ -7,7 +7,7 @@ use super::access::Role;
 use super::channels::{Need, summary, with_channel};
 use super::page::page;
 use super::{Input, Reply, tags};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Flow, Instance, Store, lock, now, random_uuid};
 
 fn processors(input: &Input) -> Result<Vec<Value>, ApiError> {

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use super::access::{self, Role};
 use super::page::{page, page_map};
 use super::{Input, Reply, identity, tags};
-use crate::server::error::ApiError;
-use crate::server::events;
+use crate::error::ApiError;
+use crate::state::changes;
 use crate::state::{Channel, Elastic, Grant, Instance, Membership, Store, lock, now, random_uuid};
 
 /// CreateChannel takes at most this many MemberArns and ModeratorArns.
@@ -192,7 +192,7 @@ pub fn update_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                 channel.metadata = Some(metadata.to_owned());
             }
             channel.updated = now();
-            events::channel(store, instance, arn, "UPDATE_CHANNEL");
+            changes::channel(store, instance, arn, "UPDATE_CHANNEL");
             Ok(Reply::body(json!({ "ChannelArn": arn })))
         },
     )
@@ -204,7 +204,7 @@ pub fn delete_channel(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         input,
         Need::AtLeast(Role::Moderator, "delete this channel"),
         |instance, arn, _, _| {
-            events::channel(store, instance, arn, "DELETE_CHANNEL");
+            changes::channel(store, instance, arn, "DELETE_CHANNEL");
             instance.remove_channel(arn);
             Ok(Reply::empty())
         },

@@ -3,7 +3,7 @@
 //! MaximumSubChannels (beyond that the least-filled one grows past the target). A sub-channel that
 //! falls below the minimum (ceil(percentage × target)) is merged into the others.
 
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Channel, Elastic};
 
 /// The sub-channel a new member goes to, opening one when needed. Costs the number of

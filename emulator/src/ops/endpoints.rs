@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::page::page;
 use super::{Input, Reply};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Endpoint, Store, User, lock, now, random_uuid};
 
 /// Endpoints one user may hold (chime-local's bound; one per device a person uses is a handful).

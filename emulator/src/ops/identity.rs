@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::page::{page, page_map};
 use super::{Input, Reply, identity, tags};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Instance, Store, User, lock, now, random_uuid};
 
 pub fn create_app_instance(store: &Store, input: &Input) -> Result<Reply, ApiError> {

@@ -7,8 +7,8 @@ use super::channels::{Need, summary, with_channel};
 use super::elastic;
 use super::page::page_map;
 use super::{Input, Reply, identity, viewed_arn};
-use crate::server::error::{ApiError, Code};
-use crate::server::events;
+use crate::error::{ApiError, Code};
+use crate::state::changes;
 use crate::state::{Channel, Instance, Membership, Store, lock, now};
 
 /// Members of a regular channel (the default, adjustable quota) and of an elastic one.
@@ -122,7 +122,7 @@ pub fn create_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
             std::slice::from_ref(&member),
         )?;
         let sub = add_member(instance, arn, bearer, &member, kind, sub_channel)?;
-        events::membership(store, instance, arn, &member, None);
+        changes::membership(store, instance, arn, &member, None);
         Ok(Reply::body(json!({"ChannelArn": arn, "SubChannelId": sub,
             "Member": identity(&member, &instance.display_name(&member))})))
     })
@@ -152,7 +152,7 @@ pub fn batch_create_membership(store: &Store, input: &Input) -> Result<Reply, Ap
                     "ErrorCode": batch_code(e.code), "ErrorMessage": e.message})),
             }
         }
-        events::batch_membership(store, instance, arn, &added);
+        changes::batch_membership(store, instance, arn, &added);
         let added: Vec<Value> = added
             .iter()
             .map(|member| identity(member, &instance.display_name(member)))
@@ -234,7 +234,7 @@ pub fn delete_membership(store: &Store, input: &Input) -> Result<Reply, ApiError
         }
         membership_of(channel, member, input.str("SubChannelId"))?;
         let removed = remove_member(instance.channel_mut(arn)?, member);
-        events::membership(store, instance, arn, member, removed.as_ref());
+        changes::membership(store, instance, arn, member, removed.as_ref());
         Ok(Reply::empty())
     })
 }

@@ -8,8 +8,8 @@ use super::channels::{Need, with_channel};
 use super::page::{encode, page_size, resume_after};
 use super::processing::start_flow;
 use super::{Input, Reply, identity};
-use crate::server::error::ApiError;
-use crate::server::events::{self, MessageChange};
+use crate::error::ApiError;
+use crate::state::changes::{self, MessageChange};
 use crate::state::{
     Body, Channel, Instance, MESSAGE_TYPES, Message, Millis, PERSISTENCE, Status, Store, now,
     one_of, random_hex,
@@ -117,7 +117,7 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             if message.status == Status::Sent {
                 channel.last_message = Some(at);
             }
-            events::message(store, instance, arn, &id, MessageChange::Created);
+            changes::message(store, instance, arn, &id, MessageChange::Created);
             Ok(Reply {
                 body: Some(json!({"ChannelArn": arn, "MessageId": id, "Status": status,
                 "SubChannelId": sub})),
@@ -388,7 +388,7 @@ pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             message.updated = at;
             Vec::new()
         };
-        events::message(store, instance, arn, &id, MessageChange::Updated);
+        changes::message(store, instance, arn, &id, MessageChange::Updated);
         let channel = instance.channel_mut(arn)?;
         let message = channel
             .message_mut(&id)
@@ -426,7 +426,7 @@ pub fn redact(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         };
         message.redacted = true;
         message.updated = now();
-        events::message(store, instance, arn, id, MessageChange::Redacted);
+        changes::message(store, instance, arn, id, MessageChange::Redacted);
         Ok(Reply::body(
             json!({"ChannelArn": arn, "MessageId": id, "SubChannelId": sub}),
         ))
@@ -447,7 +447,7 @@ pub fn delete(store: &Store, input: &Input) -> Result<Reply, ApiError> {
                 .filter(|m| sub.is_none() || m.sub_channel.as_deref() == sub)
                 .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))?;
             message.deleted = true;
-            events::message(store, instance, arn, id, MessageChange::Deleted);
+            changes::message(store, instance, arn, id, MessageChange::Deleted);
             Ok(Reply::empty())
         },
     )

@@ -17,14 +17,27 @@ mod search;
 mod settings;
 mod tags;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use crate::error::ApiError;
 use crate::model::{Model, Service};
-use crate::processors::Invocation;
-use crate::server::error::ApiError;
 use crate::state::{Millis, Store};
 
+pub(crate) use crate::json::{identity, without_nulls};
 pub use processing::apply_invocation_failure;
+
+/// One processor invocation: the event, and what to do if it cannot be delivered.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub channel_arn: String,
+    pub message_id: String,
+    pub callback_id: String,
+    pub processor_name: String,
+    pub function_arn: String,
+    /// `CONTINUE` or `ABORT`.
+    pub fallback: String,
+    pub payload: Value,
+}
 
 /// A validated input object with typed accessors.
 pub struct Input(pub Map<String, Value>);
@@ -81,25 +94,6 @@ impl Reply {
     pub fn empty() -> Self {
         Self::default()
     }
-}
-
-/// Absent members are left out rather than sent as `null` (answers and processor events alike).
-pub fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
-}
-
-/// `{"Arn", "Name"}` as the service describes an identity.
-pub fn identity(arn: &str, name: &str) -> Value {
-    json!({"Arn": arn, "Name": name})
 }
 
 type Handler = fn(&Store, &Input) -> Result<Reply, ApiError>;

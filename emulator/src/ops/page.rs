@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::Input;
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 
 const DEFAULT_PAGE: usize = 50;
 

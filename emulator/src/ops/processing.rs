@@ -10,10 +10,10 @@
 use chime_flow::limits::CALLBACK_ID_LEN;
 use serde_json::{Value, json};
 
+use super::Invocation;
 use super::{Input, Reply, without_nulls};
-use crate::processors::Invocation;
-use crate::server::error::ApiError;
-use crate::server::events::{self, MessageChange};
+use crate::error::ApiError;
+use crate::state::changes::{self, MessageChange};
 use crate::state::journey::{Journal, Step};
 use crate::state::{
     Body, Instance, Message, Pending, Status, Store, iso8601, lock, now, random_hex,
@@ -411,5 +411,5 @@ fn announce_settled(
         (true, _, _) => MessageChange::Updated,
         (false, _, _) => MessageChange::Created,
     };
-    events::message(store, instance, channel_arn, message_id, change);
+    changes::message(store, instance, channel_arn, message_id, change);
 }

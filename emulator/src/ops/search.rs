@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::channels::summary;
 use super::page::page;
 use super::{Input, Reply, access};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Channel, Store, instance_of, lock};
 
 enum Field {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::access::Role;
 use super::channels::{Need, with_channel};
 use super::{Input, Reply, identity};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Store, lock, now};
 
 pub fn get_retention(store: &Store, input: &Input) -> Result<Reply, ApiError> {
@@ -197,7 +197,7 @@ fn check_push_preferences(preferences: &Value) -> Result<(), ApiError> {
 pub fn session_endpoint(store: &Store, _input: &Input) -> Result<Reply, ApiError> {
     let url = store.session_endpoint.get().ok_or_else(|| {
         ApiError::new(
-            crate::server::error::Code::ServiceUnavailable,
+            crate::error::Code::ServiceUnavailable,
             "the messaging WebSocket is not listening yet",
         )
     })?;

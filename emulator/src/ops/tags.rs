@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Input, Reply};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 use crate::state::{Instance, Store, lock};
 
 /// The service's limit per resource.

@@ -15,7 +15,7 @@ use chime_flow::stages::catalog;
 use serde_json::Value;
 
 use super::async_retry::AsyncQueue;
-use super::{InvokeError, InvokeFuture, ProcessorInvoker, function_name};
+use super::{CallbackService, InvokeError, InvokeFuture, ProcessorInvoker, Refusal, function_name};
 
 type SharedProcessor = Arc<Processor<Box<dyn Stage>, LocalSender>>;
 
@@ -29,34 +29,23 @@ pub enum CallbackPath {
     Http,
 }
 
-/// Calls ChannelFlowCallback on the emulator in-process. Holds it weakly: the emulator owns its
-/// invokers, and a stopped emulator must not be kept alive by its processors.
+/// Calls ChannelFlowCallback on the service in-process, through its port.
 pub struct DirectCallback {
-    emulator: std::sync::Weak<crate::Emulator>,
+    service: Arc<dyn CallbackService>,
     policy: chime_flow::retry::RetryPolicy,
 }
 
 impl DirectCallback {
     async fn attempt(&self, request: &CallbackRequest) -> Result<(), Failure> {
-        let Some(emulator) = self.emulator.upgrade() else {
-            return Err(Failure::classify(
-                None,
-                None,
-                "chime-local has stopped",
-                true,
-            ));
-        };
-        emulator
-            .call(
-                crate::model::Service::Messaging,
-                "ChannelFlowCallback",
-                request.wire_input(),
-            )
+        self.service
+            .callback(request.wire_input())
             .await
-            .map(|_| ())
-            .map_err(|e| {
-                let status = e.status.unwrap_or(e.code.status()).as_u16();
-                Failure::classify(Some(e.code.name()), Some(status), &e.message, false)
+            .map_err(|refusal| match refusal {
+                Refusal::Stopped => Failure::classify(None, None, "chime-local has stopped", true),
+                Refusal::Refused(e) => {
+                    let status = e.status.unwrap_or(e.code.status()).as_u16();
+                    Failure::classify(Some(e.code.name()), Some(status), &e.message, false)
+                }
             })
     }
 }
@@ -78,12 +67,32 @@ impl CallbackSender for LocalSender {
     }
 }
 
+/// The SDK configuration of a client of the chime-local at `endpoint`, signing with `key` and
+/// `secret` (callers may add to it before `load()`, e.g. a retry configuration).
+pub fn sdk_loader(
+    endpoint: &str,
+    region: &str,
+    key: &str,
+    secret: &str,
+) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "chime-local",
+        ))
+}
+
 /// The built-in processors, each built on first use from the same environment variables the
 /// Lambda reads, with one SDK client pointed at chime-local.
 pub struct InProcess {
     sdk_config: aws_config::SdkConfig,
     callbacks: CallbackPath,
-    emulator: std::sync::Weak<crate::Emulator>,
+    service: Arc<dyn CallbackService>,
     env: Env,
     /// Lambda's asynchronous queue: redeliveries of an event whose processor failed, then the
     /// on-failure destination.
@@ -92,19 +101,22 @@ pub struct InProcess {
 }
 
 impl InProcess {
-    pub fn new(
-        sdk_config: aws_config::SdkConfig,
-        (callbacks, emulator): (CallbackPath, std::sync::Weak<crate::Emulator>),
+    /// The built-in processors of the chime-local at `endpoint`: an SDK client signing with
+    /// `credentials` (for callbacks over HTTP) and the service's port (for direct ones).
+    pub async fn connect(
+        (endpoint, region, (key, secret)): (&str, &str, (String, String)),
+        (callbacks, service): (CallbackPath, Arc<dyn CallbackService>),
         env: Env,
         queue: AsyncQueue,
     ) -> Self {
+        let sdk_config = sdk_loader(endpoint, region, &key, &secret).load().await;
         let built = catalog::functions()
             .map(|name| (name, OnceLock::new()))
             .collect();
         Self {
             sdk_config,
             callbacks,
-            emulator,
+            service,
             env,
             queue,
             built,
@@ -124,7 +136,7 @@ impl InProcess {
         let config = ProcessorConfig::from_env(&self.env, policy)?;
         let sender = match self.callbacks {
             CallbackPath::Direct => LocalSender::Direct(DirectCallback {
-                emulator: self.emulator.clone(),
+                service: Arc::clone(&self.service),
                 policy: config.retry,
             }),
             CallbackPath::Http => LocalSender::Sdk(SdkCallbackSender::new(

@@ -10,7 +10,6 @@
 //! more after a wait, then kept on the failure queue (`failed_events`) as Lambda's invocation record.
 
 pub mod async_retry;
-pub mod delivery;
 pub mod failed_events;
 pub mod in_process;
 pub mod lambda_api;
@@ -21,20 +20,54 @@ use std::pin::Pin;
 use chime_flow::redrive::{self, FunctionError, PortError, Reinvoke};
 use serde_json::Value;
 
+use crate::error::ApiError;
 use in_process::InProcess;
+pub use in_process::{CallbackPath, sdk_loader};
 use lambda_api::LambdaApi;
 
-/// One processor invocation: the event, and what to do if it cannot be delivered.
+/// Where processors run and how Lambda's asynchronous retry waits.
 #[derive(Debug, Clone)]
-pub struct Invocation {
-    pub channel_arn: String,
-    pub message_id: String,
-    pub callback_id: String,
-    pub processor_name: String,
-    pub function_arn: String,
-    /// `CONTINUE` or `ABORT`.
-    pub fallback: String,
-    pub payload: Value,
+pub struct Settings {
+    /// Where the Lambda Invoke API is served (`http://127.0.0.1:9000` for `cargo lambda watch`).
+    pub lambda_endpoint: Option<String>,
+    /// Run the built-in processors in-process under their function names.
+    pub in_process_functions: bool,
+    /// When an in-process processor fails, the waits before its two more deliveries (Lambda's
+    /// asynchronous retry; AWS waits about one and two minutes, chime-local 1 s and 2 s).
+    pub async_retry_delays: Vec<std::time::Duration>,
+    /// How in-process processors call back: directly (default) or through the SDK over HTTP.
+    pub callbacks: CallbackPath,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            lambda_endpoint: None,
+            in_process_functions: true,
+            async_retry_delays: vec![
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(2),
+            ],
+            callbacks: CallbackPath::Direct,
+        }
+    }
+}
+
+/// Why the service did not take an in-process callback.
+#[derive(Debug)]
+pub enum Refusal {
+    /// chime-local has stopped.
+    Stopped,
+    /// The operation refused it (faults, validation, semantics).
+    Refused(ApiError),
+}
+
+pub type CallbackFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send + 'a>>;
+
+/// The port an in-process processor's direct callback goes through: ChannelFlowCallback's input
+/// handed to the service's operation pipeline (the service object implements it).
+pub trait CallbackService: Send + Sync {
+    fn callback(&self, input: serde_json::Map<String, Value>) -> CallbackFuture<'_>;
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,25 +1,41 @@
 //! Messaging WebSocket events, as the developer guide describes them: a JSON frame with `Headers`
 //! (`x-amz-chime-event-type`, `x-amz-chime-message-type`, for messages also
 //! `x-amz-chime-persistence-type`) and `Payload`, the resource as a JSON string with ISO-8601 times.
-//! Operations publish while holding their app instance's lock; the audience is chosen among the
-//! users connected right now, so an event costs what the online users cost, not the channel's size.
+//! The sessions implement the state's `Publish` port: operations announce while holding their app
+//! instance's lock; the audience is chosen among the users connected right now, so an event costs
+//! what the online users cost, not the channel's size.
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::ops::{identity, without_nulls};
-use crate::state::{Channel, Instance, Membership, Message, Status, Store, iso8601};
+use super::sessions::Sessions;
+use crate::json::{identity, without_nulls};
+use crate::state::changes::{Change, MessageChange, Publish};
+use crate::state::{Channel, Instance, Membership, Message, Status, iso8601};
 
-/// What happened to a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageChange {
-    Created,
-    Updated,
-    Redacted,
-    Deleted,
-    /// An edit its flow dropped (the message keeps its earlier text): the sender is told.
-    EditFailed,
+impl Publish for Sessions {
+    fn publish(&self, instance: &Instance, change: Change<'_>) {
+        if !self.any() {
+            return;
+        }
+        match change {
+            Change::Message {
+                channel_arn,
+                id,
+                change,
+            } => message(self, instance, channel_arn, id, change),
+            Change::Membership {
+                channel_arn,
+                member,
+                removed,
+            } => membership(self, instance, channel_arn, member, removed),
+            Change::Members { channel_arn, added } => {
+                batch_membership(self, instance, channel_arn, added)
+            }
+            Change::Channel { channel_arn, kind } => channel(self, instance, channel_arn, kind),
+        }
+    }
 }
 
 /// One rendered frame.
@@ -69,17 +85,13 @@ fn reaches(channel: &Channel, m: &Message, user: &str) -> bool {
 /// Publishes the event for a change to message `id`. Its state decides the event: in a flow it is
 /// `PENDING_…` to the sender only, denied or failed `DENIED_…`/`FAILED_…` to the sender only, and
 /// otherwise the change itself to everyone it reaches.
-pub fn message(
-    store: &Store,
+fn message(
+    sessions: &Sessions,
     instance: &Instance,
     channel_arn: &str,
     id: &str,
     change: MessageChange,
 ) {
-    store.journal.changed(channel_arn, id);
-    if !store.sessions.any() {
-        return;
-    }
     let Some(channel) = instance.channels.get(channel_arn) else {
         return;
     };
@@ -99,8 +111,7 @@ pub fn message(
         (_, Status::Failed, _) => ("FAILED_", true),
         _ => ("", false),
     };
-    let audience: Vec<String> = store
-        .sessions
+    let audience: Vec<String> = sessions
         .connected_in(&instance.arn)
         .into_iter()
         .filter(|user| {
@@ -116,7 +127,7 @@ pub fn message(
     }
     let kind = format!("{prefix}{verb}_CHANNEL_MESSAGE");
     let payload = message_payload(instance, channel_arn, m);
-    store.sessions.deliver(
+    sessions.deliver(
         &audience,
         &frame(&kind, m.kind, Some(m.persistence), &payload),
     );
@@ -124,14 +135,13 @@ pub fn message(
 
 /// The connected members of a channel (of `sub_channel` only, when given), plus `also`.
 fn channel_audience(
-    store: &Store,
+    sessions: &Sessions,
     instance: &Instance,
     channel: &Channel,
     sub_channel: Option<&str>,
     also: Option<&str>,
 ) -> Vec<String> {
-    store
-        .sessions
+    sessions
         .connected_in(&instance.arn)
         .into_iter()
         .filter(|user| {
@@ -160,16 +170,13 @@ fn membership_payload(
 /// `CREATE_CHANNEL_MEMBERSHIP` (after it joined) or `DELETE_CHANNEL_MEMBERSHIP` (with the removed
 /// membership, after it left): to the channel's connected members — of the same sub-channel in an
 /// elastic channel — and to the member itself.
-pub fn membership(
-    store: &Store,
+fn membership(
+    sessions: &Sessions,
     instance: &Instance,
     channel_arn: &str,
     member: &str,
     removed: Option<&Membership>,
 ) {
-    if !store.sessions.any() {
-        return;
-    }
     let Some(channel) = instance.channels.get(channel_arn) else {
         return;
     };
@@ -181,7 +188,7 @@ pub fn membership(
         },
     };
     let audience = channel_audience(
-        store,
+        sessions,
         instance,
         channel,
         m.sub_channel.as_deref(),
@@ -191,15 +198,13 @@ pub fn membership(
         return;
     }
     let payload = membership_payload(instance, channel_arn, member, m);
-    store
-        .sessions
-        .deliver(&audience, &frame(kind, "SYSTEM", None, &payload));
+    sessions.deliver(&audience, &frame(kind, "SYSTEM", None, &payload));
 }
 
 /// `BATCH_CREATE_CHANNEL_MEMBERSHIP` for the members a batch added to a regular channel (an elastic
 /// channel announces each member on its own, as the service does).
-pub fn batch_membership(store: &Store, instance: &Instance, channel_arn: &str, added: &[String]) {
-    if !store.sessions.any() || added.is_empty() {
+fn batch_membership(sessions: &Sessions, instance: &Instance, channel_arn: &str, added: &[String]) {
+    if added.is_empty() {
         return;
     }
     let Some(channel) = instance.channels.get(channel_arn) else {
@@ -207,14 +212,14 @@ pub fn batch_membership(store: &Store, instance: &Instance, channel_arn: &str, a
     };
     if channel.elastic.is_some() {
         for member in added {
-            membership(store, instance, channel_arn, member, None);
+            membership(sessions, instance, channel_arn, member, None);
         }
         return;
     }
     let Some(first) = added.first().and_then(|a| channel.members().get(a)) else {
         return;
     };
-    let audience = channel_audience(store, instance, channel, None, None);
+    let audience = channel_audience(sessions, instance, channel, None, None);
     if audience.is_empty() {
         return;
     }
@@ -225,7 +230,7 @@ pub fn batch_membership(store: &Store, instance: &Instance, channel_arn: &str, a
     let payload = json!({"ChannelArn": channel_arn, "Type": first.kind,
         "InvitedBy": identity(&first.invited_by, &instance.display_name(&first.invited_by)),
         "Members": members});
-    store.sessions.deliver(
+    sessions.deliver(
         &audience,
         &frame("BATCH_CREATE_CHANNEL_MEMBERSHIP", "SYSTEM", None, &payload),
     );
@@ -245,19 +250,14 @@ pub fn channel_payload(instance: &Instance, channel: &Channel) -> Value {
 }
 
 /// `UPDATE_CHANNEL` or `DELETE_CHANNEL` (call it before the channel is removed) to its members.
-pub fn channel(store: &Store, instance: &Instance, channel_arn: &str, kind: &str) {
-    if !store.sessions.any() {
-        return;
-    }
+fn channel(sessions: &Sessions, instance: &Instance, channel_arn: &str, kind: &str) {
     let Some(channel) = instance.channels.get(channel_arn) else {
         return;
     };
-    let audience = channel_audience(store, instance, channel, None, None);
+    let audience = channel_audience(sessions, instance, channel, None, None);
     if audience.is_empty() {
         return;
     }
     let payload = channel_payload(instance, channel);
-    store
-        .sessions
-        .deliver(&audience, &frame(kind, "SYSTEM", None, &payload));
+    sessions.deliver(&audience, &frame(kind, "SYSTEM", None, &payload));
 }

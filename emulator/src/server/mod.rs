@@ -10,18 +10,88 @@ pub mod sessions;
 pub mod sigv4;
 pub mod websocket;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::http::{Method, Uri};
+use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
 use crate::emulator::Emulator;
 use crate::model::ModelError;
+use sessions::Sessions;
+pub use sigv4::LocalCredentials;
 
 /// How often expiration and retention are applied in the background.
-const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// What the wire starts with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// When set, signatures are verified against these credentials; otherwise only their form is.
+    pub verify_signatures: Option<LocalCredentials>,
+    /// How long a connection may go without sending a complete request head (idle keep-alive
+    /// connections included) and a body may take to arrive.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            verify_signatures: None,
+            idle_timeout: listener::IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// A request under `/_chime-local/` as a local route reads it.
+pub struct LocalRequest<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub body: &'a [u8],
+}
+
+pub type RouteFuture<'a> = Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
+
+/// The port for chime-local's own endpoints under `/_chime-local/` (the control endpoints, the
+/// console, the demo): whoever starts the server registers them; the first that serves a request
+/// answers it.
+pub trait LocalRoutes: Send + Sync {
+    fn serves(&self, method: &Method, path: &str) -> bool;
+    fn serve<'a>(
+        &'a self,
+        emulator: &'a Arc<Emulator>,
+        request: LocalRequest<'a>,
+    ) -> RouteFuture<'a>;
+}
+
+/// What every connection shares: the service, the wire's settings, who is connected, the local
+/// routes and the address listened on (a `Host` naming it is accepted beside loopback names).
+pub struct Wire {
+    pub emulator: Arc<Emulator>,
+    pub settings: Settings,
+    pub sessions: Arc<Sessions>,
+    pub routes: Vec<Arc<dyn LocalRoutes>>,
+    pub bound: std::net::IpAddr,
+}
+
+impl Wire {
+    /// A wire listening nowhere, for driving [`http::handle`] directly: default settings, nobody
+    /// connected, no local routes.
+    pub fn unbound(emulator: Arc<Emulator>) -> Arc<Self> {
+        Arc::new(Self {
+            emulator,
+            settings: Settings::default(),
+            sessions: Arc::default(),
+            routes: Vec::new(),
+            bound: std::net::Ipv4Addr::LOCALHOST.into(),
+        })
+    }
+}
 
 /// A running chime-local; dropping it does not stop it, `stop` does.
 pub struct Running {
@@ -36,7 +106,7 @@ impl Running {
     /// Stops accepting requests and waits for the server task to end.
     pub async fn stop(mut self) {
         self.sweeper.abort();
-        self.emulator.stopping.send_replace(true);
+        self.emulator.stop();
         let _ = (&mut self.task).await;
     }
 
@@ -57,9 +127,14 @@ pub enum StartError {
     },
 }
 
-/// Starts chime-local on `addr` (port 0 picks a free one) and returns once it accepts requests.
-pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartError> {
-    let emulator = Arc::new(Emulator::new(config)?);
+/// Serves `emulator` on `addr` (port 0 picks a free one) with `routes` under `/_chime-local/`;
+/// returns once it accepts requests. In-process processors sign with `credentials`.
+pub async fn serve(
+    emulator: Arc<Emulator>,
+    settings: Settings,
+    routes: Vec<Arc<dyn LocalRoutes>>,
+    (addr, credentials): (SocketAddr, (String, String)),
+) -> Result<Running, StartError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|error| StartError::Bind { addr, error })?;
@@ -72,19 +147,26 @@ pub async fn start(config: Config, addr: SocketAddr) -> Result<Running, StartErr
              development service without access control, reachable from other machines"
         );
     }
-    let _ = emulator.bound.set(addr.ip());
     let endpoint = format!("http://{addr}");
     // GetMessagingSessionEndpoint's Url is a host without a scheme, as the service's
     // (`id.region.ws-messaging.chime.aws`); clients connect to `/connect` on it.
     let _ = emulator.store.session_endpoint.set(addr.to_string());
-    emulator.connect_invokers(&endpoint).await;
-    let app = axum::Router::new()
-        .fallback(http::entry)
-        .with_state(Arc::clone(&emulator));
-    let task = tokio::spawn(crate::server::listener::serve(
+    let sessions = Arc::new(Sessions::default());
+    emulator.store.set_publisher(sessions.clone());
+    emulator.connect_invokers(&endpoint, credentials).await;
+    let idle_timeout = settings.idle_timeout;
+    let wire = Arc::new(Wire {
+        emulator: Arc::clone(&emulator),
+        settings,
+        sessions,
+        routes,
+        bound: addr.ip(),
+    });
+    let app = axum::Router::new().fallback(http::entry).with_state(wire);
+    let task = tokio::spawn(listener::serve(
         listener,
         app,
-        emulator.config.idle_timeout,
+        idle_timeout,
         emulator.stopping(),
     ));
     let swept = Arc::downgrade(&emulator);

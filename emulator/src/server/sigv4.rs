@@ -9,7 +9,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use axum::http::HeaderMap;
 
-use crate::server::error::{ApiError, Code};
+use crate::error::{ApiError, Code};
 
 /// The parts of an Authorization header.
 #[derive(Debug, Clone, PartialEq, Eq)]

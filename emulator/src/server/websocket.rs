@@ -12,9 +12,9 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::Emulator;
-use crate::ops::without_nulls;
-use crate::server::error::ApiError;
+use super::Wire;
+use crate::error::ApiError;
+use crate::json::without_nulls;
 use crate::server::events::{channel_payload, frame, message_payload};
 use crate::server::sigv4::{self, LocalCredentials};
 use crate::state::{Channel, Instance, Store, iso8601, lock};
@@ -96,7 +96,7 @@ pub fn parse_connect(
 }
 
 /// Answers `GET /connect`: refuses before upgrading when the query, signature or user is wrong.
-pub async fn connect(emulator: Arc<Emulator>, mut parts: Parts) -> Response {
+pub async fn connect(wire: Arc<Wire>, mut parts: Parts) -> Response {
     let host = parts
         .headers
         .get(axum::http::header::HOST)
@@ -104,12 +104,12 @@ pub async fn connect(emulator: Arc<Emulator>, mut parts: Parts) -> Response {
         .unwrap_or_default()
         .to_owned();
     let query = parts.uri.query().unwrap_or_default().to_owned();
-    let credentials = emulator.config().verify_signatures.as_ref();
+    let credentials = wire.settings.verify_signatures.as_ref();
     let connect = match parse_connect(&query, &host, credentials) {
         Ok(connect) => connect,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = check_user(emulator.store(), &connect.user_arn) {
+    if let Err(e) = check_user(wire.emulator.store(), &connect.user_arn) {
         return e.into_response();
     }
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
@@ -120,7 +120,7 @@ pub async fn connect(emulator: Arc<Emulator>, mut parts: Parts) -> Response {
     upgrade
         .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
         .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve_session(emulator, connect, socket))
+        .on_upgrade(move |socket| serve_session(wire, connect, socket))
 }
 
 fn check_user(store: &Store, user: &str) -> Result<(), ApiError> {
@@ -133,21 +133,21 @@ fn check_user(store: &Store, user: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn serve_session(emulator: Arc<Emulator>, connect: Connect, mut socket: WebSocket) {
-    let store = emulator.store();
+async fn serve_session(wire: Arc<Wire>, connect: Connect, mut socket: WebSocket) {
+    let store = wire.emulator.store();
     // Registered before anything is sent, so no event between the two is lost.
-    let (id, mut frames) = store.sessions.open(&connect.user_arn);
+    let (id, mut frames) = wire.sessions.open(&connect.user_arn);
     tracing::info!(session = id, session_id = %connect.session_id, "messaging session opened");
     let mut first = vec![established()];
     if connect.prefetch {
         first.extend(prefetch(store, &connect));
     }
     // Sessions close with 1001 when chime-local stops.
-    let mut stopping = emulator.stopping();
+    let mut stopping = wire.emulator.stopping();
     if send_all(&mut socket, &first).await {
         pump(&mut socket, &mut frames, &mut stopping).await;
     }
-    store.sessions.close(&connect.user_arn, id);
+    wire.sessions.close(&connect.user_arn, id);
     tracing::info!(session = id, "messaging session closed");
 }
 
@@ -270,7 +270,7 @@ fn channel_details(instance: &Instance, channel: &Channel, user: &str) -> Arc<st
         .take(PREFETCH_ITEMS)
         .map(|(arn, m)| {
             without_nulls(json!({"Type": m.kind, "SubChannelId": m.sub_channel,
-                "Member": crate::ops::identity(arn, &instance.display_name(arn))}))
+                "Member": crate::json::identity(arn, &instance.display_name(arn))}))
         })
         .collect();
     let marker = channel

@@ -68,7 +68,7 @@ pub fn sweep(store: &Store) -> Swept {
             .map(|c| c.arn.clone())
             .collect();
         for arn in &expired_channels {
-            crate::server::events::channel(store, &instance, arn, "DELETE_CHANNEL");
+            crate::state::changes::channel(store, &instance, arn, "DELETE_CHANNEL");
             instance.remove_channel(arn);
         }
         swept.channels += expired_channels.len();

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 
 /// How many answered tokens are remembered (oldest forgotten first): far more than any retry window.
 const CAPACITY: usize = 100_000;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::channel::Channel;
 use super::times_and_ids::Millis;
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 
 /// The app instance ARN an ARN belongs to (`…:app-instance/ID` up to the next `/`).
 pub use chime_flow::arn::app_instance_of as instance_of;

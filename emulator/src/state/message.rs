@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::times_and_ids::Millis;
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 
 /// A STANDARD message holds the 4 KB quota; a CONTROL message 30 bytes.
 const STANDARD_MAX_BYTES: usize = chime_flow::limits::CONTENT_MAX_BYTES;

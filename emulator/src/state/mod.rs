@@ -3,6 +3,7 @@
 //! instance: requests on different instances never wait on each other, and no lock is held across an
 //! await (processor invocations run after the lock is released).
 
+pub mod changes;
 mod channel;
 pub mod expiry;
 pub mod idempotency;
@@ -22,7 +23,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
-use crate::server::error::ApiError;
+use crate::error::ApiError;
+use changes::Publish;
 
 /// All app instances, each behind its own lock.
 #[derive(Debug)]
@@ -34,8 +36,8 @@ pub struct Store {
     clock_ahead_ms: AtomicI64,
     /// The messaging WebSocket's URL as GetMessagingSessionEndpoint reports it, once listening.
     pub session_endpoint: OnceLock<String>,
-    /// Who is connected to the messaging WebSocket.
-    pub sessions: crate::server::sessions::Sessions,
+    /// Who hears of changes (the messaging WebSocket's sessions, once the server starts).
+    publisher: OnceLock<Arc<dyn Publish>>,
     /// Each message's journey through its flow, and which messages changed (for the console).
     pub journal: Arc<journey::Journal>,
 }
@@ -48,7 +50,7 @@ impl Store {
             instances: RwLock::new(HashMap::new()),
             clock_ahead_ms: AtomicI64::new(0),
             session_endpoint: OnceLock::new(),
-            sessions: crate::server::sessions::Sessions::default(),
+            publisher: OnceLock::new(),
             journal: Arc::default(),
         }
     }

@@ -12,9 +12,10 @@ use messaging::types::{
     ChannelPrivacy, FallbackAction, Processor,
 };
 
-use super::set_up::{ChannelSpec, Clients, SetUp, lambda_arn, processor};
 use crate::config::Config;
-use crate::server::{Running, start};
+use crate::server::Running;
+use crate::tools::launch::start;
+use crate::tools::set_up::{ChannelSpec, Clients, SetUp, lambda_arn, processor};
 
 pub struct World {
     pub running: Running,

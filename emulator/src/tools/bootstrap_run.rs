@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use chime_flow::event::ProcessorEvent;
 
+use super::set_up::Clients;
 use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use crate::state::{now_micros, random_hex};
-use crate::testing::Clients;
 use crate::tools::demo::{self, Row};
 use crate::tools::runtime_api::{Outcome, RuntimeApi};
 use crate::tools::sample_events;

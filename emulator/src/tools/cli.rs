@@ -6,10 +6,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
+use super::launch::start;
 use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
-use crate::control::faults::Faults;
+use crate::emulator::faults::Faults;
 use crate::server::sigv4::LocalCredentials;
-use crate::server::start;
 use crate::tools::bootstrap_run::{self, RunOptions};
 use crate::tools::{demo, sample_events};
 

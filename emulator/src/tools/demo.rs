@@ -14,9 +14,9 @@ use messaging::types::{
 
 use unicode_width::UnicodeWidthStr;
 
+use super::launch::start;
+use super::set_up::{ChannelSpec, Clients, SetUpError, lambda_arn, processor};
 use crate::config::Config;
-use crate::server::start;
-use crate::testing::{ChannelSpec, Clients, SetUpError, lambda_arn, processor};
 
 /// Any failure of the demo, with the step it happened in.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use chime_flow::event::ProcessorEvent;
 
-use crate::testing::Clients;
+use super::set_up::Clients;
 use crate::tools::demo::{self, Row};
 
 /// An event file and whether it was named explicitly (a directory's unusable events are skipped).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::FallbackAction;
 use bytes::Bytes;
-use chime_local::control::faults::{FaultRule, Faults};
+use chime_local::emulator::faults::{FaultRule, Faults};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_chimesdkmessaging::types::ChannelMessageStatus;
 use chime_local::Config;
-use chime_local::control::faults::{FaultRule, Faults};
+use chime_local::emulator::faults::{FaultRule, Faults};
 use serde_json::{Value, json};
 
 use crate::common::{World, pipeline_processor, raw};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_chimesdkmessaging::types::ChannelMessageStatus;
 use chime_local::Config;
-use chime_local::control::faults::{FaultRule, Faults};
+use chime_local::emulator::faults::{FaultRule, Faults};
 
 use crate::common::{World, code, lambda_stub, pipeline_processor, raw};
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use chime_local::model::{Model, Segment};
-use chime_local::server::http::MAX_BODY_BYTES;
+use chime_local::server::Wire;
+use chime_local::server::http::{MAX_BODY_BYTES, handle};
 use chime_local::{Config, Emulator};
 
 use crate::common::{World, fake_auth, raw};
@@ -128,7 +129,9 @@ async fn arbitrary_requests_get_an_answer_never_a_panic() {
         "ExpirationSettings",
     ];
     let model = Model::load().expect("the models");
-    let emulator = Arc::new(Emulator::new(Config::default()).expect("an emulator"));
+    let wire = Wire::unbound(Arc::new(
+        Emulator::new(Config::default().service()).expect("an emulator"),
+    ));
     let mut rng = fastrand::Rng::with_seed(0x00c0_ffee);
     let auth = fake_auth();
     let mut statuses = std::collections::BTreeMap::new();
@@ -190,7 +193,7 @@ async fn arbitrary_requests_get_an_answer_never_a_panic() {
             headers.insert("x-amz-chime-bearer", bearer);
         }
         let body = body(&mut rng, MEMBERS);
-        let response = emulator.handle(&method, &uri, &headers, &body).await;
+        let response = handle(&wire, &method, &uri, &headers, &body).await;
         let status = response.status().as_u16();
         assert!((200..600).contains(&status));
         assert!(response.headers().contains_key("x-amzn-requestid"));

@@ -18,6 +18,7 @@ mod fuzz;
 mod idempotency;
 mod identity;
 mod js;
+mod layers;
 mod memberships;
 mod messages;
 mod runtime_api;

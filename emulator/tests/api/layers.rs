@@ -1,0 +1,258 @@
+//! chime-local's rooms and the order they stack in, written once: a room may use its own modules
+//! and the rooms below it, never one above, and no two rooms use each other. Read from the
+//! `crate::` paths (and `super::` out of a room's top) in `src/`, comments and strings left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Bottom to top. Rooms on one line may not use each other either.
+const LAYERS: &[&[&str]] = &[
+    // The service's errors and JSON helpers (and chime-api's `binding`, `model`, `validate`).
+    &["error", "json"],
+    &["state"],
+    &["ops"],
+    &["processors"],
+    &["emulator"],
+    &["server"],
+    &["control", "console"],
+    &["config"],
+    &["tools"],
+    &["testing"],
+];
+
+/// Items `lib.rs` re-exports, by the room that defines them (`binding`, `model` and `validate`
+/// come from chime-api, below everything).
+const REEXPORTS: &[(&str, &str)] = &[
+    ("binding", "error"),
+    ("model", "error"),
+    ("validate", "error"),
+    ("Config", "config"),
+    ("Emulator", "emulator"),
+    ("Running", "server"),
+    ("StartError", "server"),
+    ("start", "tools"),
+];
+
+fn rank(room: &str) -> Option<usize> {
+    LAYERS.iter().position(|rooms| rooms.contains(&room))
+}
+
+fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        panic!("cannot read {}", dir.display());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The text without comments, string and character literals (so a doc comment naming a room above
+/// is not an import).
+fn code_only(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &text[i..];
+        if rest.starts_with("//") {
+            i += rest.find('\n').unwrap_or(rest.len());
+        } else if rest.starts_with("/*") {
+            i += rest.find("*/").map_or(rest.len(), |end| end + 2);
+        } else if let Some(hashes) = raw_string_start(rest) {
+            let close = format!("\"{}", "#".repeat(hashes));
+            let body = 2 + hashes;
+            i += body
+                + rest[body..]
+                    .find(&close)
+                    .map_or(rest.len() - body, |e| e + close.len());
+        } else if bytes[i] == b'"' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            out.push_str("\"\"");
+        } else if bytes[i] == b'\'' && char_literal_len(rest).is_some() {
+            i += char_literal_len(rest).unwrap_or(1);
+        } else {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// `r"…"` or `r#"…"#`: how many `#`.
+fn raw_string_start(rest: &str) -> Option<usize> {
+    let after = rest.strip_prefix('r')?;
+    let hashes = after.len() - after.trim_start_matches('#').len();
+    after[hashes..].starts_with('"').then_some(hashes)
+}
+
+/// `'x'`, `'\n'`, `'\''`, `'\u{1F600}'`, not a lifetime (`'a`).
+fn char_literal_len(rest: &str) -> Option<usize> {
+    let mut chars = rest.char_indices().skip(1);
+    let (_, first) = chars.next()?;
+    if first == '\\' {
+        return rest[2..].find('\'').map(|end| end + 3);
+    }
+    let (at, second) = chars.next()?;
+    (second == '\'').then_some(at + 1)
+}
+
+/// The first segment of every `crate::` path, brace groups (`crate::{a::x, b}`) included.
+fn crate_paths(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        let preceded = rest[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        rest = &rest[at + "crate::".len()..];
+        if preceded {
+            continue;
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 1;
+            let mut item = String::new();
+            let mut at_start = true;
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+                if depth == 1 && c == ',' {
+                    at_start = true;
+                    continue;
+                }
+                if at_start && (c.is_alphanumeric() || c == '_') {
+                    item.push(c);
+                } else if !item.is_empty() || !c.is_whitespace() {
+                    if !item.is_empty() {
+                        found.push(std::mem::take(&mut item));
+                    }
+                    at_start = false;
+                }
+            }
+            if !item.is_empty() {
+                found.push(item);
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// The room a file belongs to (`state/message.rs` → `state`, `config.rs` → `config`), and whether
+/// it is the room's top module (where `super::` leaves the room).
+fn room_of(src: &Path, file: &Path) -> (String, bool) {
+    let relative = file.strip_prefix(src).unwrap_or(file);
+    let parts: Vec<_> = relative
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let top = parts.len() == 1 || (parts.len() == 2 && parts[1] == "mod.rs");
+    (parts[0].trim_end_matches(".rs").to_owned(), top)
+}
+
+/// Every room-to-room use: (from, to) → the files it is in.
+fn uses() -> BTreeMap<(String, String), BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut edges: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let (room, top) = room_of(&src, &file);
+        if room == "lib" || room == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let code = code_only(&text);
+        let mut targets = crate_paths(&code);
+        if top {
+            // `super::x` in a room's top module (or a file at the crate's top) names room `x`; in
+            // an inline module (`mod tests { use super::* }`) it names the file's own items.
+            targets.extend(
+                code.match_indices("super::")
+                    .map(|(at, _)| {
+                        code[at + "super::".len()..]
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect::<String>()
+                    })
+                    .filter(|name| rank(name).is_some()),
+            );
+        }
+        for target in targets {
+            let target = REEXPORTS
+                .iter()
+                .find(|(item, _)| *item == target)
+                .map_or(target.clone(), |(_, room)| (*room).to_owned());
+            if target != room {
+                let shown = file
+                    .strip_prefix(&src)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                edges
+                    .entry((room.clone(), target))
+                    .or_default()
+                    .insert(shown);
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn every_room_uses_only_the_rooms_below_it() {
+    let edges = uses();
+    assert!(
+        edges.len() > 20,
+        "the scan found only {} uses: it is not reading the sources",
+        edges.len()
+    );
+    let mut problems = Vec::new();
+    for ((from, to), files) in &edges {
+        let (Some(low), Some(high)) = (rank(to), rank(from)) else {
+            problems.push(format!(
+                "{from} -> {to}: a room missing from LAYERS ({files:?})"
+            ));
+            continue;
+        };
+        if low >= high {
+            let direction = if low == high { "beside" } else { "above" };
+            problems.push(format!("{from} uses {to}, {direction} it, in {files:?}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "imports against the layer order:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_scan_sees_grouped_paths_and_skips_comments_and_strings() {
+    let code = code_only(
+        "use crate::{state::Store, error::ApiError};\n// crate::server in a comment\n\
+         let s = \"crate::tools\"; let r = r#\"crate::console\"#; let c = '\"'; crate::ops::x();",
+    );
+    assert_eq!(crate_paths(&code), ["state", "error", "ops"]);
+}
