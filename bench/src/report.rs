@@ -122,14 +122,16 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Written by `cargo run{} -p chime-flow-bench{}` ({mode}). Machine: {}. \
+        "Written by `cargo run{} -p chime-flow-bench{}` ({mode}) on {} (UTC). Machine: {}. \
          Every figure comes from this one run; ratios compare measurements taken in it.\n",
         profile
             .flag
             .map_or(String::new(), |flag| format!(" {flag}")),
         if settings.smoke { " -- --smoke" } else { "" },
+        time::OffsetDateTime::now_utc().date(),
         machine()
     );
+    targets_section(&mut out, settings, results);
     cold_section(&mut out, settings, results);
     memory_section(&mut out, settings, results);
     cpu_section(&mut out, settings, results);
@@ -141,6 +143,135 @@ pub fn markdown(settings: &Settings, results: &Results) -> String {
 }
 
 /// Cold start and warm latency of each processor and of the Python reference.
+/// One target: what it asks, what this run measured, and whether that meets it.
+struct Target {
+    asks: String,
+    measured: String,
+    met: Option<bool>,
+}
+
+impl Target {
+    fn new(asks: impl Into<String>, measured: impl Into<String>, met: Option<bool>) -> Self {
+        Self {
+            asks: asks.into(),
+            measured: measured.into(),
+            met,
+        }
+    }
+}
+
+/// The standing targets beside this run's figures (the sections below have the details).
+fn targets(settings: &Settings, results: &Results) -> Vec<Target> {
+    let mut list = Vec::new();
+    for name in ["flow-pipeline", "moderation-deny", "content-redaction"] {
+        if let Some(report) = cold_of(results, name) {
+            let (init, answered) = (init_median(report), answered_median(report));
+            list.push(Target::new(
+                format!("{name}: init ≤ 5 ms, exec → answered ≤ 10 ms"),
+                format!("{init:.1} ms, {answered:.1} ms"),
+                Some(init <= 5.0 && answered <= 10.0),
+            ));
+        }
+    }
+    if let Some(report) = cold_of(results, "metadata-enrichment") {
+        let answered = answered_median(report);
+        list.push(Target::new(
+            "metadata-enrichment: exec → answered ≤ 5 ms",
+            format!("{answered:.1} ms"),
+            Some(answered <= 5.0),
+        ));
+    }
+    if let Some(pipeline) = cold_of(results, "flow-pipeline") {
+        for (reference, asks, at_least) in [
+            ("python-reference", "the same list", 30.0),
+            (
+                "python-reference, built-in list only",
+                "its lightest setting",
+                35.0,
+            ),
+        ] {
+            if let Some(py) = cold_of(results, reference) {
+                let ratio = answered_median(py) / answered_median(pipeline);
+                list.push(Target::new(
+                    format!("exec → answered ≥ {at_least:.0}× faster than the Python reference with {asks}"),
+                    format!("{ratio:.0}×"),
+                    Some(ratio >= at_least),
+                ));
+            }
+        }
+    }
+    let rss = peak_rss_mib(&results.rss);
+    list.push(Target::new(
+        format!("peak RSS ≤ 32 MB over {} events", settings.rss_events),
+        format!("{rss:.1} MiB"),
+        Some(rss * 1_048_576.0 <= 32e6),
+    ));
+    for m in &results.cpu {
+        let ratio = m.python_ns / m.rust_ns;
+        list.push(Target::new(
+            format!(
+                "≥ 50× less CPU per message than the Python reference, {}",
+                m.label
+            ),
+            format!("{ratio:.0}×"),
+            Some(ratio >= 50.0),
+        ));
+    }
+    let arm = results.arm.iter().find(|(name, _)| name == "flow-pipeline");
+    let bytes = arm.and_then(|(_, bytes)| *bytes);
+    list.push(Target::new(
+        "flow-pipeline arm64 ≤ 8 MiB with the AWS SDK",
+        mib(bytes),
+        bytes.map(|b| b <= 8 << 20),
+    ));
+    let best = results
+        .load
+        .levels
+        .iter()
+        .filter(|l| l.p99_ms <= 20.0)
+        .max_by(|a, b| a.per_second().total_cmp(&b.per_second()));
+    list.push(Target::new(
+        "chime-local through the flow: ≥ 5,000 messages/s with p99 ≤ 20 ms",
+        best.map_or("no level with p99 ≤ 20 ms".into(), |l| {
+            format!(
+                "{:.0} messages/s, p99 {:.1} ms at concurrency {}",
+                l.per_second(),
+                l.p99_ms,
+                l.concurrency
+            )
+        }),
+        Some(best.is_some_and(|l| l.per_second() >= 5000.0)),
+    ));
+    let full = &results.load.history.full;
+    list.push(Target::new(
+        format!(
+            "chime-local: ≥ 5,000 sends/s into a channel holding {} messages",
+            results.load.history.history
+        ),
+        format!("{:.0} sends/s", full.per_second()),
+        Some(full.per_second() >= 5000.0),
+    ));
+    list
+}
+
+fn targets_section(out: &mut String, settings: &Settings, results: &Results) {
+    let _ = writeln!(
+        out,
+        "## Targets
+"
+    );
+    let _ = writeln!(out, "| target | this run | |\n| --- | --- | --- |");
+    for target in targets(settings, results) {
+        let stands = match target.met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "not measured",
+        };
+        let _ = writeln!(out, "| {} | {} | {stands} |", target.asks, target.measured);
+    }
+    let _ = writeln!(out);
+}
+
 fn cold_section(out: &mut String, settings: &Settings, results: &Results) {
     let _ = writeln!(out, "## Cold start and warm latency, as a process\n");
     let _ = writeln!(

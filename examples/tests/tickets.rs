@@ -32,7 +32,9 @@ fn the_readme_main_is_this_example() {
     assert_eq!(readme_block("rust"), example.trim_end());
     assert!(example.lines().count() <= 30, "the main in 30 lines");
     let manifest = readme_block("toml");
-    assert!(manifest.contains(r#"chime-flow = { path = "../chime-flow-kit/shared/chime-flow" }"#));
+    assert!(manifest.contains(
+        r#"chime-flow = { path = "../chime-flow-kit/shared/chime-flow", default-features = false }"#
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]

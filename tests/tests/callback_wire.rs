@@ -45,13 +45,8 @@ async fn update_callback_wire_format() {
     let edits = Edits::default()
         .with_content("Welcome!")
         .with_attribute("checked", vec!["yes".into()]);
-    let delivered = sender
-        .send(&request(
-            "elastic-subchannel.json",
-            &Decision::Update(edits),
-        ))
-        .await
-        .unwrap();
+    let sent = request("elastic-subchannel.json", &Decision::Update(edits));
+    let delivered = sender.send(&sent).await.unwrap();
     assert_eq!(delivered, Delivered::Sent { attempts: 1 });
 
     let seen = stub.requests();
@@ -70,6 +65,17 @@ async fn update_callback_wire_format() {
         "the callback carries no bearer"
     );
     let body = call.json();
+    // The SDK's typed request writes exactly what the one JSON writer of a callback says.
+    let written = sent.to_wire_json();
+    assert_eq!(body, written["body"]);
+    assert_eq!(
+        written["path"],
+        format!(
+            "{}?{}",
+            call.uri.path(),
+            call.uri.query().unwrap_or_default()
+        )
+    );
     assert_eq!(
         body["CallbackId"],
         event_json("elastic-subchannel.json")["CallbackId"]
@@ -93,18 +99,17 @@ async fn update_callback_wire_format() {
 async fn deny_callback_wire_format_and_pass_through_fields() {
     let stub = callback_stub(vec![]).await;
     let sender = sender_for(&stub).await;
-    sender
-        .send(&request(
-            "metadata-attributes.json",
-            &Decision::deny("term-1"),
-        ))
-        .await
-        .unwrap();
-    sender
-        .send(&request("metadata-attributes.json", &Decision::Pass))
-        .await
-        .unwrap();
+    let sent = [
+        request("metadata-attributes.json", &Decision::deny("term-1")),
+        request("metadata-attributes.json", &Decision::Pass),
+    ];
+    for request in &sent {
+        sender.send(request).await.unwrap();
+    }
     let seen = stub.requests();
+    for (request, call) in sent.iter().zip(&seen) {
+        assert_eq!(call.json(), request.to_wire_json()["body"]);
+    }
     let deny = seen[0].json();
     assert_eq!(deny["DeleteResource"], true);
     assert_eq!(

@@ -14,9 +14,10 @@ fn every_catalog_function_runs_its_own_entry() {
             std::fs::read_to_string(&main).unwrap_or_else(|e| panic!("{}: {e}", main.display()));
         let entry = function.to_ascii_uppercase().replace('-', "_");
         assert!(
-            text.contains("chime_flow::runtime::run_entry")
-                && text.contains(&format!("&catalog::{entry}")),
-            "{} runs its own catalog entry (run_entry or run_entry_then)",
+            text.contains(&format!(
+                "chime_flow::runtime::Start::entry(&catalog::{entry})"
+            )),
+            "{} runs its own catalog entry (Start::entry)",
             main.display()
         );
     }

@@ -23,5 +23,7 @@ impl Stage for Tickets {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run(FailurePolicy::Pass, |_env| Ok(Tickets)).await
+    chime_flow::runtime::Start::stage(FailurePolicy::Pass, |_env| Ok(Tickets))
+        .run()
+        .await
 }

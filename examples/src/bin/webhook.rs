@@ -8,8 +8,9 @@ use chime_flow_examples::webhook::Webhook;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run(FailurePolicy::Deny, |env| {
+    chime_flow::runtime::Start::stage(FailurePolicy::Deny, |env| {
         Ok(Awaits(Webhook::from_env(env)?))
     })
+    .run()
     .await
 }

@@ -6,5 +6,7 @@ use chime_flow::stages::catalog;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run_entry(&catalog::CONTENT_REDACTION).await
+    chime_flow::runtime::Start::entry(&catalog::CONTENT_REDACTION)
+        .run()
+        .await
 }

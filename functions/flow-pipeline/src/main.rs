@@ -9,9 +9,8 @@ use chime_flow::stages::catalog;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run_entry_then(
-        &catalog::FLOW_PIPELINE,
-        chime_flow::comprehend::escalation_step,
-    )
-    .await
+    chime_flow::runtime::Start::entry(&catalog::FLOW_PIPELINE)
+        .then(chime_flow::comprehend::escalation_step)
+        .run()
+        .await
 }

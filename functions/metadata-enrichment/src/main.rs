@@ -6,5 +6,7 @@ use chime_flow::stages::catalog;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    chime_flow::runtime::run_entry(&catalog::METADATA_ENRICHMENT).await
+    chime_flow::runtime::Start::entry(&catalog::METADATA_ENRICHMENT)
+        .run()
+        .await
 }

@@ -126,7 +126,8 @@ impl CallbackRequest {
 
 impl CallbackRequest {
     /// The operation's input as the REST-JSON protocol carries it (the URI label `ChannelArn` as a
-    /// member): what an in-process caller hands to chime-local in place of the SDK's request.
+    /// member): what an in-process caller hands to chime-local in place of the SDK's request. The
+    /// one JSON writing of a callback: [`CallbackRequest::to_wire_json`] is this, on the wire.
     pub fn wire_input(&self) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::{Value, json};
         let message = &self.message;
@@ -160,6 +161,20 @@ impl CallbackRequest {
         input.insert("DeleteResource".into(), json!(self.delete_resource));
         input.insert("ChannelMessage".into(), Value::Object(channel_message));
         input
+    }
+
+    /// The HTTP request line and JSON body as restJson1 puts them on the wire (what the SDK sends):
+    /// [`CallbackRequest::wire_input`] with `ChannelArn` moved into the path. For dry runs and
+    /// docs; contains message content, so never log it.
+    pub fn to_wire_json(&self) -> serde_json::Value {
+        let body: serde_json::Map<_, _> = (self.wire_input().into_iter())
+            .filter(|(member, _)| member != "ChannelArn")
+            .collect();
+        serde_json::json!({
+            "method": "POST",
+            "path": format!("/channels/{}?operation=channel-flow-callback", percent_encode(self.channel_arn.as_str())),
+            "body": body,
+        })
     }
 }
 
@@ -216,48 +231,6 @@ fn check_bytes(field: &str, value: &str, (min, max): (usize, usize)) -> Result<(
         });
     }
     Ok(())
-}
-
-impl CallbackRequest {
-    /// The HTTP request line and JSON body as restJson1 puts them on the wire (what the SDK sends).
-    /// For dry runs and docs; contains message content, so never log it.
-    pub fn to_wire_json(&self) -> serde_json::Value {
-        use serde_json::{Map, Value, json};
-        let m = &self.message;
-        let mut message = Map::new();
-        message.insert("MessageId".into(), json!(m.message_id));
-        let optional = [
-            ("Content", &m.content),
-            ("Metadata", &m.metadata),
-            ("ContentType", &m.content_type),
-            ("SubChannelId", &m.sub_channel_id),
-        ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                message.insert(key.into(), json!(value));
-            }
-        }
-        if !m.attributes.is_empty() {
-            let attributes: Map<String, Value> = m
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), json!({ "StringValues": v })))
-                .collect();
-            message.insert("MessageAttributes".into(), Value::Object(attributes));
-        }
-        if let Some(push) = &m.push_notification {
-            message.insert("PushNotification".into(), json!(push));
-        }
-        json!({
-            "method": "POST",
-            "path": format!("/channels/{}?operation=channel-flow-callback", percent_encode(self.channel_arn.as_str())),
-            "body": {
-                "CallbackId": self.callback_id,
-                "DeleteResource": self.delete_resource,
-                "ChannelMessage": Value::Object(message),
-            }
-        })
-    }
 }
 
 /// Percent-encodes a path label as restJson1 does (everything but unreserved characters).

@@ -60,6 +60,7 @@
 
 pub mod arn;
 pub mod background;
+#[cfg(feature = "test-support")]
 pub mod bench_input;
 pub mod callback;
 pub mod config;

@@ -114,7 +114,7 @@ impl Decide for Box<dyn Decide> {
     }
 }
 
-/// An [`AsyncStage`] as the runtime runs it: `runtime::run(policy, |env| Ok(Awaits(MyStage::from_env(env)?)))`.
+/// An [`AsyncStage`] as the runtime runs it: `runtime::Start::stage(policy, |env| Ok(Awaits(MyStage::from_env(env)?))).run()`.
 pub struct Awaits<A>(pub A);
 
 impl<A: AsyncStage> Decide for Awaits<A> {

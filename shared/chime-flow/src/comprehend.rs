@@ -307,7 +307,7 @@ fn describe(error: SdkError<DetectToxicContentError>) -> ToxicityError {
     }
 }
 
-/// The awaiting step for [`crate::runtime::run_entry_then`]: the escalation when
+/// The awaiting step for [`crate::runtime::Start::then`]: the escalation when
 /// `COMPREHEND_ESCALATION=on`, asking Comprehend through the function's SDK configuration.
 pub fn escalation_step(
     env: &Env,

@@ -47,14 +47,16 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), lambda_runtime::Error> {
-//!     chime_flow::runtime::run(FailurePolicy::Deny, |_env| Ok(Awaits(AskService))).await
+//!     chime_flow::runtime::Start::stage(FailurePolicy::Deny, |_env| Ok(Awaits(AskService)))
+//!         .run()
+//!         .await
 //! }
 //! ```
 #![deny(missing_docs)]
 
-pub use chime_flow_core::{
-    arn, background, bench_input, config, decision, event, limits, stage, stages,
-};
+#[cfg(feature = "test-support")]
+pub use chime_flow_core::bench_input;
+pub use chime_flow_core::{arn, background, config, decision, event, limits, stage, stages};
 
 pub mod callback;
 #[cfg(feature = "comprehend")]

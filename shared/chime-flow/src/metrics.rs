@@ -5,7 +5,7 @@
 //!
 //! Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 //! (`_aws.Timestamp`, `_aws.CloudWatchMetrics[]` of `{Namespace, Dimensions, Metrics}`, each metric
-//! and dimension a member of the root object). [`check_line`] holds a line to that specification.
+//! and dimension a member of the root object). `check_line` (feature `test-support`) holds a line to that specification.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -133,6 +133,7 @@ fn metric(name: &str, unit: &str) -> Value {
 }
 
 /// The units the specification allows.
+#[cfg(any(test, feature = "test-support"))]
 const UNITS: &[&str] = &[
     "Seconds",
     "Microseconds",
@@ -169,6 +170,7 @@ const UNITS: &[&str] = &[
 /// string member of the root, and 1–100 `Metrics` whose `Name` (1–255 characters, unique) refers to
 /// a numeric member of the root (or an array of at most 100 numbers) and whose `Unit`, if any, is
 /// one the specification lists, `StorageResolution` 1 or 60). Errors name what is wrong.
+#[cfg(any(test, feature = "test-support"))]
 pub fn check_line(line: &str) -> Result<(), String> {
     let root: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let root = root.as_object().ok_or("the root is not an object")?;

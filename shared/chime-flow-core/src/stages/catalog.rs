@@ -1,13 +1,16 @@
 //! The one stage catalog: every built-in processor by its function name, with its stage's name, how
 //! the stage is built from the environment, and the failure policy it defaults to. The four Lambda
-//! mains (`runtime::run_entry`), `dry-run`, chime-local's in-process processors, the pipeline's
+//! mains (`runtime::Start::entry`), `dry-run`, chime-local's in-process processors, the pipeline's
 //! stage list and the benchmarks all read this table: adding a stage is one entry here.
 
 use crate::config::{ConfigError, Env, FailurePolicy};
 use crate::stage::Stage;
+#[cfg(feature = "enrichment")]
 use crate::stages::enrichment::Enrichment;
+#[cfg(feature = "moderation")]
 use crate::stages::moderation::Moderation;
 use crate::stages::pipeline::Pipeline;
+#[cfg(feature = "redaction")]
 use crate::stages::redaction::Redaction;
 
 /// Builds a stage from the environment (matchers compiled once, here).
@@ -59,6 +62,7 @@ pub const FLOW_PIPELINE: Entry = Entry {
     steps: Some(|env| Pipeline::from_env(env).map(Pipeline::into_stages)),
 };
 
+#[cfg(feature = "moderation")]
 /// `moderation-deny`: denies messages that hit the deny lists.
 pub const MODERATION_DENY: Entry = Entry {
     function: "moderation-deny",
@@ -69,6 +73,7 @@ pub const MODERATION_DENY: Entry = Entry {
     steps: None,
 };
 
+#[cfg(feature = "redaction")]
 /// `content-redaction`: masks personal data, secrets and profanity.
 pub const CONTENT_REDACTION: Entry = Entry {
     function: "content-redaction",
@@ -79,6 +84,7 @@ pub const CONTENT_REDACTION: Entry = Entry {
     steps: None,
 };
 
+#[cfg(feature = "enrichment")]
 /// `metadata-enrichment`: mentions, links, hashtags, language, counts.
 pub const METADATA_ENRICHMENT: Entry = Entry {
     function: "metadata-enrichment",
@@ -89,12 +95,15 @@ pub const METADATA_ENRICHMENT: Entry = Entry {
     steps: None,
 };
 
-/// Every built-in processor. A function's `main` names its own entry (`runtime::run_entry`), so a
+/// Every built-in processor. A function's `main` names its own entry (`runtime::Start::entry`), so a
 /// single-stage binary links its stage alone, not the whole table.
 pub const CATALOG: &[Entry] = &[
     FLOW_PIPELINE,
+    #[cfg(feature = "moderation")]
     MODERATION_DENY,
+    #[cfg(feature = "redaction")]
     CONTENT_REDACTION,
+    #[cfg(feature = "enrichment")]
     METADATA_ENRICHMENT,
 ];
 

@@ -7,6 +7,7 @@
 //! elsewhere: `chime-flow`'s `mixed::MixedPipeline` chains stages that await I/O with it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+#[cfg(feature = "moderation")]
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,7 +16,9 @@ use crate::decision::{Decision, Edits};
 use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
 use crate::stages::catalog;
+#[cfg(feature = "moderation")]
 use crate::stages::moderation::Moderation;
+#[cfg(feature = "redaction")]
 use crate::stages::redaction::Redaction;
 
 /// A stage's own default failure policy, from the catalog: checks fail closed, enrichment open.
@@ -123,6 +126,7 @@ impl Pipeline {
         if names.is_empty() {
             names = catalog::pipeline_stages().map(str::to_owned).collect();
         }
+        #[cfg(feature = "moderation")]
         let mut moderation: Option<Arc<Moderation>> = None;
         let mut stages: Vec<(Box<dyn Stage>, FailurePolicy)> = Vec::with_capacity(names.len());
         for name in &names {
@@ -130,7 +134,9 @@ impl Pipeline {
             // Moderation is compiled once and shared with redaction's profanity; the other
             // stages come from the catalog.
             let stage: Box<dyn Stage> = match catalog::by_stage(&name).filter(|e| e.in_pipeline) {
+                #[cfg(feature = "moderation")]
                 Some(_) if name == "moderation" => Box::new(shared(&mut moderation, env)?),
+                #[cfg(feature = "redaction")]
                 Some(_) if name == "redaction" => Box::new(Redaction::from_env_sharing(
                     env,
                     Some(shared(&mut moderation, env)?),
@@ -183,6 +189,7 @@ impl Stage for Pipeline {
 }
 
 /// The pipeline's one compiled moderation, built on first use and shared with redaction.
+#[cfg(feature = "moderation")]
 fn shared(slot: &mut Option<Arc<Moderation>>, env: &Env) -> Result<Arc<Moderation>, ConfigError> {
     if let Some(built) = slot {
         return Ok(Arc::clone(built));
@@ -192,7 +199,7 @@ fn shared(slot: &mut Option<Arc<Moderation>>, env: &Env) -> Result<Arc<Moderatio
     Ok(built)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redaction", feature = "enrichment"))]
 mod tests {
     use super::*;
     use crate::stages::enrichment::Enrichment;

@@ -107,6 +107,8 @@ impl HasStatus for aws_sdk_chimesdkmessaging::config::http::HttpResponse {
     }
 }
 
+/// The SDK's typed form of the callback: the SDK writes it as JSON itself, and
+/// `tests/tests/callback_wire.rs` checks that it writes exactly [`CallbackRequest::to_wire_json`].
 fn to_sdk_message(request: &CallbackRequest) -> Result<ChannelMessageCallback, Failure> {
     let message = &request.message;
     let mut builder = ChannelMessageCallback::builder()

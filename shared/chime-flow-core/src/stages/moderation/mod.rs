@@ -9,153 +9,35 @@
 //! Hits in mentions, quoted reports and false friends are set aside first (see [`context`]); with
 //! `MODERATION_CLASSIFIER=on` the model joins the verdict (see [`crate::stages::classifier`]).
 
+mod compile;
+mod configuration;
 pub mod context;
 pub mod lists;
 pub mod normalize;
 mod terms;
+mod thresholds;
 pub mod variants;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSet};
 
-use crate::config::{ConfigError, Env, split_list};
 use crate::decision::Decision;
 use crate::event::ChannelMessage;
 use crate::stage::{Stage, StageError};
-use crate::stages::classifier::{Classifier, ClassifierConfig, Verdict};
+#[cfg(feature = "classifier")]
+use crate::stages::classifier::{Classifier, Verdict};
+pub use compile::ModerationError;
+use compile::Rule;
+#[cfg(feature = "classifier")]
+use configuration::DEFAULT_SEVERITY;
+pub use configuration::{DEFAULT_REGEX_SIZE_LIMIT, Entry, ModerationConfig};
 pub use lists::{Category, ListTerm, parse_level};
 use normalize::{Normalized, fold_mapped, normalize};
 pub use terms::{Shape, TermError, TermMatcher, TermRef, TermSpec};
-
-/// Default bound on the compiled size of all regexes together.
-pub const DEFAULT_REGEX_SIZE_LIMIT: usize = 4 << 20;
-const DEFAULT_SEVERITY: u32 = 10;
-
-/// One entry a deployment adds: `[N] text`, `[category] text` or `[category N] text`; severity N
-/// (1–10 or mild/strong/severe) defaults to 10, category to `custom`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// The term or pattern.
-    pub text: String,
-    /// Its severity (1–10).
-    pub severity: u32,
-    /// Its category.
-    pub category: Category,
-}
-
-impl Entry {
-    /// A custom-category entry.
-    pub fn new(text: impl Into<String>, severity: u32) -> Self {
-        Self {
-            text: text.into(),
-            severity,
-            category: Category::Custom,
-        }
-    }
-
-    /// Parses `text` or `[category severity] text` (severity 1–10 or `mild`, `strong`, `severe`).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        let Some((head, text)) = raw
-            .strip_prefix('[')
-            .and_then(|rest| rest.split_once(']'))
-            .filter(|(head, _)| !head.trim().is_empty())
-        else {
-            return Ok(Self::new(raw, DEFAULT_SEVERITY));
-        };
-        let mut entry = Self::new(text.trim(), DEFAULT_SEVERITY);
-        for word in head.split_whitespace() {
-            if let Some(category) = Category::from_name(word) {
-                entry.category = category;
-            } else if word.chars().all(|c| c.is_ascii_digit()) {
-                let severity: u32 = word
-                    .parse()
-                    .map_err(|_| format!("severity {word:?} is not a number"))?;
-                if !(1..=10).contains(&severity) {
-                    return Err(format!("severity {severity} is out of range 1–10"));
-                }
-                entry.severity = severity;
-            } else {
-                entry.severity = parse_level(word).map_err(|_| {
-                    format!(
-                        "{word:?} in [{head}] is neither a category ({}) nor a severity (1–10, mild, strong, severe)",
-                        category_names()
-                    )
-                })?;
-            }
-        }
-        Ok(entry)
-    }
-}
-
-fn category_names() -> String {
-    Category::ALL.map(Category::name).join(", ")
-}
-
-/// Per category: the summed severity that denies, or `None` (the category is off: its terms are not
-/// even compiled).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Thresholds(pub [Option<u32>; 6]);
-
-impl Default for Thresholds {
-    /// For a general-audience chat: strong profanity, sexual terms and harassment deny alone (mild
-    /// ones take three), every slur denies, deployment terms at 10. Self-harm is off: denying someone
-    /// who writes that they want to die silences a cry for help; turn it on where that is wanted.
-    fn default() -> Self {
-        let mut t = [None; 6];
-        t[Category::Profanity.index()] = Some(7);
-        t[Category::Sexual.index()] = Some(7);
-        t[Category::Slur.index()] = Some(3);
-        t[Category::Harassment.index()] = Some(7);
-        t[Category::Custom.index()] = Some(DEFAULT_SEVERITY);
-        Self(t)
-    }
-}
-
-impl Thresholds {
-    /// A category's threshold (`None`: the category never denies).
-    pub fn get(&self, category: Category) -> Option<u32> {
-        self.0[category.index()]
-    }
-
-    /// Sets a category's threshold.
-    pub fn set(&mut self, category: Category, threshold: Option<u32>) {
-        self.0[category.index()] = threshold;
-    }
-
-    /// `profanity=strong,slur=mild,self-harm=off,custom=12`: level names, numbers 1–1000 or `off`;
-    /// categories not named keep their thresholds.
-    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
-        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (name, value) = item
-                .split_once('=')
-                .ok_or_else(|| format!("{item:?} is not category=threshold"))?;
-            let category = Category::from_name(name.trim()).ok_or_else(|| {
-                format!(
-                    "unknown category {:?} (one of {})",
-                    name.trim(),
-                    category_names()
-                )
-            })?;
-            let value = value.trim();
-            let threshold = if value.eq_ignore_ascii_case("off") {
-                None
-            } else if let Ok(n) = value.parse::<u32>() {
-                if !(1..=1000).contains(&n) {
-                    return Err(format!("{name}: {n} is out of range 1–1000"));
-                }
-                Some(n)
-            } else {
-                Some(parse_level(value).map_err(|e| format!("{name}: {e} or off"))?)
-            };
-            self.set(category, threshold);
-        }
-        Ok(())
-    }
-}
+pub use thresholds::Thresholds;
 
 /// A rule that matched: `category:list-N`, `category:term-N` or `category:regex-N`, with its severity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,217 +52,6 @@ pub struct RuleHit {
     pub range: (usize, usize),
 }
 
-/// Everything moderation needs, already parsed. `Default` is no lists with the default thresholds
-/// and regex size limit; [`ModerationConfig::builtin`] adds the built-in lists.
-#[derive(Debug, Clone)]
-pub struct ModerationConfig {
-    /// Built-in list entries (see [`lists`]).
-    pub lists: Vec<ListTerm>,
-    /// A deployment's own terms (`DENY_TERMS`).
-    pub terms: Vec<Entry>,
-    /// `DENY_REGEXES`: patterns, each with a severity.
-    pub regexes: Vec<Entry>,
-    /// `ALLOW_TERMS`: words that never count, even if they contain a listed term.
-    pub allow: Vec<String>,
-    /// Per-category severity sums at which a message is denied.
-    pub thresholds: Thresholds,
-    /// `EXEMPT_SENDERS`: sender ARNs never moderated (bots, admins).
-    pub exempt_senders: Vec<String>,
-    /// `REGEX_SIZE_LIMIT`: the compiled patterns' size limit, in bytes.
-    pub regex_size_limit: usize,
-    /// `MODERATION_CLASSIFIER=on`: the model and its thresholds (see [`crate::stages::classifier`]).
-    pub classifier: Option<ClassifierConfig>,
-}
-
-impl Default for ModerationConfig {
-    fn default() -> Self {
-        Self {
-            lists: Vec::new(),
-            terms: Vec::new(),
-            regexes: Vec::new(),
-            allow: Vec::new(),
-            thresholds: Thresholds::default(),
-            exempt_senders: Vec::new(),
-            regex_size_limit: DEFAULT_REGEX_SIZE_LIMIT,
-            classifier: None,
-        }
-    }
-}
-
-impl ModerationConfig {
-    /// The built-in lists of every language, default thresholds.
-    pub fn builtin() -> Self {
-        Self::with_languages(&[]).unwrap_or_default()
-    }
-
-    /// The built-in lists of the given languages (all when empty).
-    pub fn with_languages(languages: &[String]) -> Result<Self, String> {
-        Ok(Self {
-            lists: lists::builtin(languages)?,
-            allow: split_lines(lists::BUILTIN_ALLOW),
-            ..Self::default()
-        })
-    }
-
-    /// Reads `MODERATION_DEFAULT_TERMS` (true), `MODERATION_LANGUAGES` (built-in lists, default all),
-    /// `MODERATION_CATEGORIES` (thresholds), `DENY_TERMS`, `DENY_TERMS_FILE`, `DENY_REGEXES` (one per
-    /// line), `DENY_REGEXES_FILE`, `ALLOW_TERMS`, `ALLOW_TERMS_FILE`, `MODERATION_THRESHOLD` (the
-    /// `custom` category's, 1–1000, default 10), `EXEMPT_SENDER_ARNS`, `REGEX_SIZE_LIMIT` (bytes),
-    /// `MODERATION_CLASSIFIER` with `CLASSIFIER_DENY_THRESHOLD` and `CLASSIFIER_ASSIST_THRESHOLD`.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let mut config = if env.flag("MODERATION_DEFAULT_TERMS", true)? {
-            let languages = env.list("MODERATION_LANGUAGES");
-            for language in &languages {
-                if !lists::BUILTIN
-                    .iter()
-                    .any(|(l, _)| l.eq_ignore_ascii_case(language))
-                {
-                    let known: Vec<&str> = lists::BUILTIN.iter().map(|(l, _)| *l).collect();
-                    return Err(ConfigError::new(
-                        "MODERATION_LANGUAGES",
-                        format!(
-                            "no built-in list for {language:?} (one of {})",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-            }
-            Self::with_languages(&languages)
-                .map_err(|e| ConfigError::new("MODERATION_LANGUAGES", e))?
-        } else {
-            Self::default()
-        };
-        config.terms.extend(entries(env, "DENY_TERMS", split_list)?);
-        config
-            .regexes
-            .extend(entries(env, "DENY_REGEXES", split_lines)?);
-        for (_, words) in sources(env, "ALLOW_TERMS", split_list)? {
-            config.allow.extend(words);
-        }
-        let custom = env.int_in(
-            "MODERATION_THRESHOLD",
-            u64::from(DEFAULT_SEVERITY),
-            (1, 1000),
-        )? as u32;
-        config.thresholds.set(Category::Custom, Some(custom));
-        if let Some(spec) = env.get("MODERATION_CATEGORIES") {
-            config
-                .thresholds
-                .apply(spec)
-                .map_err(|e| ConfigError::new("MODERATION_CATEGORIES", e))?;
-        }
-        config.exempt_senders = env.list("EXEMPT_SENDER_ARNS");
-        config.regex_size_limit = env.int_in(
-            "REGEX_SIZE_LIMIT",
-            DEFAULT_REGEX_SIZE_LIMIT as u64,
-            (1024, 256 << 20),
-        )? as usize;
-        config.classifier = ClassifierConfig::from_env(env)?;
-        Ok(config)
-    }
-}
-
-fn split_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// A list given inline in `var` and in the file named by `var_FILE`: each source's variable and entries.
-fn sources(
-    env: &Env,
-    var: &str,
-    split: fn(&str) -> Vec<String>,
-) -> Result<[(String, Vec<String>); 2], ConfigError> {
-    let file_var = format!("{var}_FILE");
-    let from_file = match env.get(&file_var) {
-        Some(path) => split(
-            &std::fs::read_to_string(path)
-                .map_err(|e| ConfigError::new(&file_var, format!("cannot read {path:?}: {e}")))?,
-        ),
-        None => Vec::new(),
-    };
-    let inline = env.get(var).map(split).unwrap_or_default();
-    Ok([(var.to_owned(), inline), (file_var, from_file)])
-}
-
-/// The parsed entries of both sources of `var`; a bad entry names its variable and position.
-fn entries(
-    env: &Env,
-    var: &str,
-    split: fn(&str) -> Vec<String>,
-) -> Result<Vec<Entry>, ConfigError> {
-    let mut parsed = Vec::new();
-    for (source, raws) in sources(env, var, split)? {
-        for (index, raw) in raws.iter().enumerate() {
-            let entry = Entry::parse(raw)
-                .map_err(|e| ConfigError::new(&source, format!("entry {}: {e}", index + 1)))?;
-            parsed.push(entry);
-        }
-    }
-    Ok(parsed)
-}
-
-/// Why moderation could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModerationError {
-    /// The deny terms could not be compiled.
-    #[error("deny terms: {0}")]
-    Terms(#[from] TermError),
-    /// A term with nothing to match.
-    #[error("deny term {0} has no letters or digits after normalisation")]
-    EmptyTerm(String),
-    /// A deny regex that does not compile.
-    #[error("deny regex {index}: {reason}")]
-    Regex {
-        /// Its position in `DENY_REGEXES`.
-        index: usize,
-        /// Why it does not compile.
-        reason: String,
-    },
-    /// The patterns compile beyond the size limit.
-    #[error(
-        "deny regexes: compiled size exceeds the limit of {limit} bytes (REGEX_SIZE_LIMIT); use fewer or simpler patterns"
-    )]
-    RegexTooLarge {
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// The classifier's model file is unusable.
-    #[error("classifier: {0}")]
-    Model(#[from] crate::stages::classifier::ModelError),
-}
-
-/// A compiled rule's identity and weight.
-#[derive(Debug, Clone)]
-struct Rule {
-    id: RuleName,
-    category: Category,
-    severity: u32,
-}
-
-/// How a rule's id is spelled: a list's own, or a deployment's entry by number — written out only
-/// when the rule is hit, since a long `DENY_TERMS_FILE` would otherwise format thousands at start.
-#[derive(Debug, Clone)]
-enum RuleName {
-    Listed(String),
-    Term(usize),
-    Regex(usize),
-}
-
-impl Rule {
-    /// The rule id reported and logged (`profanity:en-2`, `custom:term-7`, `spam:regex-1`).
-    fn id(&self) -> String {
-        match &self.id {
-            RuleName::Listed(id) => id.clone(),
-            RuleName::Term(n) => format!("{}:term-{n}", self.category.name()),
-            RuleName::Regex(n) => format!("{}:regex-{n}", self.category.name()),
-        }
-    }
-}
-
 /// The compiled moderation stage.
 #[derive(Debug, Clone)]
 pub struct Moderation {
@@ -392,6 +63,7 @@ pub struct Moderation {
     regex_rules: Vec<Rule>,
     thresholds: Thresholds,
     exempt: HashSet<String>,
+    #[cfg(feature = "classifier")]
     classifier: Option<Classifier>,
     /// Identifies this compiled configuration (clones share it: same lists, same answers).
     id: u64,
@@ -412,106 +84,6 @@ thread_local! {
 }
 
 impl Moderation {
-    /// Compiles `config` (matchers built once, here).
-    pub fn new(config: &ModerationConfig) -> Result<Self, ModerationError> {
-        let on = |category: Category| config.thresholds.get(category).is_some();
-        let mut terms = Vec::new();
-        let mut term_rules = Vec::new();
-        for term in config.lists.iter().filter(|t| on(t.category)) {
-            terms.push(term.spec.as_term());
-            term_rules.push(Rule {
-                id: RuleName::Listed(term.rule_id.clone()),
-                category: term.category,
-                severity: term.severity,
-            });
-        }
-        for (index, entry) in config.terms.iter().enumerate() {
-            if on(entry.category) {
-                terms.push(TermRef::custom(&entry.text));
-                term_rules.push(Rule {
-                    id: RuleName::Term(index + 1),
-                    category: entry.category,
-                    severity: entry.severity,
-                });
-            }
-        }
-        let matcher = TermMatcher::from_terms(terms, &config.allow).map_err(|e| match e {
-            // Name the deployment's entry, not the position among all compiled terms.
-            TermError::Empty(n) => match term_rules.get(n - 1) {
-                Some(rule) => ModerationError::EmptyTerm(rule.id()),
-                None => ModerationError::Terms(e),
-            },
-            other => ModerationError::Terms(other),
-        })?;
-        let chosen: Vec<(usize, &Entry)> = config
-            .regexes
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| on(e.category))
-            .collect();
-        let mut regexes = Vec::with_capacity(chosen.len());
-        for &(index, entry) in &chosen {
-            let regex = RegexBuilder::new(&entry.text)
-                .size_limit(config.regex_size_limit)
-                .build()
-                .map_err(|e| regex_error(index + 1, e, config.regex_size_limit))?;
-            regexes.push(regex);
-        }
-        let regex_set = if regexes.is_empty() {
-            None
-        } else {
-            let set = RegexSetBuilder::new(chosen.iter().map(|(_, e)| e.text.as_str()))
-                .size_limit(config.regex_size_limit)
-                .build()
-                .map_err(|e| regex_error(0, e, config.regex_size_limit))?;
-            Some(set)
-        };
-        Ok(Self {
-            terms: matcher,
-            term_rules,
-            regex_set,
-            regexes,
-            regex_rules: chosen
-                .iter()
-                .map(|&(index, e)| Rule {
-                    id: RuleName::Regex(index + 1),
-                    category: e.category,
-                    severity: e.severity,
-                })
-                .collect(),
-            thresholds: config.thresholds,
-            exempt: config.exempt_senders.iter().cloned().collect(),
-            classifier: config
-                .classifier
-                .as_ref()
-                .map(Classifier::builtin)
-                .transpose()?,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        })
-    }
-
-    /// How many automaton patterns the lists compiled to (terms × spellings × shapes).
-    pub fn pattern_count(&self) -> usize {
-        self.terms.pattern_count()
-    }
-
-    /// Built for a processor: the term automaton built at start serves at once, and a faster one is
-    /// built on a background thread — once [`crate::background`] work may go — and takes over when
-    /// ready (see [`TermMatcher`]).
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let config = ModerationConfig::from_env(env)?;
-        let moderation = Self::new(&config)
-            .map_err(|e| ConfigError::new("DENY_TERMS/DENY_REGEXES", e.to_string()))?;
-        moderation.terms.build_fast_in_background();
-        Ok(moderation)
-    }
-
-    /// Builds the faster term automaton now instead of in the background (benchmarks measure the
-    /// steady state with it; tests compare both). Matches are the same either way.
-    pub fn build_fast_automaton_now(&self) {
-        self.terms.build_fast_now();
-    }
-
     /// Whether the faster term automaton serves searches yet.
     pub fn fast_automaton_ready(&self) -> bool {
         self.terms.fast_ready()
@@ -581,6 +153,18 @@ impl Moderation {
         if listed.is_some() {
             return listed;
         }
+        self.judge_model(text, below)
+    }
+
+    #[cfg(not(feature = "classifier"))]
+    fn judge_model(&self, _text: &str, _below: Option<RuleHit>) -> Option<RuleHit> {
+        None
+    }
+
+    /// The model's verdict on what the lists let through (`below`: their most severe hit under
+    /// its threshold).
+    #[cfg(feature = "classifier")]
+    fn judge_model(&self, text: &str, below: Option<RuleHit>) -> Option<RuleHit> {
         let classifier = self.classifier.as_ref()?;
         let whole = (0, text.len());
         match (classifier.verdict(text), below) {
@@ -626,6 +210,7 @@ impl Moderation {
     }
 
     /// The classifier's probability for `text`, when it is on.
+    #[cfg(feature = "classifier")]
     pub fn classifier_score(&self, text: &str) -> Option<f32> {
         self.classifier.as_ref().map(|c| c.score(text))
     }
@@ -633,16 +218,6 @@ impl Moderation {
     /// Whether messages from `sender_arn` skip moderation.
     pub fn is_exempt(&self, sender_arn: Option<&str>) -> bool {
         sender_arn.is_some_and(|arn| self.exempt.contains(arn))
-    }
-}
-
-fn regex_error(index: usize, error: regex::Error, limit: usize) -> ModerationError {
-    match error {
-        regex::Error::CompiledTooBig(_) => ModerationError::RegexTooLarge { limit },
-        other => ModerationError::Regex {
-            index,
-            reason: other.to_string(),
-        },
     }
 }
 
@@ -665,6 +240,8 @@ impl Stage for Moderation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Env;
+    use crate::stages::classifier::ClassifierConfig;
 
     #[test]
     fn lists_come_from_inline_variables_and_files() {

@@ -1,0 +1,314 @@
+//! How a processor function starts, the one way: [`Start`] names what decides (a stage of your own,
+//! one that needs the function's AWS configuration, or a built-in catalog entry), its default
+//! failure policy and an optional awaiting step; [`Start::run`] builds it beside the SDK
+//! configuration, logs the start-up phases and serves events until the Lambda environment stops.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+use super::{Processor, deadline_instant};
+use crate::callback::SdkCallbackSender;
+use crate::config::{ConfigError, Env, FailurePolicy, ProcessorConfig};
+use crate::mixed::{MixedPipeline, Step};
+use crate::stage::{AsyncStage, Awaits, Decide, Stage};
+use crate::stages::catalog::{self, Entry};
+use crate::stages::pipeline::Pipeline;
+use crate::telemetry;
+
+/// Builds a stage from the environment (matchers compiled once, at start).
+type BuildStage<S> = Box<dyn FnOnce(&Env) -> Result<S, ConfigError> + Send>;
+/// Builds a stage that needs the function's one SDK configuration.
+type BuildWithSdk<S> = Box<dyn FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError>>;
+
+/// What decides.
+enum Source<S> {
+    Stage(BuildStage<S>),
+    WithSdk(BuildWithSdk<S>),
+    Entry(&'static Entry),
+}
+
+/// A processor function's start: `Start::stage(policy, build).run().await` in its `main`.
+///
+/// - [`Start::stage`]: `build` turns the environment into the stage; it runs on a thread of its
+///   own while the SDK configuration loads, so the two overlap.
+/// - [`Start::with_sdk`]: for a stage with an SDK client of its own; `build` gets the one
+///   `SdkConfig` the callback sender uses too, so it runs once that is loaded.
+/// - [`Start::entry`] / [`Start::function`]: a built-in processor from the catalog, with its
+///   default policy; [`Start::then`] adds an awaiting step after its stages when the environment
+///   turns one on.
+pub struct Start<S> {
+    policy: FailurePolicy,
+    source: Source<S>,
+    then: Option<AwaitingStep>,
+}
+
+impl<S: Decide + Send + 'static> Start<S> {
+    /// A stage of your own, with the failure policy that applies unless `FAILURE_POLICY` says else.
+    pub fn stage(
+        default_policy: FailurePolicy,
+        build: impl FnOnce(&Env) -> Result<S, ConfigError> + Send + 'static,
+    ) -> Self {
+        Self {
+            policy: default_policy,
+            source: Source::Stage(Box::new(build)),
+            then: None,
+        }
+    }
+
+    /// A stage that needs the function's AWS configuration.
+    pub fn with_sdk(
+        default_policy: FailurePolicy,
+        build: impl FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError> + 'static,
+    ) -> Self {
+        Self {
+            policy: default_policy,
+            source: Source::WithSdk(Box::new(build)),
+            then: None,
+        }
+    }
+
+    /// Builds everything before the runtime loop and serves events until the Lambda environment
+    /// stops. A start-up error is logged and returned (Lambda reports an init failure).
+    pub async fn run(self) -> Result<(), lambda_runtime::Error> {
+        match (self.source, self.then) {
+            (Source::Stage(build), None) => {
+                start(self.policy, build, |_, _, stage| Ok(stage)).await
+            }
+            (Source::WithSdk(build), None) => {
+                start(self.policy, |_| Ok(()), |env, sdk, ()| build(env, sdk)).await
+            }
+            (Source::Entry(entry), None) => {
+                start(entry.policy, entry.build, |_, _, stage| Ok(stage)).await
+            }
+            (Source::Entry(entry), Some(step)) => entry_then(entry, step).await,
+            (Source::Stage(_) | Source::WithSdk(_), Some(_)) => {
+                let error = ConfigError::new(
+                    "then",
+                    "an awaiting step follows a built-in entry's stages; a stage of your own \
+                     awaits through its own AsyncStage (Awaits)",
+                );
+                telemetry::log_startup_error(&error);
+                Err(error.into())
+            }
+        }
+    }
+}
+
+impl Start<Box<dyn Stage>> {
+    /// A built-in processor: its catalog entry's stage and default failure policy
+    /// (`Start::entry(&catalog::MODERATION_DENY).run().await`).
+    pub fn entry(entry: &'static Entry) -> Self {
+        Self {
+            policy: entry.policy,
+            source: Source::Entry(entry),
+            then: None,
+        }
+    }
+
+    /// The same by function name (tools that pick a processor at run time; links every stage).
+    pub fn function(function: &str) -> Result<Self, ConfigError> {
+        catalog::by_function(function)
+            .map(Self::entry)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "function",
+                    format!(
+                        "no built-in processor {function:?}: the catalog has {}",
+                        catalog::functions().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// An awaiting step after the entry's stages when `step` turns one on (an AWS service's check,
+    /// built with the function's one SDK configuration); the pipeline's stages and the step form
+    /// one flat [`MixedPipeline`], each under its own failure policy. When `step` answers `None`
+    /// the synchronous path runs, unchanged.
+    pub fn then(mut self, step: AwaitingStep) -> Self {
+        self.then = Some(step);
+        self
+    }
+}
+
+/// Set when the first event has been answered: held-back background work may go from then on.
+static FIRST_ANSWER: std::sync::Once = std::sync::Once::new();
+
+/// Where a processor's start-up goes, logged once as `processor ready`: configuration (tracing,
+/// environment), the SDK configuration (region, credentials), the stages (matchers, detectors) and
+/// the callback client, each in microseconds, with the wall-clock moments `main` began and the
+/// processor was ready — so that, beside the exec and first-poll times a harness sees from outside,
+/// the process start and the first poll are phases too (`chime-local run-bootstrap` tabulates them).
+#[derive(Debug)]
+struct StartupPhases {
+    main_at_unix_us: u64,
+    started: Instant,
+    last: Instant,
+    config: Duration,
+    sdk_config: Duration,
+    /// The stage build's own time, on its thread beside the SDK configuration.
+    stages: Duration,
+    /// What `main` waited for the stages once the SDK configuration was there (and any step that
+    /// needs both): the stages' share of the critical path.
+    stage_wait: Duration,
+    client: Duration,
+}
+
+impl StartupPhases {
+    fn begin() -> Self {
+        let now = Instant::now();
+        Self {
+            main_at_unix_us: unix_micros(),
+            started: now,
+            last: now,
+            config: Duration::ZERO,
+            sdk_config: Duration::ZERO,
+            stages: Duration::ZERO,
+            stage_wait: Duration::ZERO,
+            client: Duration::ZERO,
+        }
+    }
+
+    /// The time since the last lap.
+    fn lap(&mut self) -> Duration {
+        let now = Instant::now();
+        let lap = now - self.last;
+        self.last = now;
+        lap
+    }
+
+    fn log(&self, stage: &str, policy: &str) {
+        let us = |d: Duration| d.as_micros() as u64;
+        tracing::info!(
+            stage,
+            policy,
+            config_us = us(self.config),
+            sdk_config_us = us(self.sdk_config),
+            stage_build_us = us(self.stages),
+            stage_wait_us = us(self.stage_wait),
+            client_us = us(self.client),
+            init_ms = self.started.elapsed().as_millis() as u64,
+            main_at_unix_us = self.main_at_unix_us,
+            ready_at_unix_us = unix_micros(),
+            "processor ready"
+        );
+    }
+}
+
+/// Now, in microseconds since the epoch (0 if the clock is before it).
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// An awaiting stage with its failure policy, or `None` when the configuration leaves it off.
+pub type Awaiting = Option<(Box<dyn AsyncStage>, FailurePolicy)>;
+
+/// An awaiting step a processor adds after its own stages when the environment asks for it (an
+/// AWS service's check, say), built with the function's one SDK configuration.
+pub type AwaitingStep = fn(&Env, &aws_config::SdkConfig) -> Result<Awaiting, ConfigError>;
+
+/// A catalog entry with an awaiting step after its stages.
+async fn entry_then(
+    entry: &'static Entry,
+    then: AwaitingStep,
+) -> Result<(), lambda_runtime::Error> {
+    // The stages are built beside the SDK configuration (a pipeline step by step, so that an
+    // awaiting step can join them); the step, which needs that configuration, comes after.
+    let build = move |env: &Env| match entry.steps {
+        Some(steps) => steps(env).map(Built::Steps),
+        None => (entry.build)(env).map(Built::Single),
+    };
+    start(entry.policy, build, move |env, sdk, built| {
+        let awaiting = then(env, sdk)?;
+        let (steps, (awaiting, policy)) = match (built, awaiting) {
+            (Built::Single(stage), None) => return Ok(Box::new(stage) as Box<dyn Decide>),
+            (Built::Steps(steps), None) => {
+                return Ok(Box::new(Pipeline::new(steps)) as Box<dyn Decide>);
+            }
+            (Built::Single(stage), Some(awaiting)) => (vec![(stage, entry.policy)], awaiting),
+            (Built::Steps(steps), Some(awaiting)) => (steps, awaiting),
+        };
+        let steps = steps
+            .into_iter()
+            .map(|(stage, policy)| (Step::Now(stage), policy));
+        let pipeline = MixedPipeline::new(steps.collect()).then_awaiting(awaiting, policy);
+        Ok(Box::new(Awaits(pipeline)) as Box<dyn Decide>)
+    })
+    .await
+}
+
+/// A catalog entry's stages as built at start: one stage, or a pipeline's steps.
+enum Built {
+    Single(Box<dyn Stage>),
+    Steps(Vec<(Box<dyn Stage>, FailurePolicy)>),
+}
+
+/// The one start-up path: configuration; then `build` on a blocking thread while the SDK
+/// configuration loads (on Lambda's vCPUs the matchers compile while the credentials and TLS roots
+/// are read); `finish` with both; the callback client; then the runtime loop.
+async fn start<B, S, T, D>(
+    default_policy: FailurePolicy,
+    build: B,
+    finish: T,
+) -> Result<(), lambda_runtime::Error>
+where
+    B: FnOnce(&Env) -> Result<S, ConfigError> + Send + 'static,
+    S: Send + 'static,
+    T: FnOnce(&Env, &aws_config::SdkConfig, S) -> Result<D, ConfigError>,
+    D: Decide + 'static,
+{
+    let mut phases = StartupPhases::begin();
+    telemetry::start();
+    let env = Env::from_process();
+    let config = ProcessorConfig::from_env(&env, default_policy)
+        .inspect_err(telemetry::log_startup_error)?;
+    let roots = crate::sdk::TlsRoots::from_env(&env).inspect_err(telemetry::log_startup_error)?;
+    phases.config = phases.lap();
+    // Work no event waits for (the lists' DFA) waits until the first event is answered.
+    crate::background::hold();
+    let building = {
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || {
+            let began = Instant::now();
+            build(&env).map(|built| (built, began.elapsed()))
+        })
+    };
+    let sdk_config = crate::sdk::load(roots)
+        .await
+        .inspect_err(telemetry::log_startup_error)?;
+    phases.sdk_config = phases.lap();
+    let (built, stage_time) = building
+        .await
+        .map_err(|joined| {
+            ConfigError::new(
+                "stages",
+                format!("the stage build did not finish: {joined}"),
+            )
+        })
+        .and_then(|built| built)
+        .inspect_err(telemetry::log_startup_error)?;
+    let stage = finish(&env, &sdk_config, built).inspect_err(telemetry::log_startup_error)?;
+    phases.stages = stage_time;
+    phases.stage_wait = phases.lap();
+    let sender = SdkCallbackSender::new(&sdk_config, config.retry, config.attempt_timeout);
+    phases.client = phases.lap();
+    phases.log(stage.name(), config.failure_policy.label());
+    let processor = Arc::new(Processor::new(stage, sender, config));
+    Box::pin(lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Value>| {
+            let processor = Arc::clone(&processor);
+            let deadline = deadline_instant(event.context.deadline);
+            async move {
+                let handled = processor.handle_until(&event.payload, deadline).await;
+                // Once, after the first answer: later events pay one atomic load, not a mutex.
+                FIRST_ANSWER.call_once(crate::background::release);
+                handled
+            }
+        },
+    )))
+    .await
+}
