@@ -27,7 +27,7 @@ mod outcome;
 mod start;
 
 pub use outcome::{Fallback, Handled, ProcessorError};
-pub use start::{Awaiting, AwaitingStep, Start};
+pub use start::{Awaiting, AwaitingStep, Builtin, BuiltinThen, OwnStage, OwnWithSdk, Start};
 
 /// A decided event: the one request to send and how it was reached.
 struct Decided {

@@ -3,6 +3,7 @@
 //! failure policy and an optional awaiting step; [`Start::run`] builds it beside the SDK
 //! configuration, logs the start-up phases and serves events until the Lambda environment stops.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,93 +19,114 @@ use crate::stages::catalog::{self, Entry};
 use crate::stages::pipeline::Pipeline;
 use crate::telemetry;
 
-/// Builds a stage from the environment (matchers compiled once, at start).
-type BuildStage<S> = Box<dyn FnOnce(&Env) -> Result<S, ConfigError> + Send>;
-/// Builds a stage that needs the function's one SDK configuration.
-type BuildWithSdk<S> = Box<dyn FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError>>;
-
-/// What decides.
-enum Source<S> {
-    Stage(BuildStage<S>),
-    WithSdk(BuildWithSdk<S>),
-    Entry(&'static Entry),
-}
-
-/// A processor function's start: `Start::stage(policy, build).run().await` in its `main`.
+/// A processor function's start, built in its `main` and then `.run().await`:
 ///
-/// - [`Start::stage`]: `build` turns the environment into the stage; it runs on a thread of its
-///   own while the SDK configuration loads, so the two overlap.
-/// - [`Start::with_sdk`]: for a stage with an SDK client of its own; `build` gets the one
-///   `SdkConfig` the callback sender uses too, so it runs once that is loaded.
-/// - [`Start::entry`] / [`Start::function`]: a built-in processor from the catalog, with its
-///   default policy; [`Start::then`] adds an awaiting step after its stages when the environment
-///   turns one on.
-pub struct Start<S> {
-    policy: FailurePolicy,
-    source: Source<S>,
-    then: Option<AwaitingStep>,
+/// - [`Start::stage`]`(policy, build)`: a stage of your own; `build` turns the environment into it
+///   on a thread of its own while the SDK configuration loads, so the two overlap.
+/// - [`Start::with_sdk`]`(policy, build)`: a stage with an SDK client of its own; `build` gets the
+///   one `SdkConfig` the callback sender uses too, so it runs once that is loaded.
+/// - [`Start::entry`]`(&catalog::X)` / [`Start::function`]`(name)`: a built-in processor from the
+///   catalog, with its default policy; [`Start::then`] adds an awaiting step after its stages when
+///   the environment turns one on (a stage of your own awaits through its own `AsyncStage`).
+///
+/// Each kind is its own type, so a binary compiles the start-up path it uses and no other.
+pub struct Start<K> {
+    kind: K,
 }
 
-impl<S: Decide + Send + 'static> Start<S> {
-    /// A stage of your own, with the failure policy that applies unless `FAILURE_POLICY` says else.
-    pub fn stage(
-        default_policy: FailurePolicy,
-        build: impl FnOnce(&Env) -> Result<S, ConfigError> + Send + 'static,
-    ) -> Self {
-        Self {
-            policy: default_policy,
-            source: Source::Stage(Box::new(build)),
-            then: None,
-        }
-    }
+/// A [`Start`] of a stage of your own, built from the environment.
+pub struct OwnStage<S, F> {
+    policy: FailurePolicy,
+    build: F,
+    stage: PhantomData<fn() -> S>,
+}
 
-    /// A stage that needs the function's AWS configuration.
-    pub fn with_sdk(
-        default_policy: FailurePolicy,
-        build: impl FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError> + 'static,
-    ) -> Self {
+/// A [`Start`] of a stage of your own that needs the function's AWS configuration.
+pub struct OwnWithSdk<S, F> {
+    policy: FailurePolicy,
+    build: F,
+    stage: PhantomData<fn() -> S>,
+}
+
+/// A [`Start`] of a built-in catalog entry: the one kind an awaiting step can follow. A stage of
+/// your own has no `then`:
+///
+/// ```compile_fail
+/// use chime_flow::runtime::{Awaiting, Start};
+/// use chime_flow::stage::Stage;
+/// use chime_flow::{ConfigError, Env, FailurePolicy};
+///
+/// fn step(_: &Env, _: &aws_config::SdkConfig) -> Result<Awaiting, ConfigError> {
+///     Ok(None)
+/// }
+/// fn mine(_: &Env) -> Result<Box<dyn Stage>, ConfigError> {
+///     unimplemented!()
+/// }
+/// let _ = Start::stage(FailurePolicy::Pass, mine).then(step);
+/// ```
+pub struct Builtin {
+    entry: &'static Entry,
+}
+
+/// A [`Start`] of a built-in catalog entry with an awaiting step after its stages.
+pub struct BuiltinThen {
+    entry: &'static Entry,
+    step: AwaitingStep,
+}
+
+impl<S, F> Start<OwnStage<S, F>>
+where
+    S: Decide + 'static,
+    F: FnOnce(&Env) -> Result<S, ConfigError> + Send + 'static,
+{
+    /// A stage of your own, with the failure policy that applies unless `FAILURE_POLICY` says else.
+    pub fn stage(default_policy: FailurePolicy, build: F) -> Self {
         Self {
-            policy: default_policy,
-            source: Source::WithSdk(Box::new(build)),
-            then: None,
+            kind: OwnStage {
+                policy: default_policy,
+                build,
+                stage: PhantomData,
+            },
         }
     }
 
     /// Builds everything before the runtime loop and serves events until the Lambda environment
     /// stops. A start-up error is logged and returned (Lambda reports an init failure).
     pub async fn run(self) -> Result<(), lambda_runtime::Error> {
-        match (self.source, self.then) {
-            (Source::Stage(build), None) => {
-                start(self.policy, build, |_, _, stage| Ok(stage)).await
-            }
-            (Source::WithSdk(build), None) => {
-                start(self.policy, |_| Ok(()), |env, sdk, ()| build(env, sdk)).await
-            }
-            (Source::Entry(entry), None) => {
-                start(entry.policy, entry.build, |_, _, stage| Ok(stage)).await
-            }
-            (Source::Entry(entry), Some(step)) => entry_then(entry, step).await,
-            (Source::Stage(_) | Source::WithSdk(_), Some(_)) => {
-                let error = ConfigError::new(
-                    "then",
-                    "an awaiting step follows a built-in entry's stages; a stage of your own \
-                     awaits through its own AsyncStage (Awaits)",
-                );
-                telemetry::log_startup_error(&error);
-                Err(error.into())
-            }
-        }
+        let OwnStage { policy, build, .. } = self.kind;
+        start(policy, build, |_, _, stage| Ok(stage)).await
     }
 }
 
-impl Start<Box<dyn Stage>> {
+impl<S, F> Start<OwnWithSdk<S, F>>
+where
+    S: Decide + 'static,
+    F: FnOnce(&Env, &aws_config::SdkConfig) -> Result<S, ConfigError>,
+{
+    /// A stage that needs the function's AWS configuration.
+    pub fn with_sdk(default_policy: FailurePolicy, build: F) -> Self {
+        Self {
+            kind: OwnWithSdk {
+                policy: default_policy,
+                build,
+                stage: PhantomData,
+            },
+        }
+    }
+
+    /// As [`Start::run`] for a stage of your own; `build` runs once the SDK configuration is loaded.
+    pub async fn run(self) -> Result<(), lambda_runtime::Error> {
+        let OwnWithSdk { policy, build, .. } = self.kind;
+        start(policy, |_| Ok(()), |env, sdk, ()| build(env, sdk)).await
+    }
+}
+
+impl Start<Builtin> {
     /// A built-in processor: its catalog entry's stage and default failure policy
     /// (`Start::entry(&catalog::MODERATION_DENY).run().await`).
     pub fn entry(entry: &'static Entry) -> Self {
         Self {
-            policy: entry.policy,
-            source: Source::Entry(entry),
-            then: None,
+            kind: Builtin { entry },
         }
     }
 
@@ -127,9 +149,26 @@ impl Start<Box<dyn Stage>> {
     /// built with the function's one SDK configuration); the pipeline's stages and the step form
     /// one flat [`MixedPipeline`], each under its own failure policy. When `step` answers `None`
     /// the synchronous path runs, unchanged.
-    pub fn then(mut self, step: AwaitingStep) -> Self {
-        self.then = Some(step);
-        self
+    pub fn then(self, step: AwaitingStep) -> Start<BuiltinThen> {
+        Start {
+            kind: BuiltinThen {
+                entry: self.kind.entry,
+                step,
+            },
+        }
+    }
+
+    /// As [`Start::run`] for a stage of your own, with the entry's stage.
+    pub async fn run(self) -> Result<(), lambda_runtime::Error> {
+        let entry = self.kind.entry;
+        start(entry.policy, entry.build, |_, _, stage| Ok(stage)).await
+    }
+}
+
+impl Start<BuiltinThen> {
+    /// As [`Start::run`] for a stage of your own, with the entry's stages and the step after them.
+    pub async fn run(self) -> Result<(), lambda_runtime::Error> {
+        entry_then(self.kind.entry, self.kind.step).await
     }
 }
 
