@@ -24,6 +24,7 @@ use crate::metrics::EventMetrics;
 use crate::stage::Decide;
 
 mod outcome;
+mod phases;
 mod start;
 
 pub use outcome::{Fallback, Handled, ProcessorError};
