@@ -1,7 +1,7 @@
 //! The SAM template's security and build properties, read from `template.yaml`, so that they cannot
 //! regress unnoticed: least privilege for every function, Chime's invoke permission scoped to this
 //! account's app instance, every function package deployed arm64 on provided.al2023 and built by
-//! cargo-lambda. (cfn-lint and `sam validate --lint` check the rest, in `.ci/run`.)
+//! cargo-lambda, never from SAM's build cache (`samconfig.toml`). (cfn-lint and `sam validate --lint` check the rest, in `.ci/run`.)
 
 use std::path::{Path, PathBuf};
 
@@ -668,4 +668,30 @@ fn every_processor_builds_from_the_environment_the_template_gives_it() {
         built >= 4 * 2,
         "every processor, with its alternatives: {built}"
     );
+}
+
+/// SAM's build cache keys a function on its CodeUri (`functions/<name>`) alone: with it on, a change
+/// in `shared/` or `Cargo.lock` would deploy the previous build. Every build section keeps it off.
+#[test]
+fn sam_builds_are_never_taken_from_its_cache() {
+    let path = root().join("samconfig.toml");
+    let config =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut section = String::new();
+    let mut build_sections = 0;
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_owned();
+            build_sections += usize::from(section.ends_with(".build.parameters]"));
+            continue;
+        }
+        let setting: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        if setting.starts_with("cached=") {
+            assert_eq!(
+                setting, "cached=false",
+                "{section} turns SAM's build cache on"
+            );
+        }
+    }
+    assert!(build_sections >= 1, "samconfig.toml has no build section");
 }
