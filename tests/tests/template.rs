@@ -1,7 +1,8 @@
 //! The SAM template's security and build properties, read from `template.yaml`, so that they cannot
 //! regress unnoticed: least privilege for every function, Chime's invoke permission scoped to this
 //! account's app instance, every function package deployed arm64 on provided.al2023 and built by
-//! cargo-lambda, never from SAM's build cache (`samconfig.toml`). (cfn-lint and `sam validate --lint` check the rest, in `.ci/run`.)
+//! cargo-lambda, never from SAM's build cache (`samconfig.toml`). (cfn-lint and `sam validate --lint`
+//! check the rest, in `.ci/run`.)
 
 use std::path::{Path, PathBuf};
 
