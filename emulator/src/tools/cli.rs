@@ -11,7 +11,7 @@ use crate::config::{Config, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY};
 use crate::emulator::faults::Faults;
 use crate::server::sigv4::LocalCredentials;
 use crate::tools::bootstrap_run::{self, RunOptions};
-use crate::tools::{demo, sample_events};
+use crate::tools::{demo_run, sample_events};
 
 const USAGE: &str = "\
 usage: chime-local demo [--lambda-endpoint URL] [--port 8000] [--console]
@@ -292,11 +292,11 @@ pub fn main() -> ExitCode {
         Some("demo") => parse_demo(&args[1..]).and_then(|(config, addr, console)| {
             if console {
                 runtime
-                    .block_on(demo::run_with_console(config, addr))
+                    .block_on(demo_run::run_with_console(config, addr))
                     .map_err(|e| e.to_string())
             } else {
                 runtime
-                    .block_on(demo::run_on(config, addr))
+                    .block_on(demo_run::run_on(config, addr))
                     .map(|report| print!("{report}"))
                     .map_err(|e| e.to_string())
             }

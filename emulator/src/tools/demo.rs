@@ -1,10 +1,9 @@
-//! The local demo: chime-local in-process, an app instance with users and an admin, a channel flow
-//! running the pipeline (moderation → redaction → enrichment), a regular channel and an elastic
-//! channel spread over sub-channels, and a scripted conversation sent through the real AWS SDK. It
-//! prints what became of each message.
+//! The local demo's conversation, against any chime-local: an app instance with users and an admin, a
+//! channel flow running the pipeline (moderation → redaction → enrichment), a regular channel and an
+//! elastic channel spread over sub-channels, and a scripted conversation sent through the real AWS
+//! SDK; the report of what became of each message. `demo_run` starts a chime-local for it.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use aws_sdk_chimesdkmessaging as messaging;
@@ -14,9 +13,7 @@ use messaging::types::{
 
 use unicode_width::UnicodeWidthStr;
 
-use super::launch::start;
 use super::set_up::{ChannelSpec, Clients, SetUpError, lambda_arn, processor};
-use crate::config::Config;
 
 /// Any failure of the demo, with the step it happened in.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +32,7 @@ impl From<SetUpError> for DemoError {
     }
 }
 
-trait Step<T> {
+pub(super) trait Step<T> {
     fn step(self, step: &'static str) -> Result<T, DemoError>;
 }
 
@@ -130,56 +127,8 @@ const CONVERSATION: &[Script<'static>] = &[
     },
 ];
 
-/// Runs the whole demo on a fresh in-process chime-local and returns the printed report.
-pub async fn run() -> Result<String, DemoError> {
-    run_on(Config::default(), ([127, 0, 0, 1], 0).into()).await
-}
-
-/// Runs the demo on a chime-local started with `config` on `addr`: with a Lambda endpoint and no
-/// in-process functions, every message goes through the real function binary (`cargo lambda watch`).
-pub async fn run_on(config: Config, addr: SocketAddr) -> Result<String, DemoError> {
-    let started = Instant::now();
-    let region = config.region.clone();
-    let account = config.account.clone();
-    // A function run by `cargo lambda watch` may be compiled on its first invocation.
-    let patience = if config.in_process_functions {
-        Duration::from_secs(5)
-    } else {
-        Duration::from_secs(300)
-    };
-    let running = start(config, addr).await.step("start chime-local")?;
-    let result = conversation(&running.endpoint, &region, &account, patience).await;
-    running.stop().await;
-    Ok(printed(&result?, started))
-}
-
-/// `demo --console`: chime-local on `addr` with the console's URL printed first (open it to watch
-/// the rows arrive), the conversation, its report, then chime-local keeps serving until Ctrl-C.
-pub async fn run_with_console(config: Config, addr: SocketAddr) -> Result<(), DemoError> {
-    let started = Instant::now();
-    let (region, account) = (config.region.clone(), config.account.clone());
-    let running = start(config, addr).await.step("start chime-local")?;
-    let url = crate::console::url(&running.endpoint);
-    println!("chime-local console: {url}");
-    let result = conversation(&running.endpoint, &region, &account, Duration::from_secs(5)).await;
-    match result {
-        Ok(report) => print!("{}", printed(&report, started)),
-        Err(error) => {
-            running.stop().await;
-            return Err(error);
-        }
-    }
-    println!(
-        "chime-local keeps serving on {} — open {url}; Ctrl-C stops it.",
-        running.endpoint
-    );
-    let interrupted = tokio::signal::ctrl_c().await;
-    running.stop().await;
-    interrupted.step("wait for Ctrl-C")
-}
-
 /// The report as the demo prints it: the table, the elastic channel's spread, the time taken.
-fn printed(report: &Report, started: Instant) -> String {
+pub(super) fn printed(report: &Report, started: Instant) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", table(&report.rows));
     let _ = writeln!(out, "elastic channel town-hall: {}", report.sub_channels);

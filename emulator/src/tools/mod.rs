@@ -5,6 +5,7 @@
 pub mod bootstrap_run;
 pub mod cli;
 pub mod demo;
+pub mod demo_run;
 pub mod launch;
 pub mod runtime_api;
 pub mod sample_events;

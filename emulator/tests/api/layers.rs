@@ -1,6 +1,7 @@
 //! chime-local's rooms and the order they stack in, written once: a room may use its own modules
-//! and the rooms below it, never one above, and no two rooms use each other. Read from the
-//! `crate::` paths (and `super::` out of a room's top) in `src/`, comments and strings left out.
+//! and the rooms below it, never one above, and no two rooms use each other; and no files use each
+//! other round a circle. Read from the `crate::` and `super::` paths in `src/`, comments and strings
+//! left out (a parent module's bare `child::` paths are not read: a parent uses its children).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -106,57 +107,59 @@ fn char_literal_len(rest: &str) -> Option<usize> {
     (second == '\'').then_some(at + 1)
 }
 
-/// The first segment of every `crate::` path, brace groups (`crate::{a::x, b}`) included.
-fn crate_paths(code: &str) -> Vec<String> {
+/// Every path after `prefix` (`crate::` or `super::`) as its segments, brace groups included
+/// (`crate::{a::x, b}` gives `[a, x]` and `[b]`; a nested group or `*` ends a path).
+fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let segments = |text: &str| -> Vec<String> {
+        text.split("::")
+            .map_while(|segment| {
+                let name: String = segment.trim().chars().take_while(|c| ident(*c)).collect();
+                (!name.is_empty()).then_some(name)
+            })
+            .collect()
+    };
     let mut found = Vec::new();
     let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let preceded = rest[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_');
-        rest = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(prefix) {
+        let preceded = rest[..at].chars().next_back().is_some_and(ident);
+        rest = &rest[at + prefix.len()..];
         if preceded {
             continue;
         }
-        if let Some(group) = rest.strip_prefix('{') {
-            let mut depth = 1;
-            let mut item = String::new();
-            let mut at_start = true;
-            for c in group.chars() {
-                match c {
-                    '{' => depth += 1,
-                    '}' => depth -= 1,
-                    _ => {}
-                }
-                if depth == 0 {
-                    break;
-                }
-                if depth == 1 && c == ',' {
-                    at_start = true;
-                    continue;
-                }
-                if at_start && (c.is_alphanumeric() || c == '_') {
-                    item.push(c);
-                } else if !item.is_empty() || !c.is_whitespace() {
-                    if !item.is_empty() {
-                        found.push(std::mem::take(&mut item));
-                    }
-                    at_start = false;
-                }
+        let Some(group) = rest.strip_prefix('{') else {
+            let end = rest
+                .find(|c: char| !(ident(c) || c == ':'))
+                .unwrap_or(rest.len());
+            found.push(segments(&rest[..end]));
+            continue;
+        };
+        // The group's top-level items, each up to its own nested group.
+        let (mut depth, mut item) = (1, String::new());
+        for c in group.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 1 => found.push(segments(&std::mem::take(&mut item))),
+                _ if depth == 1 => item.push(c),
+                _ => {}
             }
-            if !item.is_empty() {
-                found.push(item);
+            if depth == 0 {
+                break;
             }
-        } else {
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            found.push(name);
         }
+        found.push(segments(&item));
     }
+    found.retain(|path| !path.is_empty());
     found
+}
+
+/// The first segment of every `crate::` path, brace groups (`crate::{a::x, b}`) included.
+fn crate_paths(code: &str) -> Vec<String> {
+    paths_after(code, "crate::")
+        .into_iter()
+        .map(|mut path| path.swap_remove(0))
+        .collect()
 }
 
 /// The room a file belongs to (`state/message.rs` → `state`, `config.rs` → `config`), and whether
@@ -246,6 +249,93 @@ fn every_room_uses_only_the_rooms_below_it() {
         "imports against the layer order:\n{}",
         problems.join("\n")
     );
+}
+
+/// A file's module path (`state/changes.rs` → `[state, changes]`, `ops/mod.rs` → `[ops]`).
+fn module_of(src: &Path, file: &Path) -> Vec<String> {
+    let relative = file.strip_prefix(src).unwrap_or(file).with_extension("");
+    let mut path: Vec<String> = relative
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if path.last().is_some_and(|last| last == "mod") {
+        path.pop();
+    }
+    path
+}
+
+#[test]
+fn no_files_use_each_other_round_a_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let modules: BTreeMap<Vec<String>, String> = files
+        .iter()
+        .map(|file| {
+            let shown = file
+                .strip_prefix(&src)
+                .unwrap_or(file)
+                .display()
+                .to_string();
+            (module_of(&src, file), shown)
+        })
+        .collect();
+    // The file defining the longest module prefix of `path`.
+    let resolve = |path: &[String]| {
+        (1..=path.len())
+            .rev()
+            .find_map(|len| modules.get(&path[..len]).cloned())
+    };
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let mut code = code_only(&text);
+        // A file's tests (its trailing `#[cfg(test)]` module) see everything and decide nothing.
+        code.truncate(code.find("#[cfg(test)]").unwrap_or(code.len()));
+        let module = module_of(&src, file);
+        let parent = &module[..module.len().saturating_sub(1)];
+        let from = modules.get(&module).cloned().unwrap_or_default();
+        let used = paths_after(&code, "crate::")
+            .into_iter()
+            .chain(
+                paths_after(&code, "super::")
+                    .into_iter()
+                    .map(|path| [parent, &path].concat()),
+            )
+            .filter_map(|path| resolve(&path))
+            .filter(|to| *to != from)
+            .collect::<Vec<_>>();
+        edges.entry(from).or_default().extend(used);
+    }
+    // Depth first; a file met again while on the stack closes a circle.
+    fn visit(
+        file: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|f| f == file) {
+            return Some([&stack[at..], &[file.to_owned()]].concat());
+        }
+        if !done.insert(file.to_owned()) {
+            return None;
+        }
+        stack.push(file.to_owned());
+        for next in edges.get(file).into_iter().flatten() {
+            if let Some(circle) = visit(next, edges, stack, done) {
+                return Some(circle);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let (mut stack, mut done) = (Vec::new(), BTreeSet::new());
+    for file in edges.keys() {
+        if let Some(circle) = visit(file, &edges, &mut stack, &mut done) {
+            panic!("files that use each other: {}", circle.join(" → "));
+        }
+    }
+    assert!(edges.values().map(BTreeSet::len).sum::<usize>() > 100);
 }
 
 #[test]
