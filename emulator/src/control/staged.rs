@@ -46,7 +46,7 @@ pub fn stage_event(store: &Store, event: &Value) -> Result<Value, ApiError> {
     let channel = instance.channel_mut(channel_arn)?;
     let sub_channel = message.sub_channel_id.clone();
     place_sender(channel, sender, sub_channel.as_deref(), at)?;
-    hold_message(channel, &parsed, raw, sender, at)?;
+    hold_message(channel, &parsed, raw, sender, (at, store.clock()))?;
     let text = message.content.as_deref().unwrap_or_default();
     let ids = (channel_arn, message.message_id.as_str());
     store.journal.entered(ids, text, Vec::new(), (false, true));
@@ -175,7 +175,7 @@ fn hold_message(
     parsed: &ProcessorEvent,
     raw: &Value,
     sender: &str,
-    at: Millis,
+    (at, entered): (Millis, Millis),
 ) -> Result<(), ApiError> {
     let message = &parsed.channel_message;
     let body = staged_body(message, raw);
@@ -191,6 +191,7 @@ fn hold_message(
         })],
         body: body.clone(),
         edited_at: message.last_edited_timestamp.as_ref().map(millis_of),
+        entered,
     };
     let id = &message.message_id;
     if let Some(existing) = channel.message_mut(id) {

@@ -108,7 +108,7 @@ pub fn send(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             let id = message.id.clone();
             let channel = instance.channel_mut(arn)?;
             channel.push_message(message);
-            let invocations = start_flow(&store.journal, instance, arn, &id, None)?;
+            let invocations = start_flow(store, instance, arn, &id, None)?;
             let channel = instance.channel_mut(arn)?;
             let message = channel
                 .message_mut(&id)
@@ -380,7 +380,7 @@ pub fn update(store: &Store, input: &Input) -> Result<Reply, ApiError> {
             push: None,
         };
         let invocations = if has_flow && message.kind == "STANDARD" {
-            start_flow(&store.journal, instance, arn, &id, Some(edit))?
+            start_flow(store, instance, arn, &id, Some(edit))?
         } else {
             let at = now();
             message.body = edit;

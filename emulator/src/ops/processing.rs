@@ -14,7 +14,7 @@ use super::Invocation;
 use super::{Input, Reply, without_nulls};
 use crate::error::ApiError;
 use crate::state::changes::{self, MessageChange};
-use crate::state::journey::{Journal, Step};
+use crate::state::journey::Step;
 use crate::state::{
     Body, Instance, Message, Pending, Status, Store, iso8601, lock, now, random_hex,
 };
@@ -22,6 +22,10 @@ use crate::state::{
 /// The length of the CallbackIds chime-local makes: the middle of the model's bounds (the
 /// service's are long random strings).
 const CALLBACK_ID_CHARS: usize = (CALLBACK_ID_LEN.0 + CALLBACK_ID_LEN.1) / 2;
+
+/// How long after a message enters its flow its processors may call back: then the service refuses
+/// the callback with Forbidden (and the message stays PENDING).
+pub const CALLBACK_WINDOW_MS: i64 = 48 * 3_600_000;
 
 /// The processor event for a message and the body travelling through its flow.
 fn processor_event(
@@ -57,7 +61,7 @@ fn processor_event(
 /// Puts a message (or, with `edit`, an edit of it) into the channel's flow when it has one and the
 /// message is STANDARD; returns the first processor's invocation.
 pub fn start_flow(
-    journal: &Journal,
+    store: &Store,
     instance: &mut Instance,
     channel_arn: &str,
     message_id: &str,
@@ -82,7 +86,7 @@ pub fn start_flow(
     let edited_at = edit.is_some().then(now);
     let names = processors.iter().map(processor_name).collect();
     let text = edit.as_ref().map_or(&message.body.content, |e| &e.content);
-    journal.entered(
+    store.journal.entered(
         (channel_arn, message_id),
         text,
         names,
@@ -94,6 +98,7 @@ pub fn start_flow(
         processors,
         body: edit.unwrap_or_else(|| message.body.clone()),
         edited_at,
+        entered: store.clock(),
     }));
     message.status = Status::Pending;
     message.detail = None;
@@ -228,6 +233,14 @@ pub fn callback(store: &Store, input: &Input) -> Result<Reply, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("message {message_id} not found")))?;
     if message.used_callbacks.iter().any(|c| c == callback_id) {
         return Err(non_pending(&message_id));
+    }
+    if let Some(pending) = &message.pending
+        && store.clock().0 - pending.entered.0 > CALLBACK_WINDOW_MS
+    {
+        return Err(ApiError::forbidden(format!(
+            "the callback window of message {message_id} has closed: it entered its flow more \
+             than 48 hours ago"
+        )));
     }
     if channel.elastic.is_some() && field("SubChannelId") != message.sub_channel {
         return Err(ApiError::bad_request(format!(

@@ -62,6 +62,9 @@ pub struct Pending {
     pub body: Body,
     /// When this is an edit: the time of the edit (the event's LastEditedTimestamp).
     pub edited_at: Option<Millis>,
+    /// When the message entered its flow, on the expiry clock: its processors have 48 hours from
+    /// then to call back.
+    pub entered: Millis,
 }
 
 #[derive(Debug, Clone)]

@@ -186,3 +186,17 @@ pub async fn node_report(args: Vec<String>) -> Result<serde_json::Value, String>
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("not one JSON line: {e}"))
 }
+
+/// Moves chime-local's expiry clock forward and sweeps; what it deleted.
+pub async fn advance(world: &World, seconds: i64) -> serde_json::Value {
+    let answer = raw(
+        &world.running.endpoint,
+        "POST",
+        "/_chime-local/clock",
+        None,
+        &format!(r#"{{"AdvanceSeconds": {seconds}}}"#),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    serde_json::from_str::<serde_json::Value>(&answer.body).expect("JSON")["Swept"].clone()
+}

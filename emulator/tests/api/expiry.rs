@@ -6,21 +6,7 @@ use aws_sdk_chimesdkidentity::types::{
 };
 use aws_sdk_chimesdkmessaging::types::{ExpirationCriterion, ExpirationSettings};
 
-use crate::common::{World, code, raw};
-
-/// Moves chime-local's expiry clock forward and sweeps; what it deleted.
-async fn advance(world: &World, seconds: i64) -> serde_json::Value {
-    let answer = raw(
-        &world.running.endpoint,
-        "POST",
-        "/_chime-local/clock",
-        None,
-        &format!(r#"{{"AdvanceSeconds": {seconds}}}"#),
-    )
-    .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    serde_json::from_str::<serde_json::Value>(&answer.body).expect("JSON")["Swept"].clone()
-}
+use crate::common::{World, advance, code};
 
 #[tokio::test]
 async fn retention_and_expiration_really_delete_on_the_clock() {

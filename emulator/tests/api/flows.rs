@@ -1,6 +1,6 @@
 //! Channel flows: CRUD and association, the built-in pipeline end to end (pass, update, deny, edits,
 //! elastic channels), callbacks by hand through a stub Lambda Invoke API (ExecutionOrder, repeats,
-//! wrong ids), and FallbackAction when a processor cannot be invoked.
+//! wrong ids, the 48-hour callback window), and FallbackAction when a processor cannot be invoked.
 
 use aws_sdk_chimesdkmessaging::types::{
     ChannelMessageCallback as CallbackMessage, ChannelMessageStatus, FallbackAction,
@@ -10,7 +10,7 @@ use chime_local::Config;
 
 use chime_local::testing::StubServer;
 
-use crate::common::{World, code, lambda_stub, pipeline_processor, processor};
+use crate::common::{World, advance, code, lambda_stub, pipeline_processor, processor};
 
 #[tokio::test]
 async fn flows_are_managed_and_associated() {
@@ -676,6 +676,55 @@ async fn an_edit_waits_for_the_flow_while_the_old_text_stays_readable() {
         ChannelMessageStatus::Sent
     );
     assert_eq!(contents().await, ["v2 (checked)"]);
+    world.stop().await;
+    stub.stop();
+}
+
+/// A processor has 48 hours from the message entering its flow: a callback inside them settles it,
+/// one after them is refused with Forbidden and the message stays PENDING (on the expiry clock).
+#[tokio::test]
+async fn a_callback_more_than_48_hours_late_is_forbidden() {
+    let stub = lambda_stub().await;
+    let world = World::with_config(stub_config(&stub), 1).await;
+    let arn = world
+        .flow(vec![processor("hold", "hold-fn", 1, FallbackAction::Abort)])
+        .await;
+    let channel = world.channel_with_flow(&arn).await;
+    let alice = &world.users[0];
+    let (in_time, _) = world.send(&channel, alice, "answered in time").await;
+    let (late, _) = world.send(&channel, alice, "answered late").await;
+    let seen = stub.wait_for(2).await;
+    let callback_of = |id: &str| {
+        seen.iter()
+            .map(|call| call.json())
+            .find(|event| event["ChannelMessage"]["MessageId"] == id)
+            .and_then(|event| event["CallbackId"].as_str().map(str::to_owned))
+            .expect("an invocation for the message")
+    };
+    let callback = |id: &str, callback_id: String| {
+        world
+            .chime
+            .channel_flow_callback()
+            .channel_arn(&channel)
+            .callback_id(callback_id)
+            .channel_message(CallbackMessage::builder().message_id(id).build().unwrap())
+            .send()
+    };
+    advance(&world, 47 * 3600).await;
+    callback(&in_time, callback_of(&in_time)).await.unwrap();
+    assert_eq!(
+        world.settled(&channel, alice, &in_time, None).await,
+        ChannelMessageStatus::Sent
+    );
+    advance(&world, 3600 + 1).await;
+    let refused = callback(&late, callback_of(&late)).await.unwrap_err();
+    let (error, message) = code(&refused);
+    assert_eq!(error, "ForbiddenException");
+    assert!(message.contains("48 hours"), "{message}");
+    assert_eq!(
+        world.status_now(&channel, alice, &late).await,
+        ChannelMessageStatus::Pending
+    );
     world.stop().await;
     stub.stop();
 }
