@@ -33,7 +33,8 @@ pub use faults::Faults;
 pub struct Emulator {
     pub(crate) model: Model,
     pub(crate) store: Store,
-    pub(crate) settings: Settings,
+    /// Where processors run (region, account and faults live in the store and the fault state).
+    pub(crate) processors: ProcessorSettings,
     pub(crate) faults: FaultState,
     pub(crate) invoker: OnceLock<Arc<Invokers>>,
     /// Events whose every delivery failed (the processors' on-failure destination).
@@ -111,8 +112,8 @@ impl Emulator {
         Ok(Self {
             model: Model::load()?,
             store: Store::new(&settings.region, &settings.account),
-            faults: FaultState::new(settings.faults.clone()),
-            settings,
+            faults: FaultState::new(settings.faults),
+            processors: settings.processors,
             invoker: OnceLock::new(),
             failed: Arc::default(),
             tokens: Tokens::default(),
@@ -122,10 +123,6 @@ impl Emulator {
 
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     /// Stops the service: open messaging sessions close and the server stops accepting.
@@ -151,7 +148,7 @@ impl Emulator {
     /// Connects the invokers once the endpoint is known; in-process processors sign their SDK
     /// callbacks with `credentials`.
     pub async fn connect_invokers(self: &Arc<Self>, endpoint: &str, credentials: (String, String)) {
-        let processors = &self.settings.processors;
+        let processors = &self.processors;
         let queue = AsyncQueue {
             delays: processors.async_retry_delays.clone(),
             failed: Arc::clone(&self.failed),
@@ -161,7 +158,7 @@ impl Emulator {
             let service: Arc<dyn CallbackService> = Arc::new(WeakService(Arc::downgrade(self)));
             Some(
                 InProcess::connect(
-                    (endpoint, &self.settings.region, credentials),
+                    (endpoint, &self.store.region, credentials),
                     (processors.callbacks, service),
                     chime_flow::Env::from_process(),
                     queue.clone(),

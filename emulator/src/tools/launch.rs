@@ -48,8 +48,8 @@ fn start_demo(emulator: &Emulator) -> Response {
         return ApiError::bad_request("demo: chime-local is not listening yet").into_response();
     };
     let endpoint = format!("http://{addr}");
-    let settings = emulator.settings();
-    let (region, account) = (settings.region.clone(), settings.account.clone());
+    let store = emulator.store();
+    let (region, account) = (store.region.clone(), store.account.clone());
     tokio::spawn(async move {
         let patience = std::time::Duration::from_secs(30);
         match super::demo::conversation(&endpoint, &region, &account, patience).await {

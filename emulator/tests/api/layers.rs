@@ -165,13 +165,11 @@ fn crate_paths(code: &str) -> Vec<String> {
 /// The room a file belongs to (`state/message.rs` → `state`, `config.rs` → `config`), and whether
 /// it is the room's top module (where `super::` leaves the room).
 fn room_of(src: &Path, file: &Path) -> (String, bool) {
-    let relative = file.strip_prefix(src).unwrap_or(file);
-    let parts: Vec<_> = relative
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    let top = parts.len() == 1 || (parts.len() == 2 && parts[1] == "mod.rs");
-    (parts[0].trim_end_matches(".rs").to_owned(), top)
+    let module = module_of(src, file);
+    (
+        module.first().cloned().unwrap_or_default(),
+        module.len() <= 1,
+    )
 }
 
 /// Every room-to-room use: (from, to) → the files it is in.
