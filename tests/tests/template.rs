@@ -1,8 +1,8 @@
 //! The SAM template's security and build properties, read from `template.yaml`, so that they cannot
 //! regress unnoticed: least privilege for every function, Chime's invoke permission scoped to this
 //! account's app instance, every function package deployed arm64 on provided.al2023 and built by
-//! cargo-lambda, never from SAM's build cache (`samconfig.toml`). (cfn-lint and `sam validate --lint`
-//! check the rest, in `.ci/run`.)
+//! cargo-lambda, never from SAM's build cache and one at a time (`samconfig.toml`). (cfn-lint and
+//! `sam validate --lint` check the rest, in `.ci/run`.)
 
 use std::path::{Path, PathBuf};
 
@@ -672,7 +672,9 @@ fn every_processor_builds_from_the_environment_the_template_gives_it() {
 }
 
 /// SAM's build cache keys a function on its CodeUri (`functions/<name>`) alone: with it on, a change
-/// in `shared/` or `Cargo.lock` would deploy the previous build. Every build section keeps it off.
+/// in `shared/` or `Cargo.lock` would deploy the previous build. Every build section keeps it off,
+/// and builds one function at a time: cargo-lambda moves each binary out of the shared target
+/// directory, and builds side by side raced to move the same file.
 #[test]
 fn sam_builds_are_never_taken_from_its_cache() {
     let path = root().join("samconfig.toml");
@@ -691,6 +693,12 @@ fn sam_builds_are_never_taken_from_its_cache() {
             assert_eq!(
                 setting, "cached=false",
                 "{section} turns SAM's build cache on"
+            );
+        }
+        if setting.starts_with("parallel=") {
+            assert_eq!(
+                setting, "parallel=false",
+                "{section} builds functions side by side"
             );
         }
     }
